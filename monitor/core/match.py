@@ -1,7 +1,20 @@
-"""Which stored story is this article about? (first version: lede containment + weighted word overlap)
+"""Which stored story is this article about? (issue 3: the story matcher)
 
-Pure and in-memory: the pipeline feeds it the stories it holds (``add``) and asks ``match`` for each new
-article. The decision is explainable: ``MatchResult.reasons`` says which signals fired.
+Pure and in-memory (stdlib only, no clock, no I/O): the pipeline feeds it the articles it has assigned
+(``add``) and asks ``match`` for each new one. Signals, strongest first:
+
+1. the same URL (normalised) -> the same story;
+2. one text contains the other's lede (an expanded wire story, a flash and its long version);
+3. content similarity on informative words (tf-idf, idf from the stream so far), against each member
+   article of a story (the best member counts, so a story that drifts keeps matching its latest angle),
+   combined with agreement on names, places and numbers (capitalised words and digits).
+
+The decision (``core.match_decide``) weighs the best story's score against a threshold, the margin to the
+second-best story and how many stories competed. Candidates come from an inverted index
+(``core.match_index``), never from a scan of every story; stories whose time span is further than
+``window_days`` from the article are not candidates (articles without a date have no window).
+This module does not store anything beyond the process, does not read the clock, and does not decide what
+is new in an article (``core.novelty``).
 
 Contract kept by every version of this module (the pipeline and the backtest rely on it):
 ``Matcher(settings).match(MatchInput) -> MatchResult`` does not change the index; ``add(story, MatchInput)``
@@ -11,133 +24,52 @@ stories held.
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from monitor.core import signals
+from monitor.core.match_decide import Candidate, decide
+from monitor.core.match_index import DocIndex, sublinear
+from monitor.core.match_score import PairScore, score_pair
+from monitor.core.match_types import MatchInput, MatchResult, MatchSettings
 
-from monitor.core import text as textmod
+__all__ = ["MatchInput", "MatchResult", "MatchSettings", "Matcher"]
 
-_STOP = frozenset(
-    """a an the and or but if of to in on at by for with from as is are was were be been being it its this that
-    these those he she they them his her their we our you your i me my not no said says say told after before
-    over under into out up down about than then there here when where who whom which what while also more most
-    very can could would should will may might has have had do does did just so such only new one two""".split()
-)
-
-
-@dataclass(frozen=True)
-class MatchSettings:
-    window_days: float = 7.0  # an update arrives within days of the story's last article
-    threshold: float = 0.35
-
-
-@dataclass(frozen=True)
-class MatchInput:
-    key: str
-    title: str
-    text: str
-    published: datetime | None = None
-    url: str | None = None
-    source: str | None = None
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    story: str | None  # None: a new story
-    score: float
-    reasons: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class _Story:
-    terms: dict[str, float]
-    lede_keys: set[str]
-    sentence_keys: set[str]
-    last_seen: datetime | None
-
-
-def _terms(title: str, body: str) -> dict[str, float]:
-    counts: dict[str, float] = defaultdict(float)
-    for w in textmod.words(title):
-        if w not in _STOP and len(w) > 1:
-            counts[w] += 2.0
-    for w in textmod.words(body):
-        if w not in _STOP and len(w) > 1:
-            counts[w] += 1.0
-    return counts
+_DAY = 86400.0
 
 
 class Matcher:
     def __init__(self, settings: MatchSettings | None = None) -> None:
         self.settings = settings or MatchSettings()
-        self._stories: dict[str, _Story] = {}
-        self._postings: dict[str, set[str]] = defaultdict(set)
-        self._df: dict[str, int] = defaultdict(int)
-        self._docs = 0
+        self._index = DocIndex(self.settings.index)
 
     def __len__(self) -> int:
-        return len(self._stories)
-
-    def _idf(self, term: str) -> float:
-        return math.log((1 + self._docs) / (1 + self._df.get(term, 0))) + 1.0
-
-    def _vector(self, terms: dict[str, float]) -> dict[str, float]:
-        vec = {t: (1 + math.log(c)) * self._idf(t) for t, c in terms.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        return {t: v / norm for t, v in vec.items()}
+        return len(self._index.stories)
 
     def match(self, article: MatchInput) -> MatchResult:
-        sents = textmod.news_sentences(article.text)
-        keys = {textmod.sentence_key(s) for s in sents}
-        query = self._vector(_terms(article.title, article.text))
-        candidates: set[str] = set()
-        for t in sorted(query, key=query.__getitem__, reverse=True)[:30]:
-            candidates |= self._postings.get(t, set())
-        best: tuple[float, str | None, dict[str, Any]] = (0.0, None, {})
-        for sid in candidates:
-            story = self._stories[sid]
-            if not self._in_window(story, article.published):
-                continue
-            shared_lede = len(story.lede_keys & keys)
-            vec = self._vector(story.terms)
-            cos = sum(w * vec.get(t, 0.0) for t, w in query.items())
-            score = 1.0 if shared_lede else cos
-            if score > best[0]:
-                best = (score, sid, {"cosine": round(cos, 3), "shared_lede_sentences": shared_lede})
-        if best[1] is not None and best[0] >= self.settings.threshold:
-            return MatchResult(best[1], round(best[0], 3), best[2])
-        return MatchResult(None, round(best[0], 3), {"best_other": best[1], **best[2]})
+        """The story ``article`` belongs to (None: a new one), with the evidence. Changes nothing."""
+        feats = signals.features(article.title, article.text, article.url, article.published)
+        same_url = self._index.urls.get(feats.url) if feats.url else None
+        if same_url is not None:
+            story = self._index.docs[same_url].story
+            return MatchResult(story, 1.0, {"rule": "same_url", "url": feats.url})
+        return decide(self._score_stories(feats), self.settings)
 
-    def _in_window(self, story: _Story, when: datetime | None) -> bool:
-        if when is None or story.last_seen is None:
-            return True
-        return abs(when - story.last_seen) <= timedelta(days=self.settings.window_days)
+    def _score_stories(self, feats: signals.Features) -> list[Candidate]:
+        """Best-member score per candidate story, best first."""
+        query, qnorm = self._index.vector(sublinear(feats.terms))
+        window = self.settings.window_days * _DAY
+        best: dict[str, PairScore] = {}
+        for docno in self._index.candidates(query, feats.when, window):
+            doc = self._index.docs[docno]
+            pair = score_pair(self._index, feats, query, qnorm, doc, self.settings.name_weight)
+            if doc.story not in best or pair.total > best[doc.story].total:
+                best[doc.story] = pair
+        ranked = sorted(best.items(), key=lambda kv: kv[1].total, reverse=True)
+        return [Candidate(story, pair) for story, pair in ranked]
 
     def add(self, story: str, article: MatchInput) -> None:
-        sents = textmod.news_sentences(article.text)
-        keys = {textmod.sentence_key(s) for s in sents}
-        terms = _terms(article.title, article.text)
-        entry = self._stories.get(story)
-        if entry is None:
-            entry = _Story(defaultdict(float), set(), set(), None)
-            self._stories[story] = entry
-        for t, c in terms.items():
-            if t not in entry.terms:
-                self._df[t] += 1
-                self._postings[t].add(story)
-            entry.terms[t] += c
-        self._docs += 1
-        entry.lede_keys |= {textmod.sentence_key(s) for s in sents[:2]}
-        entry.sentence_keys |= keys
-        if article.published and (entry.last_seen is None or article.published > entry.last_seen):
-            entry.last_seen = article.published
+        """Record ``article`` as a member of ``story`` (created if new)."""
+        feats = signals.features(article.title, article.text, article.url, article.published)
+        self._index.add(story, feats)
 
     def remove_story(self, story: str) -> None:
-        entry = self._stories.pop(story, None)
-        if entry is None:
-            return
-        for t in entry.terms:
-            self._postings[t].discard(story)
-            self._df[t] -= 1
+        """Forget ``story`` and its articles; unknown stories are ignored."""
+        self._index.remove_story(story)

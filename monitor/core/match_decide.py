@@ -1,0 +1,59 @@
+"""The matching decision: join the best candidate story, or start a new one? (issue 3)
+
+Pure (stdlib only). Takes the scored candidate stories, best first, and applies rules that hold up when
+many similar stories are live at once (a fixed cosine cutoff does not): a threshold on the combined score,
+and below the ``confident`` level a required margin over the runner-up, because two close candidates mean
+the evidence does not single out one story. It does not compute scores (``core.match_score``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.core.match_score import PairScore
+from monitor.core.match_types import MatchResult, MatchSettings
+
+
+@dataclass(frozen=True)
+class Candidate:
+    story: str
+    pair: PairScore
+
+
+def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dict[str, Any]:
+    reasons: dict[str, Any] = {"candidates": n}
+    if best is not None:
+        p = best.pair
+        reasons.update(
+            best_story=best.story,
+            score=round(p.total, 3),
+            cosine=round(p.cosine, 3),
+            names=round(p.names, 3),
+            shared_names=list(p.shared_names),
+            shared_lede=p.lede,
+        )
+    if runner_up is not None:
+        reasons["runner_up"] = runner_up.story
+        reasons["margin"] = round(best.pair.total - runner_up.pair.total, 3) if best else None
+    return reasons
+
+
+def decide(ranked: list[Candidate], settings: MatchSettings) -> MatchResult:
+    best = ranked[0] if ranked else None
+    runner_up = ranked[1] if len(ranked) > 1 else None
+    reasons = _explain(best, runner_up, len(ranked))
+    if best is None:
+        return MatchResult(None, 0.0, {**reasons, "rule": "no_candidates"})
+    score = best.pair.total
+    margin = score - runner_up.pair.total if runner_up else score
+    if best.pair.lede:
+        rule = "lede_contained"
+    elif score < settings.threshold:
+        rule = "below_threshold"
+    elif score < settings.confident and margin < settings.margin:
+        rule = "ambiguous"
+    else:
+        rule = "similar"
+    joined = rule in ("lede_contained", "similar")
+    return MatchResult(best.story if joined else None, round(score, 3), {**reasons, "rule": rule})

@@ -1,0 +1,156 @@
+"""The matcher's memory: stored articles, an inverted index over their words, and stream statistics.
+
+Pure and in-memory (stdlib only). Answers "which stored articles could be about the same story as this
+one?" cheaply, without comparing against every article: only the query's most informative words are looked
+up, each posting list is capped to its most recent entries, and stories outside the time window are skipped.
+It does not score or decide (``core.match`` does); document frequencies here are the idf "of the stream so
+far" that scoring uses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from monitor.core.signals import Features
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    query_terms: int = 12  # look up only the query's k most informative words (pruning, issue 3)
+    posting_cap: int = 400  # keep the newest entries per word: old news rarely gets updates
+    max_candidates: int = 40  # articles scored in full per query
+    stored_terms: int = 80  # per article: its most informative words only (bounded memory)
+
+
+@dataclass(slots=True)
+class Doc:
+    """One stored article: its story and the parts of its features that scoring needs."""
+
+    story: str
+    terms: dict[str, float]  # word -> sublinear tf (1 + log count), headline boost included
+    norm: float  # length of the tf-idf vector, refreshed as idf drifts
+    norm_at: int  # corpus size when ``norm`` was computed
+    names: frozenset[str]
+    lede: frozenset[int]
+    sentences: frozenset[int]
+    when: float | None
+
+
+@dataclass(slots=True)
+class StorySpan:
+    """The members of a story and the time they cover (None: all undated)."""
+
+    docs: list[int]
+    first: float | None
+    last: float | None
+
+
+def sublinear(terms: dict[str, float]) -> dict[str, float]:
+    """1 + log(count): the fifth "police" says less than the first."""
+    return {t: 1.0 + math.log(c) if c >= 1 else c for t, c in terms.items()}
+
+
+class DocIndex:
+    def __init__(self, settings: IndexSettings | None = None) -> None:
+        self.settings = settings or IndexSettings()
+        self.docs: dict[int, Doc] = {}
+        self.stories: dict[str, StorySpan] = {}
+        self.postings: dict[str, list[int]] = {}
+        self.df: Counter[str] = Counter()
+        self.urls: dict[str, int] = {}
+        self.lede_df: Counter[int] = Counter()  # a lede sentence in many articles is boilerplate
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def idf(self, term: str) -> float:
+        """Smoothed idf from the stream so far; unseen words get the highest value."""
+        return math.log((1 + len(self.docs)) / (1 + self.df.get(term, 0))) + 1.0
+
+    def vector(self, terms: dict[str, float]) -> tuple[dict[str, float], float]:
+        """tf-idf weights and their Euclidean length."""
+        vec = {t: w * self.idf(t) for t, w in terms.items()}
+        return vec, math.sqrt(sum(v * v for v in vec.values())) or 1.0
+
+    def doc_norm(self, doc: Doc) -> float:
+        # idf drifts slowly: recompute the length only after the corpus grew by a quarter (speed).
+        if len(self.docs) > doc.norm_at * 1.25 + 8:
+            doc.norm = self.vector(doc.terms)[1]
+            doc.norm_at = len(self.docs)
+        return doc.norm
+
+    def add(self, story: str, feats: Features) -> int:
+        """Store one article as a member of ``story``; returns its internal number."""
+        terms = self._keep_informative(sublinear(feats.terms))
+        docno = self._next
+        self._next += 1
+        for t in terms:
+            self.df[t] += 1
+            posting = self.postings.setdefault(t, [])
+            posting.append(docno)
+            if len(posting) > 2 * self.settings.posting_cap:
+                del posting[: -self.settings.posting_cap]
+        norm = self.vector(terms)[1]
+        self.docs[docno] = Doc(
+            story, terms, norm, len(self.docs), feats.names, feats.lede, feats.sentences, feats.when
+        )
+        self.lede_df.update(feats.lede)
+        if feats.url:
+            self.urls[feats.url] = docno
+        self._extend_story(story, docno, feats.when)
+        return docno
+
+    def _keep_informative(self, terms: dict[str, float]) -> dict[str, float]:
+        cap = self.settings.stored_terms
+        if len(terms) <= cap:
+            return terms
+        ranked = sorted(terms, key=lambda t: terms[t] * self.idf(t), reverse=True)
+        return {t: terms[t] for t in ranked[:cap]}
+
+    def _extend_story(self, story: str, docno: int, when: float | None) -> None:
+        span = self.stories.get(story)
+        if span is None:
+            self.stories[story] = StorySpan([docno], when, when)
+            return
+        span.docs.append(docno)
+        if when is not None:
+            span.first = when if span.first is None else min(span.first, when)
+            span.last = when if span.last is None else max(span.last, when)
+
+    def remove_story(self, story: str) -> None:
+        """Forget a story and its articles (postings are cleaned lazily: dead numbers are skipped)."""
+        span = self.stories.pop(story, None)
+        for docno in span.docs if span else ():
+            doc = self.docs.pop(docno)
+            self.df.subtract(doc.terms)
+            self.lede_df.subtract(doc.lede)
+        self.urls = {u: d for u, d in self.urls.items() if d in self.docs}
+
+    def in_window(self, story: str, when: float | None, window: float) -> bool:
+        """Could an article published at ``when`` be an update of ``story``? Unknown times always can."""
+        span = self.stories[story]
+        if when is None or span.first is None or span.last is None:
+            return True
+        return span.first - window <= when <= span.last + window
+
+    def candidates(self, query: dict[str, float], when: float | None, window: float) -> list[int]:
+        """Stored articles worth scoring in full, best first (pruned: see the module docstring)."""
+        ranked = sorted((t for t in query if t in self.df), key=query.__getitem__, reverse=True)
+        acc: dict[int, float] = {}
+        allowed: dict[str, bool] = {}
+        for term in ranked[: self.settings.query_terms]:
+            weight = query[term] * self.idf(term)
+            for docno in self.postings.get(term, ())[-self.settings.posting_cap :]:
+                doc = self.docs.get(docno)
+                if doc is None:
+                    continue
+                ok = allowed.get(doc.story)
+                if ok is None:
+                    ok = allowed[doc.story] = self.in_window(doc.story, when, window)
+                if ok:
+                    acc[docno] = acc.get(docno, 0.0) + weight
+        best = sorted(acc, key=acc.__getitem__, reverse=True)
+        return best[: self.settings.max_candidates]

@@ -1,0 +1,135 @@
+"""Signals for story matching: what one article looks like to the matcher.
+
+Pure functions (stdlib only) that turn an article's title, text, URL and date into ``Features``: weighted
+content words, names and numbers (hard evidence), the sentence keys of its lede and body (for "one text
+contains the other's lede") and a normalised URL and timestamp. This module does not compare articles and
+knows nothing about stories; ``core.match_index`` stores features and ``core.match`` decides.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from monitor.core import text as textmod
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Function words plus news filler that every story shares ("police said on Tuesday").
+STOP = _wordset(
+    """a an the and or but if of to in on at by for with from as is are was were be been being it its this
+    that these those he she they them his her their we our you your i me my not no said says say told after
+    before over under into out up down about than then there here when where who whom which what while also
+    more most very can could would should will may might has have had do does did just so such only new one
+    two it's there's that's him us all any some other across around against during through until according
+    per via get got"""
+)
+
+# Capitalised words that start sentences or name weekdays/months: never evidence that two articles agree.
+_NOT_NAMES = STOP | _wordset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december mr mrs ms dr"""
+)
+
+_TITLE_SPLIT = re.compile(r"\s+[|\-–—:]\s+")  # " - Station Name", " | Paper": outlet suffixes, not news
+_NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:[’'.-][A-Za-z]+)*\b")
+_NUMBER = re.compile(r"\b\d[\d,.:]*\d\b|\b\d\b")
+_LEDE_SENTENCES = 2  # the lede: the first news sentences, the part a wire expansion keeps verbatim
+_MIN_KEY_WORDS = 6  # shorter sentences ("Police said.") are too common to prove containment
+_TITLE_BOOST = 2.0  # a headline word says more about the story than a body word
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the matcher knows of one article."""
+
+    terms: dict[str, float]  # content word -> weighted count (headline words boosted)
+    names: frozenset[str]  # lower-cased capitalised words and numbers: names, places, ages, addresses
+    lede: frozenset[int]  # hashes of the lede's sentence keys
+    sentences: frozenset[int]  # hashes of all news sentence keys
+    url: str | None
+    when: float | None  # POSIX seconds, UTC; None = unknown
+
+
+def headline(title: str) -> str:
+    """The news part of a page title: the longest piece between " - ", " | " separators."""
+    parts = [p for p in _TITLE_SPLIT.split(title) if p.strip()]
+    return max(parts, key=len) if parts else title
+
+
+def normalise_url(url: str | None) -> str | None:
+    """Scheme-, ``www.``-, query- and fragment-free URL, so one page fetched two ways is one URL."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    host = parts.netloc.lower().removeprefix("www.")
+    if not host:
+        return None
+    return f"{host}{parts.path.rstrip('/')}"
+
+
+def timestamp(when: datetime | None) -> float | None:
+    """POSIX seconds; a naive datetime is taken as UTC (feeds often omit the zone)."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def content_terms(title: str, sentences: list[str]) -> dict[str, float]:
+    """Informative words with counts, headline words boosted; stop words and 1-letter tokens dropped."""
+    counts: dict[str, float] = defaultdict(float)
+    for w in textmod.words(title):
+        if w not in STOP and len(w) > 1:
+            counts[sys.intern(w)] += _TITLE_BOOST
+    for s in sentences:
+        for w in textmod.words(s):
+            if w not in STOP and len(w) > 1:
+                counts[sys.intern(w)] += 1.0
+    return dict(counts)
+
+
+def names(title: str, sentences: list[str]) -> frozenset[str]:
+    """Capitalised words and numbers (lower-cased), the hard evidence: names, places, ages, addresses."""
+    found: set[str] = set()
+    for chunk in (title, *sentences):
+        for m in _NAME.finditer(chunk):
+            w = m.group().lower().rstrip(".")
+            if len(w) > 1 and w not in _NOT_NAMES:
+                found.add(sys.intern(w))
+        for m in _NUMBER.finditer(chunk):
+            found.add(sys.intern(m.group()))
+    return frozenset(found)
+
+
+def sentence_hashes(sentences: list[str]) -> list[int]:
+    """Hashes of the sentence keys of sentences long enough to be evidence (in order)."""
+    out = []
+    for s in sentences:
+        key = textmod.sentence_key(s)
+        if key.count(" ") + 1 >= _MIN_KEY_WORDS:
+            out.append(hash(key))
+    return out
+
+
+def features(title: str, text: str, url: str | None, published: datetime | None) -> Features:
+    """Extract every signal of one article (the expensive part of matching, done once per article)."""
+    sents = textmod.news_sentences(text)
+    head = headline(title)
+    hashes = sentence_hashes(sents)
+    return Features(
+        terms=content_terms(head, sents),
+        names=names(head, sents),
+        lede=frozenset(hashes[:_LEDE_SENTENCES]),
+        sentences=frozenset(hashes),
+        url=normalise_url(url),
+        when=timestamp(published),
+    )
