@@ -1,0 +1,79 @@
+"""Event payloads: the documented JSON body of every alert (README, "Alert payload"). Pure.
+
+Payloads are built once, when the event is written to the outbox, and stored as they will be sent: a retry
+or a replay sends the very same body with the same ``id``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from monitor.core.model import Article, Novelty, WatchHit
+
+SCHEMA = "news-monitor/event/v1"
+
+
+def iso(when: datetime | None) -> str | None:
+    return when.isoformat().replace("+00:00", "Z") if when else None
+
+
+def article_ref(article: Article) -> dict[str, Any]:
+    return {
+        "url": article.url,
+        "title": article.title,
+        "source": article.source,
+        "outlet": article.outlet,
+        "published": iso(article.published),
+    }
+
+
+def story_event(
+    *,
+    event_id: str,
+    type_: str,
+    created_at: datetime,
+    story: dict[str, Any],
+    event_seq: int,
+    previous_event_id: str | None,
+    version_seq: int,
+    article: Article,
+    novelty: Novelty,
+    hits: tuple[WatchHit, ...],
+    match: dict[str, Any],
+    markers: tuple[str, ...],
+) -> dict[str, Any]:
+    """``story.opened`` / ``story.updated``: the story, this update and what it added."""
+    return {
+        "schema": SCHEMA,
+        "id": event_id,
+        "type": type_,
+        "created_at": iso(created_at),
+        "story": story,
+        "sequence": event_seq,
+        "previous_event_id": previous_event_id,
+        "update": {
+            "seq": version_seq,
+            "article": article_ref(article),
+            "added": list(novelty.added),
+            "facts": novelty.facts.as_dict(),
+            "headline_changed": novelty.headline_changed,
+            "repeated_sentences": novelty.repeated,
+            "developing_markers": list(markers),
+            "match": match,
+        },
+        "watchlists": [{"name": h.name, "matched": list(h.matched)} for h in hits],
+    }
+
+
+def summary_line(payload: dict[str, Any]) -> str:
+    """One line a person reads first: what happened to which story."""
+    story = payload.get("story") or {}
+    update = payload.get("update") or {}
+    added = len(update.get("added", []))
+    kind = payload.get("type", "event")
+    if kind == "story.opened":
+        return f"Developing story: {story.get('title')}"
+    if kind == "story.updated":
+        return f"Update {update.get('seq')} to \u201c{story.get('title')}\u201d: {added} new sentence(s)"
+    return f"{kind}: {story.get('title') or payload.get('feed', {}).get('name', '')}"

@@ -1,0 +1,326 @@
+"""TOML config -> a typed, validated ``Config``. Every problem is reported at once, each with its path.
+
+Validation happens here, on load, and nowhere else: the rest of the program receives values it can trust
+(durations in seconds, compiled regexes, resolved paths, secrets read from the environment). An invalid
+config never starts the daemon, and a hot reload that fails keeps the running config.
+
+Relative paths (``seeds_dir``, a relative SQLite file) resolve against the folder of the config file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitor.core.watchlist import Watchlist
+from monitor.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config/monitor.toml")
+FORMATS = ("json", "slack", "discord")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def parse_duration(value: object) -> float:
+    """``"30s"``, ``"5m"``, ``"2h"``, ``"1d"``, ``"1h30m"`` or a number of seconds -> seconds (float)."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a duration like '30s', '5m', '2h', got: {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().lower().replace(" ", "")
+        parts = _DURATION.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"must be a duration like '30s', '5m', '2h', got: {value!r}")
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    else:
+        raise ValueError(f"must be a duration like '30s', '5m', '2h', got: {value!r}")
+    if seconds <= 0:
+        raise ValueError(f"must be positive, got: {value!r}")
+    return seconds
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    name: str
+    url: str
+    interval: float  # seconds
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    name: str
+    url: str
+    format: str = "json"
+    secret: str | None = field(default=None, repr=False)  # the resolved secret; never logged
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    database: str
+    seeds_dir: Path | None
+    poll_interval: float
+    jitter: float = 0.1  # share of the interval a poll may move, so feeds do not fire together
+    user_agent: str = "news-monitor/0.1 (+https://github.com/news-monitor/news-monitor)"
+    fetch_timeout: float = 20.0
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_backoff: float = 6 * 3600.0
+    deliver_interval: float = 5.0
+    seeds_interval: float = 30.0
+    max_attempts: int = 12
+    max_event_age: float = 3 * 86400.0
+    match_window: float = 7 * 86400.0
+    log_format: str = "auto"  # auto | human | json
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    monitor: MonitorSettings
+    feeds: tuple[FeedConfig, ...]
+    webhooks: tuple[WebhookConfig, ...]
+    watchlists: tuple[Watchlist, ...]
+
+    def webhook(self, name: str) -> WebhookConfig | None:
+        return next((w for w in self.webhooks if w.name == name), None)
+
+
+class _Problems:
+    """Collects problems with their paths, so that one load reports all of them."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append(f"{path}: {message}")
+
+    def unknown_keys(self, path: str, table: Mapping[str, Any], known: tuple[str, ...]) -> None:
+        for key in table:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
+                self.add(f"{path}.{key}" if path else key, f"unknown key{hint}")
+
+
+def _get(
+    problems: _Problems, table: Mapping[str, Any], path: str, key: str, kind: type | tuple[type, ...],
+    default: Any = None, required: bool = False,
+) -> Any:
+    if key not in table:
+        if required:
+            problems.add(f"{path}.{key}", "is required")
+        return default
+    value = table[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        want = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        problems.add(f"{path}.{key}", f"must be a {want}, got: {value!r}")
+        return default
+    return value
+
+
+def _check(problems: _Problems, path: str, fn: Callable[[], Any], default: Any) -> Any:
+    try:
+        return fn()
+    except ValueError as e:
+        problems.add(path, str(e))
+        return default
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f"must be an http(s) URL, got: {value!r}")
+    return value
+
+
+def _resolve_secret(value: str, env: Mapping[str, str]) -> str:
+    if value.startswith("env:"):
+        var = value[4:]
+        if not var:
+            raise ValueError("'env:' needs a variable name, e.g. 'env:DESK_WEBHOOK_SECRET'")
+        if not env.get(var):
+            raise ValueError(f"environment variable {var} is not set (or empty)")
+        return env[var]
+    return value
+
+
+def _resolve_database(url: str, base: Path) -> str:
+    """Relative SQLite files resolve against the config folder; other URLs pass through."""
+    m = re.match(r"^(sqlite(?:\+\w+)?):///(?!/)(.+)$", url)
+    if m and m.group(2) != ":memory:" and not m.group(2).startswith("file:"):
+        return f"{m.group(1)}:///{(base / m.group(2)).resolve()}"
+    return url
+
+
+_MONITOR_KEYS = (
+    "database", "seeds_dir", "poll_interval", "jitter", "user_agent", "fetch_timeout", "max_feed_bytes",
+    "max_backoff", "deliver_interval", "seeds_interval", "max_attempts", "max_event_age", "match_window",
+    "log_format",
+)  # fmt: skip
+_DURATION_KEYS = (
+    "poll_interval", "fetch_timeout", "max_backoff", "deliver_interval", "seeds_interval", "max_event_age",
+    "match_window",
+)  # fmt: skip
+
+
+def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> MonitorSettings:
+    problems.unknown_keys("monitor", raw, _MONITOR_KEYS)
+    defaults = MonitorSettings(database="", seeds_dir=None, poll_interval=600.0)
+    db = _get(problems, raw, "monitor", "database", str, "sqlite:///var/news-monitor.db")
+    seeds = _get(problems, raw, "monitor", "seeds_dir", str, None)
+    values: dict[str, Any] = {}
+    for key in _DURATION_KEYS:
+        if key in raw:
+            values[key] = _check(
+                problems, f"monitor.{key}", lambda k=key: parse_duration(raw[k]), getattr(defaults, key)
+            )
+    jitter = _get(problems, raw, "monitor", "jitter", (int, float), defaults.jitter)
+    if not 0 <= jitter <= 0.5:
+        problems.add("monitor.jitter", f"must be between 0 and 0.5, got: {jitter!r}")
+    for key, kind in (("max_feed_bytes", int), ("max_attempts", int), ("user_agent", str), ("log_format", str)):
+        values[key] = _get(problems, raw, "monitor", key, kind, getattr(defaults, key))
+    if values["log_format"] not in ("auto", "human", "json"):
+        problems.add("monitor.log_format", f"must be one of auto, human, json, got: {values['log_format']!r}")
+    for key in ("max_feed_bytes", "max_attempts"):
+        if values[key] <= 0:
+            problems.add(f"monitor.{key}", f"must be positive, got: {values[key]!r}")
+    return MonitorSettings(
+        database=_resolve_database(db, base),
+        seeds_dir=(base / seeds).resolve() if seeds else None,
+        poll_interval=values.pop("poll_interval", defaults.poll_interval),
+        jitter=float(jitter),
+        **values,
+    )
+
+
+def _named_tables(problems: _Problems, raw: Any, section: str) -> list[tuple[str, Mapping[str, Any]]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+        problems.add(section, f"must be an array of tables ([[{section}]]), got: {type(raw).__name__}")
+        return []
+    out: list[tuple[str, Mapping[str, Any]]] = []
+    seen: set[str] = set()
+    for i, table in enumerate(raw):
+        path = f"{section}[{i}]"
+        name = _get(problems, table, path, "name", str, required=True)
+        if name is not None and not _NAME.match(name):
+            problems.add(f"{path}.name", f"must be 1-64 letters, digits, '_', '.', '-', got: {name!r}")
+        elif name in seen:
+            problems.add(f"{path}.name", f"duplicate name {name!r}")
+        if name:
+            seen.add(name)
+        out.append((path, table))
+    return out
+
+
+def _feeds(problems: _Problems, raw: Any, default_interval: float) -> list[FeedConfig]:
+    feeds = []
+    for path, t in _named_tables(problems, raw, "feeds"):
+        problems.unknown_keys(path, t, ("name", "url", "interval", "enabled"))
+        url = _get(problems, t, path, "url", str, required=True)
+        if url is not None:
+            _check(problems, f"{path}.url", lambda u=url: _http_url(u), None)
+        interval = default_interval
+        if "interval" in t:
+            interval = _check(problems, f"{path}.interval", lambda t=t: parse_duration(t["interval"]), interval)
+        enabled = _get(problems, t, path, "enabled", bool, True)
+        feeds.append(FeedConfig(str(t.get("name")), str(url), interval, enabled))
+    return feeds
+
+
+def _webhooks(problems: _Problems, raw: Any, env: Mapping[str, str]) -> list[WebhookConfig]:
+    hooks = []
+    for path, t in _named_tables(problems, raw, "webhooks"):
+        problems.unknown_keys(path, t, ("name", "url", "format", "secret", "timeout"))
+        url = _get(problems, t, path, "url", str, required=True)
+        if url is not None:
+            _check(problems, f"{path}.url", lambda u=url: _http_url(u), None)
+        fmt = _get(problems, t, path, "format", str, "json")
+        if fmt not in FORMATS:
+            problems.add(f"{path}.format", f"must be one of {', '.join(FORMATS)}, got: {fmt!r}")
+        secret = _get(problems, t, path, "secret", str, None)
+        if secret is not None:
+            secret = _check(problems, f"{path}.secret", lambda s=secret: _resolve_secret(s, env), None)
+        timeout = 10.0
+        if "timeout" in t:
+            timeout = _check(problems, f"{path}.timeout", lambda t=t: parse_duration(t["timeout"]), 10.0)
+        hooks.append(WebhookConfig(str(t.get("name")), str(url), str(fmt), secret, timeout))
+    return hooks
+
+
+def _watchlists(problems: _Problems, raw: Any, webhooks: set[str], feeds: set[str]) -> list[Watchlist]:
+    lists = []
+    known = ("name", "keywords", "regex", "webhooks", "feeds", "min_new_sentences", "min_new_facts",
+             "developing_only")  # fmt: skip
+    for path, t in _named_tables(problems, raw, "watchlists"):
+        problems.unknown_keys(path, t, known)
+        values: dict[str, Any] = {}
+        for key in ("keywords", "regex", "webhooks", "feeds"):
+            items = _get(problems, t, path, key, list, [])
+            if not all(isinstance(x, str) and x.strip() for x in items):
+                problems.add(f"{path}.{key}", "must be a list of non-empty strings")
+                items = []
+            values[key] = tuple(items)
+        for i, rx in enumerate(values["regex"]):
+            try:
+                re.compile(rx)
+            except re.error as e:
+                problems.add(f"{path}.regex[{i}]", f"invalid regular expression {rx!r}: {e}")
+                values["regex"] = ()
+        for i, hook in enumerate(values["webhooks"]):
+            if hook not in webhooks:
+                problems.add(f"{path}.webhooks[{i}]", f"no webhook named {hook!r} (defined: {sorted(webhooks)})")
+        for i, feed in enumerate(values["feeds"]):
+            if feed not in feeds and feed != "seeds":
+                problems.add(f"{path}.feeds[{i}]", f"no feed named {feed!r} (or 'seeds')")
+        if not values["keywords"] and not values["regex"]:
+            problems.add(path, "needs at least one of 'keywords' or 'regex'")
+        for key in ("min_new_sentences", "min_new_facts"):
+            values[key] = _get(problems, t, path, key, int, 1)
+            if values[key] < 0:
+                problems.add(f"{path}.{key}", f"must be >= 0, got: {values[key]}")
+        developing_only = _get(problems, t, path, "developing_only", bool, True)
+        lists.append(Watchlist.build(name=str(t.get("name")), developing_only=developing_only, **values))
+    return lists
+
+
+def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a config file; raise ``ConfigError`` listing every problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(str(path), ["file not found"]) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(str(path), [f"cannot read: {e}"]) from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(path), [f"not valid TOML: {e}"]) from e
+    return parse_config(raw, base=path.resolve().parent, source=str(path), env=env, path=path)
+
+
+def parse_config(
+    raw: Mapping[str, Any], *, base: Path, source: str = "<config>", env: Mapping[str, str] | None = None,
+    path: Path | None = None,
+) -> Config:
+    problems = _Problems()
+    problems.unknown_keys("", raw, ("monitor", "feeds", "webhooks", "watchlists"))
+    monitor_raw = raw.get("monitor", {})
+    if not isinstance(monitor_raw, dict):
+        problems.add("monitor", "must be a table ([monitor])")
+        monitor_raw = {}
+    monitor = _monitor(problems, monitor_raw, base)
+    feeds = _feeds(problems, raw.get("feeds"), monitor.poll_interval)
+    hooks = _webhooks(problems, raw.get("webhooks"), os.environ if env is None else env)
+    lists = _watchlists(problems, raw.get("watchlists"), {h.name for h in hooks}, {f.name for f in feeds})
+    if problems.items:
+        raise ConfigError(source, problems.items)
+    return Config(path, monitor, tuple(feeds), tuple(hooks), tuple(lists))

@@ -1,0 +1,146 @@
+"""What does a new version add to what was known of its story? Pure.
+
+Compares a version's news sentences (boilerplate removed, see ``core.text``) with every sentence known
+from the story's earlier versions. A sentence is *added* when no known sentence says nearly the same thing
+(exact key, or most of its informative words already in one known sentence: wire rewrites change a word or
+two). Facts (numbers, quoted speech, names) are pulled from the added sentences and kept only when the
+known text does not already hold them. It does not decide which story a version belongs to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from monitor.core import text as textmod
+from monitor.core.model import Facts, Novelty
+
+# A sentence whose informative words are at least this share inside one known sentence is a rewrite.
+_REWRITE_CONTAINMENT = 0.8
+_MIN_QUOTE_WORDS = 4
+
+_NUMBER = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(%|\s+(?:per ?cent|percent))?(?:\s+([a-z][a-z-]+))?"
+)
+_QUOTE = re.compile(r"[“\"]([^”\"]{8,600})[”\"]")
+_NAME_PART = r"(?:[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]\.(?:[A-Z]\.)+|[A-Z]{2,})"
+_NAME = re.compile(rf"{_NAME_PART}(?:\s+(?:(?:de|da|van|von|al|bin|la|of|del|du|le)\s+)?{_NAME_PART})*")
+_NOT_NAMES = frozenset(
+    """the a an and but or if in on at of for to by with from as this that these those it its he she they we
+    i you his her their our there here when where while after before during since until because although
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december mr mrs ms dr according however meanwhile also more many some
+    several most police officials authorities state reuters ap afp update breaking""".split()
+)
+
+
+@dataclass(frozen=True)
+class KnownText:
+    """Everything known of a story before this version: its sentences and headlines."""
+
+    sentences: tuple[str, ...]
+    titles: tuple[str, ...]
+
+    @classmethod
+    def of(cls, versions: Iterable[tuple[str, str]]) -> KnownText:
+        """Build from ``(title, text)`` pairs of the earlier versions."""
+        sents: list[str] = []
+        titles: list[str] = []
+        for title, body in versions:
+            titles.append(title)
+            sents.extend(textmod.news_sentences(body))
+        return cls(tuple(sents), tuple(titles))
+
+
+def _informative(sentence: str) -> set[str]:
+    return {w for w in textmod.words(sentence) if len(w) > 2 and w.lower() not in _NOT_NAMES}
+
+
+def _is_known(sentence: str, keys: set[str], known_words: Sequence[set[str]]) -> bool:
+    if textmod.sentence_key(sentence) in keys:
+        return True
+    mine = _informative(sentence)
+    if not mine:
+        return True  # nothing informative: not news on its own
+    return any(len(mine & other) / len(mine) >= _REWRITE_CONTAINMENT for other in known_words)
+
+
+def extract_numbers(sentence: str) -> list[str]:
+    """Numbers with the word after them ("34,000 people", "35,000 rebel"); percentages kept with '%'."""
+    out = []
+    for m in _NUMBER.finditer(sentence):
+        number, pct, unit = m.group(1), m.group(2), m.group(3)
+        out.append(number + ("%" if pct else (f" {unit}" if unit else "")))
+    return out
+
+
+def extract_quotes(sentence: str) -> list[str]:
+    return [q.strip(" ,.") for q in _QUOTE.findall(sentence) if len(q.split()) >= _MIN_QUOTE_WORDS]
+
+
+def extract_names(sentence: str) -> list[str]:
+    """Runs of capitalised words ("Staffan de Mistura", "U.N.", "Idlib"); the sentence's first word counts
+    only when it starts a longer run, since every sentence starts with a capital."""
+    names = []
+    for m in _NAME.finditer(sentence):
+        parts = [p for p in m.group(0).split() if p.lower() not in _NOT_NAMES]
+        if not parts:
+            continue
+        if m.start() == 0 and len(parts) == 1:
+            continue
+        names.append(" ".join(parts))
+    return names
+
+
+def _facts(added: Sequence[str], known_blob: str) -> Facts:
+    numbers: dict[str, None] = {}
+    quotes: dict[str, None] = {}
+    names: dict[str, None] = {}
+    for s in added:
+        for n in extract_numbers(s):
+            if not re.search(rf"(?<![\d,.]){re.escape(n.split()[0].rstrip('%'))}(?![\d,])", known_blob):
+                numbers[n] = None
+        for q in extract_quotes(s):
+            if textmod.sentence_key(q) not in known_blob:
+                quotes[q] = None
+        for name in extract_names(s):
+            if name.lower() not in known_blob:
+                names[name] = None
+    return Facts(tuple(numbers), tuple(quotes), tuple(names))
+
+
+def compute_novelty(known: KnownText, title: str, body: str) -> Novelty:
+    """What ``(title, body)`` adds to ``known``. With nothing known, every news sentence is added."""
+    keys = {textmod.sentence_key(s) for s in known.sentences}
+    keys |= {textmod.sentence_key(t) for t in known.titles}
+    known_words = [_informative(s) for s in (*known.sentences, *known.titles)]
+    added: list[str] = []
+    repeated = 0
+    for s in textmod.news_sentences(body):
+        if _is_known(s, keys, known_words):
+            repeated += 1
+        else:
+            added.append(s)
+            keys.add(textmod.sentence_key(s))  # a sentence repeated inside one version counts once
+            known_words.append(_informative(s))
+    blob_parts = (*known.sentences, *known.titles)
+    known_blob = "\n".join(blob_parts) + "\n" + " ".join(textmod.sentence_key(p) for p in blob_parts)
+    facts = _facts(added, known_blob.lower()) if known.sentences or known.titles else _facts(added, "")
+    last_title = known.titles[-1] if known.titles else None
+    changed = last_title is not None and textmod.sentence_key(last_title) != textmod.sentence_key(title)
+    return Novelty(tuple(added), facts, changed, repeated)
+
+
+def fact_count(facts: Facts) -> int:
+    return len(facts.numbers) + len(facts.quotes) + len(facts.names)
+
+
+def is_material(novelty: Novelty, *, min_new_sentences: int = 1, min_new_facts: int = 1) -> bool:
+    """A version matters when it adds enough sentences or enough facts (either is enough).
+
+    A changed headline alone does not: wire desks re-title stories without adding news.
+    """
+    if min_new_sentences > 0 and len(novelty.added) >= min_new_sentences:
+        return True
+    return min_new_facts > 0 and fact_count(novelty.facts) >= min_new_facts

@@ -1,0 +1,105 @@
+"""Drain the outbox: claim due deliveries, POST them, record each outcome, schedule retries.
+
+Events of one story go to one receiver in order: ``outbox.claim_due`` never hands out an event while an
+earlier event of the same story is still pending for that receiver, and deliveries claimed together are
+sent story by story, one after the other. Different stories and receivers are sent concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from monitor.alerts.delivery import Outcome, post_event
+from monitor.config import Config
+from monitor.core.policy import delivery_retry_delay
+from monitor.service.ingest import LOG_RECEIVER
+from monitor.store import outbox
+from monitor.store.db import Database
+from monitor.store.records import DeliveryRecord
+
+log = logging.getLogger("monitor.deliver")
+LEASE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    delivered: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+
+class Deliverer:
+    def __init__(
+        self, config: Config, db: Database, owner: str, rng: random.Random | None = None, concurrency: int = 8
+    ) -> None:
+        self.config, self.db, self.owner = config, db, owner
+        self.rng = rng or random.Random()
+        self._sem = asyncio.Semaphore(concurrency)
+
+    async def deliver_due(self, client: httpx.AsyncClient, clock: Callable[[], datetime]) -> DeliveryReport:
+        claimed = await asyncio.to_thread(outbox.claim_due, self.db, clock(), self.owner, LEASE_SECONDS)
+        lanes: dict[tuple[str | None, str], list[DeliveryRecord]] = defaultdict(list)
+        for d in claimed:
+            lanes[(d.story_id or d.event_id, d.webhook)].append(d)
+        results = await asyncio.gather(*(self._lane(client, lane, clock) for lane in lanes.values()))
+        flat = [r for lane in results for r in lane]
+        return DeliveryReport(flat.count("delivered"), flat.count("retrying"), flat.count("dead"))
+
+    async def _lane(self, client: httpx.AsyncClient, lane: list[DeliveryRecord], clock: Callable[[], datetime]) -> list[str]:
+        out: list[str] = []
+        for i, d in enumerate(lane):
+            async with self._sem:
+                result = await self._one(client, d, clock)
+            out.append(result)
+            if result != "delivered":  # keep story order: later events wait for this one
+                await asyncio.to_thread(self._postpone, lane[i + 1 :])
+                break
+        return out
+
+    def _postpone(self, rest: list[DeliveryRecord]) -> None:
+        for d in rest:
+            outbox.mark_failed(self.db, d.id, self.owner, error="waiting for an earlier event of this story",
+                               status=None, retry_at=d.next_attempt_at)  # fmt: skip
+
+    async def _one(self, client: httpx.AsyncClient, d: DeliveryRecord, clock: Callable[[], datetime]) -> str:
+        now = clock()
+        if d.webhook == LOG_RECEIVER:
+            # No receiver configured: the alert is a JSON line on stdout (the journal, under systemd).
+            print(json.dumps(d.payload, ensure_ascii=False, sort_keys=True), flush=True)
+            await asyncio.to_thread(outbox.mark_delivered, self.db, d.id, self.owner, now, None)
+            return "delivered"
+        hook = self.config.webhook(d.webhook)
+        if hook is None:
+            outcome = Outcome(False, None, f"webhook {d.webhook!r} is no longer in the config", permanent=True)
+        else:
+            outcome = await post_event(client, url=hook.url, fmt=hook.format, secret=hook.secret, event_id=d.event_id,
+                                       payload=d.payload, timeout=hook.timeout, now=now.timestamp())  # fmt: skip
+        return await asyncio.to_thread(self._record, d, outcome, clock())
+
+    def _record(self, d: DeliveryRecord, outcome: Outcome, now: datetime) -> str:
+        if outcome.delivered:
+            outbox.mark_delivered(self.db, d.id, self.owner, now, outcome.status)
+            log.info("deliver.ok event=%s webhook=%s status=%s", d.event_id, d.webhook, outcome.status)
+            return "delivered"
+        attempts = d.attempts + 1
+        m = self.config.monitor
+        too_old = (now - d.created_at).total_seconds() > m.max_event_age
+        if outcome.permanent or attempts >= m.max_attempts or too_old:
+            reason = "permanent error" if outcome.permanent else ("too old" if too_old else f"{attempts} attempts")
+            outbox.mark_failed(self.db, d.id, self.owner, error=f"{outcome.error} ({reason})", status=outcome.status, retry_at=None)
+            log.error("deliver.dead event=%s webhook=%s reason=%s error=%s", d.event_id, d.webhook, reason, outcome.error)
+            return "dead"
+        delay = delivery_retry_delay(attempts, retry_after=outcome.retry_after, rng=self.rng)
+        outbox.mark_failed(self.db, d.id, self.owner, error=outcome.error or "failed", status=outcome.status,
+                           retry_at=now + timedelta(seconds=delay))  # fmt: skip
+        log.warning("deliver.retry event=%s webhook=%s attempt=%d in=%.1fs error=%s", d.event_id, d.webhook, attempts, delay, outcome.error)
+        return "retrying"

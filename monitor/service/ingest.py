@@ -1,0 +1,185 @@
+"""One article in, one story decision out: which story, what is new, which events to write.
+
+The order inside one ingest transaction:
+ 1. an item we already hold with the same content is skipped (a re-poll writes nothing);
+ 2. the story: same item (source + GUID) > same URL > same content > the matcher's decision;
+ 3. novelty against everything known of that story; developing markers; watchlist hits;
+ 4. article, version and outbox events are written together (the store's ingest lock makes this safe
+    across instances); the in-memory match index learns the article only after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.alerts import payload as payloads
+from monitor.config import Config
+from monitor.core.developing import developing_markers
+from monitor.core.match import Matcher, MatchInput, MatchSettings
+from monitor.core.model import Article, Novelty, WatchHit
+from monitor.core.novelty import KnownText, compute_novelty, is_material
+from monitor.core.watchlist import Watchlist, check_all
+from monitor.store import stories as story_store
+from monitor.store.db import Database
+from monitor.store.records import ArticleRecord, StoryRecord
+
+log = logging.getLogger("monitor.ingest")
+LOG_RECEIVER = "@log"  # pseudo-webhook: the event is written to the log as a JSON line
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    status: str  # unchanged | new-story | new-version
+    story_id: str | None = None
+    seq: int | None = None
+    events: tuple[str, ...] = ()
+    novelty: Novelty | None = None
+    match: dict[str, Any] = field(default_factory=dict)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+def effective_watchlists(config: Config) -> tuple[Watchlist, ...]:
+    """The configured watchlists; with none, one catch-all list that sends to every webhook (or the log)."""
+    if config.watchlists:
+        return config.watchlists
+    hooks = tuple(w.name for w in config.webhooks)
+    return (Watchlist.build(name="all", regex=(r"\w",), webhooks=hooks),)
+
+
+def _merge_hits(stored: list[dict[str, Any]], new: tuple[WatchHit, ...]) -> tuple[WatchHit, ...]:
+    merged: dict[str, dict[str, None]] = {h["name"]: dict.fromkeys(h.get("matched", [])) for h in stored}
+    for hit in new:
+        merged.setdefault(hit.name, {}).update(dict.fromkeys(hit.matched))
+    return tuple(WatchHit(name, tuple(terms)) for name, terms in merged.items())
+
+
+class Ingestor:
+    """Holds the match index; ``ingest`` is thread-safe (one decision at a time in this process)."""
+
+    def __init__(self, config: Config, db: Database) -> None:
+        self.db = db
+        self.config = config
+        self.watchlists = effective_watchlists(config)
+        self.matcher = Matcher(MatchSettings())
+        self._window = timedelta(seconds=config.monitor.match_window)
+        self._high_water = 0
+        self._lock = threading.Lock()
+
+    def reconfigure(self, config: Config) -> None:
+        with self._lock:
+            self.config = config
+            self.watchlists = effective_watchlists(config)
+
+    def _learn(self, rec: ArticleRecord) -> None:
+        self.matcher.add(rec.story_id, self._input(rec.guid, rec.title, rec.text, rec.fetched_at, rec.url, rec.source))
+        self._high_water = max(self._high_water, rec.id)
+
+    @staticmethod
+    def _input(key: str, title: str, text: str, seen: datetime, url: str | None, source: str) -> MatchInput:
+        # The time window runs on when we *saw* an article: publishers' dates are often missing or wrong,
+        # and what matters to a live tracker is that an update arrives within days of the last one.
+        return MatchInput(key=key, title=title, text=text, published=seen, url=url, source=source)
+
+    def catch_up(self, now: datetime) -> int:
+        """Teach the index every article stored since we last looked (by us or another instance)."""
+        since = None if self._high_water else now - self._window
+        recs = story_store.articles_after(self.db, self._high_water, since)
+        for rec in recs:
+            self._learn(rec)
+        return len(recs)
+
+    def ingest(self, article: Article, now: datetime) -> IngestResult:
+        with self._lock:
+            self.catch_up(now)
+            with story_store.ingest_transaction(self.db) as tx:
+                result, learned = self._decide_and_write(tx, article, now)
+            if learned is not None:
+                self._learn(learned)
+            return result
+
+    def _pick_story(
+        self, tx: story_store.IngestTx, article: Article, prior: ArticleRecord | None, now: datetime
+    ) -> tuple[str | None, dict[str, Any]]:
+        if prior is not None:
+            return prior.story_id, {"signal": "same item", "source": article.source, "guid": article.guid}
+        if article.url and (same := tx.with_url(article.url)) is not None:
+            return same.story_id, {"signal": "same url", "url": article.url}
+        if (dup := tx.with_content(article.content_hash)) is not None:
+            return dup.story_id, {"signal": "same content", "article": dup.id}
+        res = self.matcher.match(self._input(article.guid, article.title, article.text, now, article.url, article.source))
+        return res.story, {"signal": "matcher", "score": res.score, **res.reasons}
+
+    def _decide_and_write(
+        self, tx: story_store.IngestTx, article: Article, now: datetime
+    ) -> tuple[IngestResult, ArticleRecord | None]:
+        prior = tx.latest_of_item(article.source, article.guid)
+        if prior is not None and prior.content_hash == article.content_hash:
+            return IngestResult("unchanged", prior.story_id), None
+        story_id, match = self._pick_story(tx, article, prior, now)
+        story = tx.lock_story(story_id) if story_id else None
+        if story is None:
+            story_id = new_id("st")
+            tx.create_story(story_id, article.title, article.url, now)
+            story = tx.lock_story(story_id)
+            assert story is not None
+        novelty = compute_novelty(KnownText.of(tx.known_texts(story.id)), article.title, article.text)
+        markers = developing_markers(article.title, article.text, article.html_markers)
+        article_id = tx.insert_article(article, story.id, now, bool(markers))
+        events = self._write_version_and_events(tx, story, article, article_id, novelty, markers, match, now)
+        rec = ArticleRecord(article_id, article.source, article.guid, article.content_hash, article.url,
+                            article.title, article.text, article.outlet, article.published, now, story.id)  # fmt: skip
+        status = "new-story" if story.version_count == 0 else "new-version"
+        return IngestResult(status, story.id, story.version_count + 1, events, novelty, match), rec
+
+    def _write_version_and_events(
+        self, tx: story_store.IngestTx, story: StoryRecord, article: Article, article_id: int, novelty: Novelty,
+        markers: tuple[str, ...], match: dict[str, Any], now: datetime,
+    ) -> tuple[str, ...]:
+        all_markers = tuple(dict.fromkeys([*story.markers, *markers]))
+        developing = bool(all_markers)
+        new_hits = check_all(self.watchlists, article.title, article.text, article.source)
+        hits = _merge_hits(story.watchlists, new_hits)
+        lists = {wl.name: wl for wl in self.watchlists}
+        active = [h for h in hits if h.name in lists and (developing or not lists[h.name].developing_only)]
+        seq = story.version_count + 1
+        material_for = [h for h in active if is_material(
+            novelty, min_new_sentences=lists[h.name].min_new_sentences, min_new_facts=lists[h.name].min_new_facts)]  # fmt: skip
+        tx.insert_version(
+            story.id, seq, article_id, now, added=list(novelty.added), facts=novelty.facts.as_dict(),
+            headline_changed=novelty.headline_changed, material=bool(material_for), match=match,
+        )  # fmt: skip
+        kind, targets = None, []
+        if active and not story.tracked:
+            kind, targets = "story.opened", active
+        elif active and story.tracked and material_for:
+            kind, targets = "story.updated", material_for
+        event_seq, last_event = story.event_seq, story.last_event_id
+        if kind:
+            event_seq += 1
+            event_id = new_id("evt")
+            story_ref = {"id": story.id, "title": article.title, "url": article.url or story.url,
+                         "status": story.status, "developing": developing}  # fmt: skip
+            body = payloads.story_event(
+                event_id=event_id, type_=kind, created_at=now, story=story_ref, event_seq=event_seq,
+                previous_event_id=last_event, version_seq=seq, article=article, novelty=novelty,
+                hits=tuple(targets), match=match, markers=all_markers,
+            )  # fmt: skip
+            hooks = tuple(h for t in targets for h in (lists[t.name].webhooks or (LOG_RECEIVER,)))
+            tx.insert_event(event_id, kind, story.id, event_seq, now, body, hooks)
+            last_event = event_id
+            log.info("event %s %s story=%s seq=%d added=%d", kind, event_id, story.id, seq, len(novelty.added))
+        tx.update_story(
+            story.id, title=article.title, url=article.url or story.url, developing=developing,
+            markers=list(all_markers), tracked=story.tracked or bool(active),
+            watchlists=[{"name": h.name, "matched": list(h.matched)} for h in hits], updated_at=now,
+            last_published=article.published, version_count=seq, event_seq=event_seq, last_event_id=last_event,
+        )  # fmt: skip
+        return (kind,) if kind else ()

@@ -1,0 +1,149 @@
+"""The order of steps, in one place: sync config -> scan seeds -> poll feeds -> deliver the outbox.
+
+``Pipeline`` owns the database handle, the match index (through ``Ingestor``), the poller and the
+deliverer. The daemon calls its jobs on a clock; ``run_once`` runs each job once (``news-monitor once``).
+Time comes from an injected ``clock``, so tests drive it without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+
+import httpx
+
+from monitor.config import Config
+from monitor.errors import MonitorError
+from monitor.service.delivering import Deliverer, DeliveryReport
+from monitor.service.ingest import IngestResult, Ingestor
+from monitor.service.polling import Poller, PollOutcome
+from monitor.sources.feeds import build_client
+from monitor.sources.seeds import scan_seeds
+from monitor.store import feed_state, outbox
+from monitor.store.db import Database
+
+log = logging.getLogger("monitor.pipeline")
+FEED_LEASE_SECONDS = 300.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def instance_id() -> str:
+    """Names this process in leases: host and pid, readable in ``feeds`` and the database."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+@dataclass
+class RunReport:
+    seeds: list[IngestResult] = field(default_factory=list)
+    seed_errors: list[str] = field(default_factory=list)
+    polls: list[PollOutcome] = field(default_factory=list)
+    deliveries: list[DeliveryReport] = field(default_factory=list)
+
+    @property
+    def events(self) -> int:
+        return sum(len(r.events) for r in self.seeds) + sum(p.events for p in self.polls)
+
+
+class Pipeline:
+    def __init__(
+        self, config: Config, db: Database, *, clock: Callable[[], datetime] = utcnow, owner: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:  # fmt: skip
+        self.config = config
+        self.db = db
+        self.clock = clock
+        self.owner = owner or instance_id()
+        self.ingestor = Ingestor(config, db)
+        self.poller = Poller(config, db, self.ingestor, self.owner)
+        self.deliverer = Deliverer(config, db, self.owner)
+        self._client = client
+        self._own_client = client is None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            m = self.config.monitor
+            self._client = build_client(m.user_agent, m.fetch_timeout)
+        return self._client
+
+    def apply_config(self, config: Config) -> None:
+        """Take a new (validated) config: feeds are synced without losing any polling state."""
+        self.config = config
+        self.ingestor.reconfigure(config)
+        self.poller.config = config
+        self.deliverer.config = config
+        self.sync_feeds()
+
+    def sync_feeds(self) -> None:
+        active = [(f.name, f.url, f.interval) for f in self.config.feeds if f.enabled]
+        feed_state.sync_feeds(self.db, active, self.clock())
+
+    # --- jobs -------------------------------------------------------------------------------------------
+
+    def scan_seeds(self) -> tuple[list[IngestResult], list[str]]:
+        root = self.config.monitor.seeds_dir
+        if root is None:
+            return [], []
+        scan = scan_seeds(root)
+        for err in scan.errors:
+            log.warning("seeds.error %s", err)
+        results = []
+        for article in scan.articles:
+            try:
+                results.append(self.ingestor.ingest(article, self.clock()))
+            except MonitorError as e:
+                log.error("seeds.ingest_failed file=%s error=%s", article.guid, e)
+        changed = [r for r in results if r.status != "unchanged"]
+        if changed:
+            log.info("seeds.scan files=%d changed=%d", len(scan.articles), len(changed))
+        return results, [str(e) for e in scan.errors]
+
+    async def poll_due(self, *, every_feed: bool = False) -> list[PollOutcome]:
+        """Poll the feeds that are due (``every_feed``: all active feeds, as ``once`` does)."""
+        claim = partial(feed_state.claim_due_feeds, self.db, self.clock(), self.owner, FEED_LEASE_SECONDS,
+                        every_feed=every_feed)  # fmt: skip
+        states = await asyncio.to_thread(claim)
+        if not states:
+            return []
+        return await self.poller.poll_many(self.client, states, self.clock)
+
+    async def deliver(self) -> DeliveryReport:
+        return await self.deliverer.deliver_due(self.client, self.clock)
+
+    async def flush_outbox(self, timeout: float) -> list[DeliveryReport]:
+        """Deliver, and keep retrying deliveries that come due within ``timeout`` seconds."""
+        reports = [await self.deliver()]
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            pending = await asyncio.to_thread(outbox.list_deliveries, self.db, ("pending",), 1000)
+            if not pending:
+                return reports
+            wait = min((d.next_attempt_at - self.clock()).total_seconds() for d in pending)
+            if asyncio.get_running_loop().time() + max(wait, 0) > deadline:
+                return reports
+            await asyncio.sleep(max(wait, 0.05))
+            reports.append(await self.deliver())
+
+    async def run_once(self, *, flush_timeout: float = 30.0) -> RunReport:
+        """One pass of every job: seeds, every feed, then the outbox (waiting for near retries)."""
+        report = RunReport()
+        await asyncio.to_thread(self.sync_feeds)
+        report.seeds, report.seed_errors = await asyncio.to_thread(self.scan_seeds)
+        report.polls = await self.poll_due(every_feed=True)
+        report.deliveries = await self.flush_outbox(flush_timeout)
+        return report
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._own_client:
+            await self._client.aclose()
+        await asyncio.to_thread(feed_state.release_leases, self.db, self.owner)
+        await asyncio.to_thread(outbox.release, self.db, self.owner)

@@ -1,0 +1,96 @@
+"""Feeds and their polling state: sync with the config, claim due feeds under a lease, record outcomes.
+
+A claimed feed carries a lease (``lease_owner``, ``lease_until``): another instance skips it until the lease
+expires, so a feed is polled by one instance at a time, and an instance that dies mid-poll is taken over
+once its lease runs out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, insert, or_, select, update
+
+from monitor.store.db import Database
+from monitor.store.records import FeedState
+from monitor.store.schema import feeds
+
+
+def sync_feeds(db: Database, configured: Iterable[tuple[str, str, float]], now: datetime) -> None:
+    """Make the feeds table match the config (name, url, interval) without losing any polling state.
+
+    New feeds are due now; removed feeds are deactivated (their state kept, should they come back); a
+    feed whose URL changed starts afresh (validators belong to the old URL).
+    """
+    wanted = {name: (url, int(interval)) for name, url, interval in configured}
+    with db.write() as conn:
+        existing = {r.name: r for r in conn.execute(select(feeds.c.name, feeds.c.url, feeds.c.active))}
+        for name, (url, interval) in wanted.items():
+            row = existing.get(name)
+            if row is None:
+                conn.execute(insert(feeds).values(
+                    name=name, url=url, interval_s=interval, active=True, status="new", failures=0,
+                    next_poll_at=now, items_seen=0, articles_total=0,
+                ))  # fmt: skip
+                continue
+            values: dict[str, object] = {"interval_s": interval, "active": True}
+            if row.url != url:
+                values |= {"url": url, "etag": None, "last_modified": None, "body_hash": None, "next_poll_at": now}
+            conn.execute(update(feeds).where(feeds.c.name == name).values(**values))
+        gone = [n for n, r in existing.items() if n not in wanted and r.active]
+        if gone:
+            conn.execute(update(feeds).where(feeds.c.name.in_(gone)).values(active=False))
+
+
+def claim_due_feeds(
+    db: Database, now: datetime, owner: str, lease: float, limit: int = 500, *, every_feed: bool = False
+) -> list[FeedState]:
+    """Lease up to ``limit`` active feeds whose poll is due (``every_feed``: due or not) and that no live
+    lease holds."""
+    free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now)
+    due = and_(feeds.c.active.is_(True), free)
+    if not every_feed:
+        due = and_(due, feeds.c.next_poll_at <= now)
+    with db.write() as conn:
+        query = select(feeds).where(due).order_by(feeds.c.next_poll_at).limit(limit)
+        rows = conn.execute(query.with_for_update(skip_locked=True)).fetchall()
+        if not rows:
+            return []
+        names = [r.name for r in rows]
+        conn.execute(
+            update(feeds)
+            .where(feeds.c.name.in_(names))
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease))
+        )
+    return [FeedState.from_row(r) for r in rows]
+
+
+def record_poll(db: Database, name: str, owner: str, **values: object) -> None:
+    """Store a poll's outcome and release the lease (only if we still hold it)."""
+    with db.write() as conn:
+        conn.execute(
+            update(feeds)
+            .where(feeds.c.name == name, or_(feeds.c.lease_owner == owner, feeds.c.lease_owner.is_(None)))
+            .values(lease_owner=None, lease_until=None, **values)
+        )
+
+
+def release_leases(db: Database, owner: str) -> None:
+    """Give back every feed lease ``owner`` holds (on shutdown), so others need not wait for expiry."""
+    with db.write() as conn:
+        conn.execute(update(feeds).where(feeds.c.lease_owner == owner).values(lease_owner=None, lease_until=None))
+
+
+def feed_states(db: Database, *, active_only: bool = False) -> list[FeedState]:
+    query = select(feeds).order_by(feeds.c.name)
+    if active_only:
+        query = query.where(feeds.c.active.is_(True))
+    with db.read() as conn:
+        return [FeedState.from_row(r) for r in conn.execute(query)]
+
+
+def get_feed(db: Database, name: str) -> FeedState | None:
+    with db.read() as conn:
+        row = conn.execute(select(feeds).where(feeds.c.name == name)).first()
+    return FeedState.from_row(row) if row else None

@@ -1,0 +1,124 @@
+"""The delivery side of the outbox: claim due deliveries under a lease, record each attempt's outcome.
+
+At-least-once by construction: a delivery is marked delivered only after the receiver said 2xx, so a crash
+between the POST and the mark sends it again, with the same event id (receivers de-duplicate by id). The
+lease keeps two instances (or two overlapping runs) from sending the same row at the same time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+
+from monitor.store.db import Database
+from monitor.store.records import DeliveryRecord
+from monitor.store.schema import deliveries, events
+
+_COLUMNS = (
+    deliveries.c.id, deliveries.c.event_id, deliveries.c.webhook, deliveries.c.status, deliveries.c.attempts,
+    deliveries.c.next_attempt_at, deliveries.c.last_error, deliveries.c.last_status, deliveries.c.delivered_at,
+    events.c.type, events.c.story_id, events.c.created_at, events.c.payload,
+)  # fmt: skip
+
+
+def claim_due(db: Database, now: datetime, owner: str, lease: float, limit: int = 100) -> list[DeliveryRecord]:
+    """Lease pending deliveries that are due, oldest event first (so a story's events go out in order)."""
+    free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
+    due = and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now, free)
+    with db.write() as conn:
+        query = (
+            select(*_COLUMNS).join(events, events.c.id == deliveries.c.event_id).where(due)
+            .order_by(events.c.created_at, events.c.story_seq, deliveries.c.id).limit(limit)
+        )  # fmt: skip
+        rows = conn.execute(query.with_for_update(of=deliveries, skip_locked=True)).fetchall()
+        if rows:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_([r.id for r in rows]))
+                .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease))
+            )
+    return [DeliveryRecord.from_row(r) for r in rows]
+
+
+def _finish(db: Database, delivery_id: int, owner: str, **values: Any) -> None:
+    with db.write() as conn:
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None, **values)
+        )
+
+
+def mark_delivered(db: Database, delivery_id: int, owner: str, now: datetime, status: int | None) -> None:
+    _finish(
+        db, delivery_id, owner, status="delivered", delivered_at=now, last_status=status, last_error=None,
+        attempts=deliveries.c.attempts + 1,
+    )  # fmt: skip
+
+
+def mark_failed(
+    db: Database, delivery_id: int, owner: str, *, error: str, status: int | None, retry_at: datetime | None
+) -> None:
+    """A failed attempt: retry at ``retry_at``, or dead-letter it when ``retry_at`` is None."""
+    values: dict[str, Any] = {"last_error": error[:2000], "last_status": status, "attempts": deliveries.c.attempts + 1}
+    if retry_at is None:
+        values["status"] = "dead"
+    else:
+        values["next_attempt_at"] = retry_at
+    _finish(db, delivery_id, owner, **values)
+
+
+def release(db: Database, owner: str) -> None:
+    """Give back every delivery lease ``owner`` holds (graceful shutdown)."""
+    with db.write() as conn:
+        conn.execute(
+            update(deliveries).where(deliveries.c.lease_owner == owner).values(lease_owner=None, lease_until=None)
+        )
+
+
+def list_deliveries(db: Database, statuses: tuple[str, ...], limit: int = 200) -> list[DeliveryRecord]:
+    query = (
+        select(*_COLUMNS).join(events, events.c.id == deliveries.c.event_id)
+        .where(deliveries.c.status.in_(statuses)).order_by(deliveries.c.id).limit(limit)
+    )  # fmt: skip
+    with db.read() as conn:
+        return [DeliveryRecord.from_row(r) for r in conn.execute(query)]
+
+
+def summary(db: Database, now: datetime) -> dict[str, Any]:
+    """Counts by status and the age of the oldest pending delivery (seconds)."""
+    with db.read() as conn:
+        by_status = dict(conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status)).all())
+        oldest = conn.execute(
+            select(func.min(events.c.created_at))
+            .join(deliveries, events.c.id == deliveries.c.event_id)
+            .where(deliveries.c.status == "pending")
+        ).scalar_one_or_none()
+    if isinstance(oldest, datetime) and oldest.tzinfo is None:
+        from datetime import UTC
+
+        oldest = oldest.replace(tzinfo=UTC)
+    age = (now - oldest).total_seconds() if isinstance(oldest, datetime) else 0.0
+    return {"by_status": {k: int(v) for k, v in by_status.items()}, "oldest_pending_age_s": age}
+
+
+def retry(db: Database, now: datetime, *, delivery_id: int | None = None, dead: bool = False) -> int:
+    """Make a dead (or any undelivered) delivery due now; returns how many rows changed."""
+    cond = deliveries.c.status == "dead" if dead else and_(deliveries.c.id == delivery_id, deliveries.c.status != "delivered")
+    with db.write() as conn:
+        result = conn.execute(update(deliveries).where(cond).values(status="pending", next_attempt_at=now))
+    return int(result.rowcount)
+
+
+def replay(db: Database, now: datetime, since: datetime) -> int:
+    """Send already delivered events again (same ids) for events created since ``since``."""
+    with db.write() as conn:
+        ids = select(events.c.id).where(events.c.created_at >= since).scalar_subquery()
+        result = conn.execute(
+            update(deliveries)
+            .where(deliveries.c.status == "delivered", deliveries.c.event_id.in_(ids))
+            .values(status="pending", next_attempt_at=now)
+        )
+    return int(result.rowcount)

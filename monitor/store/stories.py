@@ -1,0 +1,159 @@
+"""Articles, stories and versions: the ingest transaction and the read side.
+
+``ingest_transaction`` is the one place story decisions are written: it takes the ingest lock (an advisory
+lock on PostgreSQL, the write lock on SQLite), so two instances deciding about the same story run one after
+the other and never create a duplicate story or a duplicate version number. The story change and its outbox
+events commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from monitor.core.model import Article
+from monitor.store.db import Database
+from monitor.store.records import ArticleRecord, StoryRecord, VersionRecord
+from monitor.store.schema import articles, deliveries, events, stories, versions
+
+
+class IngestTx:
+    """Intent-named operations inside one ingest transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def latest_of_item(self, source: str, guid: str) -> ArticleRecord | None:
+        query = (
+            select(articles).where(articles.c.source == source, articles.c.guid == guid)
+            .order_by(articles.c.id.desc()).limit(1)
+        )  # fmt: skip
+        row = self.conn.execute(query).first()
+        return ArticleRecord.from_row(row) if row else None
+
+    def with_content(self, content_hash: str) -> ArticleRecord | None:
+        query = select(articles).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
+        row = self.conn.execute(query).first()
+        return ArticleRecord.from_row(row) if row else None
+
+    def with_url(self, url: str) -> ArticleRecord | None:
+        query = select(articles).where(articles.c.url == url).order_by(articles.c.id.desc()).limit(1)
+        row = self.conn.execute(query).first()
+        return ArticleRecord.from_row(row) if row else None
+
+    def lock_story(self, story_id: str) -> StoryRecord | None:
+        row = self.conn.execute(select(stories).where(stories.c.id == story_id).with_for_update()).first()
+        return StoryRecord.from_row(row) if row else None
+
+    def known_texts(self, story_id: str) -> list[tuple[str, str]]:
+        """(title, text) of the story's versions, oldest first."""
+        query = (
+            select(articles.c.title, articles.c.text)
+            .join(versions, versions.c.article_id == articles.c.id)
+            .where(versions.c.story_id == story_id)
+            .order_by(versions.c.seq)
+        )
+        return [(r.title, r.text) for r in self.conn.execute(query)]
+
+    def create_story(self, story_id: str, title: str, url: str | None, now: datetime) -> None:
+        self.conn.execute(insert(stories).values(
+            id=story_id, title=title, url=url, status="open", developing=False, markers=[], tracked=False,
+            watchlists=[], created_at=now, updated_at=now, version_count=0, event_seq=0,
+        ))  # fmt: skip
+
+    def update_story(self, story_id: str, **values: Any) -> None:
+        self.conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
+
+    def insert_article(self, article: Article, story_id: str, now: datetime, developing: bool) -> int:
+        result = self.conn.execute(insert(articles).values(
+            source=article.source, guid=article.guid, content_hash=article.content_hash, url=article.url,
+            title=article.title, text=article.text, outlet=article.outlet, published=article.published,
+            fetched_at=now, developing=developing, story_id=story_id,
+        ))  # fmt: skip
+        return int(result.inserted_primary_key[0])
+
+    def insert_version(self, story_id: str, seq: int, article_id: int, now: datetime, **values: Any) -> None:
+        self.conn.execute(
+            insert(versions).values(story_id=story_id, seq=seq, article_id=article_id, created_at=now, **values)
+        )
+
+    def insert_event(
+        self, event_id: str, type_: str, story_id: str | None, story_seq: int | None, now: datetime,
+        payload: dict[str, Any], webhooks: tuple[str, ...],
+    ) -> None:
+        """An outbox event and one pending delivery per receiver, in this same transaction."""
+        self.conn.execute(insert(events).values(
+            id=event_id, type=type_, story_id=story_id, story_seq=story_seq, created_at=now, payload=payload,
+        ))  # fmt: skip
+        for hook in dict.fromkeys(webhooks):
+            self.conn.execute(insert(deliveries).values(
+                event_id=event_id, webhook=hook, status="pending", attempts=0, next_attempt_at=now,
+            ))  # fmt: skip
+
+
+@contextmanager
+def ingest_transaction(db: Database) -> Iterator[IngestTx]:
+    with db.write(ingest_lock=True) as conn:
+        yield IngestTx(conn)
+
+
+def articles_after(db: Database, after_id: int, since: datetime | None) -> list[ArticleRecord]:
+    """Articles with id > ``after_id`` (and fetched since ``since``): to keep a matcher index current."""
+    query = select(articles).where(articles.c.id > after_id).order_by(articles.c.id)
+    if since is not None:
+        query = query.where(articles.c.fetched_at >= since)
+    with db.read() as conn:
+        return [ArticleRecord.from_row(r) for r in conn.execute(query)]
+
+
+def list_stories(db: Database, *, tracked_only: bool = False, limit: int = 100) -> list[StoryRecord]:
+    query = select(stories).order_by(stories.c.updated_at.desc(), stories.c.id).limit(limit)
+    if tracked_only:
+        query = query.where(stories.c.tracked.is_(True))
+    with db.read() as conn:
+        return [StoryRecord.from_row(r) for r in conn.execute(query)]
+
+
+def get_story(db: Database, story_id: str) -> StoryRecord | None:
+    with db.read() as conn:
+        row = conn.execute(select(stories).where(stories.c.id == story_id)).first()
+        if row is None:  # allow a unique prefix, as people copy short ids from tables
+            rows = conn.execute(select(stories).where(stories.c.id.startswith(story_id)).limit(2)).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+    return StoryRecord.from_row(row) if row else None
+
+
+def story_versions(db: Database, story_id: str) -> list[VersionRecord]:
+    query = (
+        select(versions, articles.c.id.label("a_id"), *[c.label(f"a_{c.name}") for c in articles.c if c.name != "id"])
+        .join(articles, versions.c.article_id == articles.c.id)
+        .where(versions.c.story_id == story_id)
+        .order_by(versions.c.seq)
+    )
+    out = []
+    with db.read() as conn:
+        for r in conn.execute(query):
+            m = r._mapping
+            art = ArticleRecord(**{f: m[f"a_{f}"] for f in ArticleRecord.__dataclass_fields__})
+            out.append(VersionRecord(
+                story_id=m["story_id"], seq=m["seq"], created_at=m["created_at"], added=m["added"],
+                facts=m["facts"], headline_changed=m["headline_changed"], material=m["material"],
+                match=m["match"], article=art,
+            ))  # fmt: skip
+    return out
+
+
+def counts(db: Database) -> dict[str, int]:
+    with db.read() as conn:
+        return {
+            "stories": conn.execute(select(func.count()).select_from(stories)).scalar_one(),
+            "tracked_stories": conn.execute(
+                select(func.count()).select_from(stories).where(stories.c.tracked.is_(True))
+            ).scalar_one(),
+            "articles": conn.execute(select(func.count()).select_from(articles)).scalar_one(),
+            "events": conn.execute(select(func.count()).select_from(events)).scalar_one(),
+        }
