@@ -77,3 +77,20 @@ def summary_line(payload: dict[str, Any]) -> str:
     if kind == "story.updated":
         return f"Update {update.get('seq')} to \u201c{story.get('title')}\u201d: {added} new sentence(s)"
     return f"{kind}: {story.get('title') or payload.get('feed', {}).get('name', '')}"
+
+
+def feed_event(
+    *, event_id: str, type_: str, created_at: datetime, feed: dict[str, Any], detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``feed.failing`` / ``feed.recovered`` / ``feed.anomaly``: about a feed, not a story."""
+    return {
+        "schema": SCHEMA,
+        "id": event_id,
+        "type": type_,
+        "created_at": iso(created_at),
+        "feed": feed,
+        "detail": detail or {},
+        "story": None,
+        "sequence": None,
+        "previous_event_id": None,
+    }

@@ -123,6 +123,9 @@ class Ingestor:
         prior = tx.latest_of_item(article.source, article.guid)
         if prior is not None and prior.content_hash == article.content_hash:
             return IngestResult("unchanged", prior.story_id), None
+        if prior is None and (same := tx.same_item_elsewhere(article)) is not None:
+            # The publisher regenerated GUIDs: same source, same canonical URL or same content.
+            return IngestResult("unchanged", same.story_id), None
         story_id, match = self._pick_story(tx, article, prior, now)
         story = tx.lock_story(story_id) if story_id else None
         if story is None:

@@ -45,6 +45,15 @@ class IngestTx:
         row = self.conn.execute(query).first()
         return ArticleRecord.from_row(row) if row else None
 
+    def same_item_elsewhere(self, article: Article) -> ArticleRecord | None:
+        """An article of the same source with this content, under another GUID (a regenerated GUID, or
+        the same URL re-listed): identity is GUID, then canonical URL, then content."""
+        same_source = articles.c.source == article.source
+        same_content = articles.c.content_hash == article.content_hash
+        query = select(articles).where(same_source, same_content).order_by(articles.c.id.desc()).limit(1)
+        row = self.conn.execute(query).first()
+        return ArticleRecord.from_row(row) if row else None
+
     def lock_story(self, story_id: str) -> StoryRecord | None:
         row = self.conn.execute(select(stories).where(stories.c.id == story_id).with_for_update()).first()
         return StoryRecord.from_row(row) if row else None
