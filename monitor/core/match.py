@@ -33,6 +33,8 @@ from monitor.core.match_types import MatchInput, MatchResult, MatchSettings
 __all__ = ["MatchInput", "MatchResult", "MatchSettings", "Matcher"]
 
 _DAY = 86400.0
+_RESCORED = 5  # stories re-scored against all their recent members (cost bound)
+_LINKAGE_MEMBERS = 12
 
 
 class Matcher:
@@ -53,17 +55,37 @@ class Matcher:
         return decide(self._score_stories(feats), self.settings)
 
     def _score_stories(self, feats: signals.Features) -> list[Candidate]:
-        """Best-member score per candidate story, best first."""
+        """Candidate stories by best member; the leaders re-scored by linkage; best first."""
         query, qnorm = self._index.vector(sublinear(feats.terms))
         window = self.settings.window_days * _DAY
         best: dict[str, PairScore] = {}
         for docno in self._index.candidates(query, feats.when, window):
             doc = self._index.docs[docno]
-            pair = score_pair(self._index, feats, query, qnorm, doc, self.settings.name_weight)
+            pair = score_pair(self._index, feats, query, qnorm, doc, self.settings.weights)
             if doc.story not in best or pair.total > best[doc.story].total:
                 best[doc.story] = pair
         ranked = sorted(best.items(), key=lambda kv: kv[1].total, reverse=True)
-        return [Candidate(story, pair) for story, pair in ranked]
+        leaders = [Candidate(s, p, self._linkage(feats, query, qnorm, s, p)) for s, p in ranked[:_RESCORED]]
+        rest = [Candidate(s, p, p.total) for s, p in ranked[_RESCORED:]]
+        return sorted(leaders, key=lambda c: c.score, reverse=True) + rest
+
+    def _linkage(
+        self, feats: signals.Features, query: dict[str, float], qnorm: float, story: str, best: PairScore
+    ) -> float:
+        """Blend the best member's score with the mean over the story's recent members.
+
+        Best-member ("single") linkage alone chains: a weekly "jobless claims" article joins last week's,
+        and the story grows without end. The mean keeps a story about one event (average linkage).
+        """
+        alpha = self.settings.linkage
+        members = self._index.stories[story].docs[-_LINKAGE_MEMBERS:]
+        if alpha == 0.0 or len(members) < 2 or best.lede:
+            return best.total
+        totals = [
+            score_pair(self._index, feats, query, qnorm, self._index.docs[d], self.settings.weights).total
+            for d in members
+        ]
+        return (1 - alpha) * best.total + alpha * sum(totals) / len(totals)
 
     def add(self, story: str, article: MatchInput) -> None:
         """Record ``article`` as a member of ``story`` (created if new)."""

@@ -18,7 +18,8 @@ from monitor.core.match_types import MatchResult, MatchSettings
 @dataclass(frozen=True)
 class Candidate:
     story: str
-    pair: PairScore
+    pair: PairScore  # the best-matching member article
+    score: float  # the story's score (``pair.total`` blended with the other members')
 
 
 def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dict[str, Any]:
@@ -27,15 +28,18 @@ def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dic
         p = best.pair
         reasons.update(
             best_story=best.story,
-            score=round(p.total, 3),
+            score=round(best.score, 3),
+            best_member=round(p.total, 3),
             cosine=round(p.cosine, 3),
             names=round(p.names, 3),
-            shared_names=list(p.shared_names),
+            shared_names=list(p.shared_names[:10]),
+            rare_shared_names=p.rare_names,
+            gap_days=None if p.gap_days is None else round(p.gap_days, 1),
             shared_lede=p.lede,
         )
     if runner_up is not None:
         reasons["runner_up"] = runner_up.story
-        reasons["margin"] = round(best.pair.total - runner_up.pair.total, 3) if best else None
+        reasons["margin"] = round(best.score - runner_up.score, 3) if best else None
     return reasons
 
 
@@ -45,8 +49,8 @@ def decide(ranked: list[Candidate], settings: MatchSettings) -> MatchResult:
     reasons = _explain(best, runner_up, len(ranked))
     if best is None:
         return MatchResult(None, 0.0, {**reasons, "rule": "no_candidates"})
-    score = best.pair.total
-    margin = score - runner_up.pair.total if runner_up else score
+    score = best.score
+    margin = score - runner_up.score if runner_up else score
     if best.pair.lede:
         rule = "lede_contained"
     elif score < settings.threshold:

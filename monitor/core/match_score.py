@@ -16,7 +16,20 @@ from monitor.core.signals import Features
 
 _BOILERPLATE_LEDE = 3  # a "lede" shared by this many stored articles is a paywall or cookie notice
 _LEDE_SCORE = 0.9  # containment of a lede is near-proof; still below a same-URL hit
-_LEDE_MIN_COSINE = 0.1  # ...unless the rest of the texts have nothing in common
+_LEDE_MIN_COSINE = 0.25  # ...unless the rest differs: "Please enable Javascript" leads many pages
+_DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class PairWeights:
+    """How the signals combine: ``cosine + names * names_overlap - age * log(1 + gap_days)``."""
+
+    names: float = 0.5
+    names_prior: float = 30.0  # idf mass added to the smaller name set: 2 shared names out of 2 prove little
+    rare: float = 0.1  # bonus for sharing names almost no other article has (a victim's surname, a street)
+    rare_df: int = 5  # "almost no other": in at most this many stored articles
+    rare_full: int = 3  # this many shared rare names earn the full bonus
+    age: float = 0.1  # per log-day since the story's span: the same words a month later are weaker evidence
 
 
 @dataclass(frozen=True)
@@ -24,8 +37,10 @@ class PairScore:
     total: float
     cosine: float
     names: float
+    rare_names: int
     shared_names: tuple[str, ...]
     lede: bool
+    gap_days: float | None
 
 
 def cosine(index: DocIndex, query: dict[str, float], qnorm: float, doc: Doc) -> float:
@@ -37,16 +52,26 @@ def cosine(index: DocIndex, query: dict[str, float], qnorm: float, doc: Doc) -> 
     return dot / (qnorm * index.doc_norm(doc))
 
 
-def name_overlap(index: DocIndex, a: frozenset[str], b: frozenset[str]) -> tuple[float, tuple[str, ...]]:
-    """idf-weighted overlap of two name sets, normalised by the geometric mean of their weights."""
+def name_overlap(
+    index: DocIndex, a: frozenset[str], b: frozenset[str], prior: float
+) -> tuple[float, tuple[str, ...]]:
+    """idf-weighted share of the smaller name set found in the other (a follow-up repeats the flash's
+    names and adds its own), damped by ``prior`` so that a text with one or two names cannot score high."""
     shared = a & b
     if not shared:
         return 0.0, ()
     wa = sum(index.idf(n) for n in a)
     wb = sum(index.idf(n) for n in b)
     ws = sum(index.idf(n) for n in shared)
-    ranked = tuple(sorted(shared, key=index.idf, reverse=True)[:8])
-    return ws / math.sqrt(wa * wb), ranked
+    return ws / (min(wa, wb) + prior), tuple(sorted(shared, key=index.idf, reverse=True))
+
+
+def gap_days(index: DocIndex, when: float | None, story: str) -> float | None:
+    """Days between ``when`` and the nearest end of the story's time span (0 inside it; None: unknown)."""
+    span = index.stories[story]
+    if when is None or span.first is None or span.last is None:
+        return None
+    return max(0.0, when - span.last, span.first - when) / _DAY
 
 
 def lede_contained(index: DocIndex, feats: Features, doc: Doc) -> bool:
@@ -58,12 +83,15 @@ def lede_contained(index: DocIndex, feats: Features, doc: Doc) -> bool:
 
 
 def score_pair(
-    index: DocIndex, feats: Features, query: dict[str, float], qnorm: float, doc: Doc, name_weight: float
+    index: DocIndex, feats: Features, query: dict[str, float], qnorm: float, doc: Doc, weights: PairWeights
 ) -> PairScore:
     cos = cosine(index, query, qnorm, doc)
-    names, shared = name_overlap(index, feats.names, doc.names)
-    total = (1 - name_weight) * cos + name_weight * names
+    names, shared = name_overlap(index, feats.names, doc.names, weights.names_prior)
+    rare = sum(1 for n in shared if index.df.get(n, 0) <= weights.rare_df)
+    gap = gap_days(index, feats.when, doc.story)
+    total = cos + weights.names * names + weights.rare * min(rare, weights.rare_full) / weights.rare_full
+    total -= weights.age * math.log1p(gap) if gap else 0.0
     lede = cos >= _LEDE_MIN_COSINE and lede_contained(index, feats, doc)
     if lede:
         total = max(total, _LEDE_SCORE)
-    return PairScore(total, cos, names, shared, lede)
+    return PairScore(total, cos, names, rare, shared, lede, gap)

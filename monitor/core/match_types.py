@@ -10,17 +10,19 @@ from datetime import datetime
 from typing import Any
 
 from monitor.core.match_index import IndexSettings
+from monitor.core.match_score import PairWeights
 
 
 @dataclass(frozen=True)
 class MatchSettings:
     """Matching knobs. The defaults are the tuned values (docs/matching.md); all have defaults."""
 
-    window_days: float = 7.0  # an update arrives within days of the story's first or last article
+    window_days: float = 30.0  # updates come within days, follow-ups (arrests, trials) within weeks
     threshold: float = 0.30  # combined score needed to join a story
-    margin: float = 0.05  # below ``confident``, the best story must beat the runner-up by this much
-    confident: float = 0.50  # at or above this combined score, the margin rule does not apply
-    name_weight: float = 0.6  # weight of names/places/numbers agreement against word similarity
+    margin: float = 0.06  # below ``confident``, the best story must beat the runner-up by this much
+    confident: float = 0.60  # at or above this combined score, the margin rule does not apply
+    linkage: float = 1.0  # 0: a story is as close as its closest member; 1: as its average member
+    weights: PairWeights = field(default_factory=PairWeights)
     index: IndexSettings = field(default_factory=IndexSettings)
 
 

@@ -251,7 +251,8 @@ def format_report(report: BacktestReport) -> str:
     """A small table for a terminal."""
     rows = [
         ("file", report.path),
-        ("articles", f"{report.articles} ({report.scored_articles} scored, {report.gold_stories} true stories)"),
+        ("articles", f"{report.articles} ({report.scored_articles} scored)"),
+        ("true stories", f"{report.gold_stories} (among the scored articles)"),
         ("stories found", str(report.stories)),
     ]
     for name, s in (("B-cubed", report.bcubed), ("links", report.links)):
