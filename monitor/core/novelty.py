@@ -24,8 +24,9 @@ _NUMBER = re.compile(
     r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(%|\s+(?:per ?cent|percent))?(?:\s+([a-z][a-z-]+))?"
 )
 _QUOTE = re.compile(r"[“\"]([^”\"]{8,600})[”\"]")
-_NAME_PART = r"(?:[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]\.(?:[A-Z]\.)+|[A-Z]{2,})"
-_NAME = re.compile(rf"{_NAME_PART}(?:\s+(?:(?:de|da|van|von|al|bin|la|of|del|du|le)\s+)?{_NAME_PART})*")
+_NAME_PART = r"(?:(?:al|el|ad|as|bin|ibn)-)?(?:[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]\.(?:[A-Z]\.)+|[A-Z]{2,})"
+_NAME = re.compile(rf"{_NAME_PART}(?:\s+(?:(?:de|da|van|von|al|bin|la|del|du|le)\s+)?{_NAME_PART})*")
+_POSSESSIVE = re.compile(r"[’']s$")
 _NOT_NAMES = frozenset(
     """the a an and but or if in on at of for to by with from as this that these those it its he she they we
     i you his her their our there here when where while after before during since until because although
@@ -84,7 +85,7 @@ def extract_names(sentence: str) -> list[str]:
     only when it starts a longer run, since every sentence starts with a capital."""
     names = []
     for m in _NAME.finditer(sentence):
-        parts = [p for p in m.group(0).split() if p.lower() not in _NOT_NAMES]
+        parts = [_POSSESSIVE.sub("", p) for p in m.group(0).split() if p.lower() not in _NOT_NAMES]
         if not parts:
             continue
         if m.start() == 0 and len(parts) == 1:
