@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 
 from monitor.store.db import Database
 from monitor.store.records import DeliveryRecord
@@ -27,6 +27,17 @@ def claim_due(db: Database, now: datetime, owner: str, lease: float, limit: int 
     """Lease pending deliveries that are due, oldest event first (so a story's events go out in order)."""
     free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
     due = and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now, free)
+    # Per-story order: never hand out an event while an earlier event of the same story is still
+    # pending for the same receiver (it may be waiting for a retry).
+    earlier_d, earlier_e = deliveries.alias("earlier_d"), events.alias("earlier_e")
+    blocked = exists().where(
+        earlier_d.c.webhook == deliveries.c.webhook,
+        earlier_d.c.status == "pending",
+        earlier_e.c.id == earlier_d.c.event_id,
+        earlier_e.c.story_id == events.c.story_id,
+        earlier_e.c.story_seq < events.c.story_seq,
+    )
+    due = and_(due, ~blocked)
     with db.write() as conn:
         query = (
             select(*_COLUMNS).join(events, events.c.id == deliveries.c.event_id).where(due)
