@@ -21,7 +21,7 @@ class IndexSettings:
     query_terms: int = 12  # look up only the query's k most informative words (pruning, issue 3)
     posting_cap: int = 400  # keep the newest entries per word: old news rarely gets updates
     max_candidates: int = 40  # articles scored in full per query
-    stored_terms: int = 80  # per article: its most informative words only (bounded memory)
+    stored_terms: int = 60  # per article: its most informative words only (bounded memory)
 
 
 @dataclass(slots=True)
@@ -32,9 +32,11 @@ class Doc:
     terms: dict[str, float]  # word -> sublinear tf (1 + log count), headline boost included
     norm: float  # length of the tf-idf vector, refreshed as idf drifts
     norm_at: int  # corpus size when ``norm`` was computed
-    names: frozenset[str]
-    lede: frozenset[int]
-    sentences: frozenset[int]
+    # Tuples, not sets: a stored article is only ever scanned against a query's sets, and a tuple
+    # takes a quarter of the memory (100k stories must fit in well under 1 GiB, issue 3).
+    names: tuple[str, ...]
+    lede: tuple[int, ...]
+    sentences: tuple[int, ...]
     when: float | None
 
 
@@ -47,9 +49,16 @@ class StorySpan:
     last: float | None
 
 
+_WEIGHTS: dict[float, float] = {}  # one float object per distinct weight: most are 1.0 (memory)
+
+
 def sublinear(terms: dict[str, float]) -> dict[str, float]:
     """1 + log(count): the fifth "police" says less than the first."""
-    return {t: 1.0 + math.log(c) if c >= 1 else c for t, c in terms.items()}
+    out = {}
+    for t, c in terms.items():
+        w = round(1.0 + math.log(c) if c >= 1 else c, 3)
+        out[t] = _WEIGHTS.setdefault(w, w)
+    return out
 
 
 class DocIndex:
@@ -95,7 +104,14 @@ class DocIndex:
                 del posting[: -self.settings.posting_cap]
         norm = self.vector(terms)[1]
         self.docs[docno] = Doc(
-            story, terms, norm, len(self.docs), feats.names, feats.lede, feats.sentences, feats.when
+            story,
+            terms,
+            norm,
+            len(self.docs),
+            tuple(feats.names),
+            tuple(feats.lede),
+            tuple(feats.sentences),
+            feats.when,
         )
         self.lede_df.update(feats.lede)
         if feats.url:
@@ -125,8 +141,10 @@ class DocIndex:
         span = self.stories.pop(story, None)
         for docno in span.docs if span else ():
             doc = self.docs.pop(docno)
-            self.df.subtract(doc.terms)
+            self.df.subtract(doc.terms.keys())  # one per article, not the term weights
             self.lede_df.subtract(doc.lede)
+        self.df = +self.df  # drop words no article has any more
+        self.lede_df = +self.lede_df
         self.urls = {u: d for u, d in self.urls.items() if d in self.docs}
 
     def in_window(self, story: str, when: float | None, window: float) -> bool:

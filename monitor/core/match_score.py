@@ -18,6 +18,7 @@ _BOILERPLATE_LEDE = 3  # a "lede" shared by this many stored articles is a paywa
 _LEDE_SCORE = 0.9  # containment of a lede is near-proof; still below a same-URL hit
 _LEDE_MIN_COSINE = 0.25  # ...unless the rest differs: "Please enable Javascript" leads many pages
 _DAY = 86400.0
+_RARE_MIN_STREAM = 20  # "in at most 5 articles" means something only among 100 or more
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,11 @@ def cosine(index: DocIndex, query: dict[str, float], qnorm: float, doc: Doc) -> 
 
 
 def name_overlap(
-    index: DocIndex, a: frozenset[str], b: frozenset[str], prior: float
+    index: DocIndex, a: frozenset[str], b: tuple[str, ...], prior: float
 ) -> tuple[float, tuple[str, ...]]:
     """idf-weighted share of the smaller name set found in the other (a follow-up repeats the flash's
     names and adds its own), damped by ``prior`` so that a text with one or two names cannot score high."""
-    shared = a & b
+    shared = [n for n in b if n in a]
     if not shared:
         return 0.0, ()
     wa = sum(index.idf(n) for n in a)
@@ -76,10 +77,16 @@ def gap_days(index: DocIndex, when: float | None, story: str) -> float | None:
 
 def lede_contained(index: DocIndex, feats: Features, doc: Doc) -> bool:
     """Does one text contain the other's lede (ignoring ledes so common they are boilerplate)?"""
-    for h in (feats.lede & doc.sentences) | (doc.lede & feats.sentences):
-        if index.lede_df.get(h, 0) < _BOILERPLATE_LEDE:
-            return True
-    return False
+    in_doc = [h for h in doc.sentences if h in feats.lede]
+    in_query = [h for h in doc.lede if h in feats.sentences]
+    return any(index.lede_df.get(h, 0) < _BOILERPLATE_LEDE for h in in_doc + in_query)
+
+
+def rare_count(index: DocIndex, shared: tuple[str, ...], rare_df: int) -> int:
+    """How many shared names almost no stored article has; 0 while the stream is too young to tell."""
+    if len(index) < _RARE_MIN_STREAM * rare_df:
+        return 0
+    return sum(1 for n in shared if index.df.get(n, 0) <= rare_df)
 
 
 def score_pair(
@@ -87,7 +94,7 @@ def score_pair(
 ) -> PairScore:
     cos = cosine(index, query, qnorm, doc)
     names, shared = name_overlap(index, feats.names, doc.names, weights.names_prior)
-    rare = sum(1 for n in shared if index.df.get(n, 0) <= weights.rare_df)
+    rare = rare_count(index, shared, weights.rare_df)
     gap = gap_days(index, feats.when, doc.story)
     total = cos + weights.names * names + weights.rare * min(rare, weights.rare_full) / weights.rare_full
     total -= weights.age * math.log1p(gap) if gap else 0.0

@@ -1,0 +1,126 @@
+"""The backtest (issue 3): metrics against hand-computed values, input handling, and a quality floor on real
+labelled data read from ../shared/data at run time (skipped where that folder is absent)."""
+
+from __future__ import annotations
+
+import json
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.errors import MonitorError
+from monitor.service.backtest import bcubed, format_report, links, run_backtest
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# Measured with the default settings (docs/matching.md): GVA first 1,000 docs link P 0.938 F1 0.764,
+# B-cubed F1 0.933; allsides first 1,500 docs link F1 0.619. Floors sit a little below.
+PRECISION_FLOOR_GVA, F1_FLOOR_GVA, B3_FLOOR_GVA = 0.90, 0.72, 0.91
+F1_FLOOR_ALLSIDES = 0.57
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_bcubed_and_links_hand_computed() -> None:
+    # pred clusters {0,1,2} {3,4}; gold {0,1} {2,3,4}.
+    pred, gold = ["p", "p", "p", "q", "q"], ["a", "a", "b", "b", "b"]
+    b3 = bcubed(pred, gold)
+    # per item precision: 2/3, 2/3, 1/3, 1, 1 -> 11/15; recall: 1, 1, 1/3, 2/3, 2/3 -> 11/15
+    assert b3.precision == pytest.approx(11 / 15) and b3.recall == pytest.approx(11 / 15)
+    pl = links(pred, gold)
+    # predicted pairs 01 02 12 34; true pairs 01 23 24 34; shared 01 34
+    assert (pl.precision, pl.recall, pl.f1) == pytest.approx((0.5, 0.5, 0.5))
+
+
+def test_links_of_all_singletons() -> None:
+    s = links(["a", "b"], ["x", "y"])
+    assert (s.precision, s.recall) == (1.0, 1.0)
+    assert links(["a", "b"], ["x", "x"]).recall == 0.0
+
+
+ROWS: list[dict[str, Any]] = [
+    # Out of date order on purpose; the two "a" pages share a URL (the strongest signal).
+    {"doc_id": "a2", "title": "Update", "text": "Later text.", "dct": "2020-01-03", "url": "http://x/a",
+     "cluster_id": "A"},
+    {"doc_id": "a1", "title": "Flash", "text": "First text.", "dct": "2020-01-01", "url": "https://x/a",
+     "cluster_id": "A"},
+    {"doc_id": "b1", "title": "Budget vote in parliament", "text": "Lawmakers approved the budget.",
+     "published": "2020-01-02T10:00:00+00:00", "cluster_id": "B"},
+    {"doc_id": "b2", "title": "Zoo panda born", "text": "A panda cub was born at the zoo.",
+     "published": "2020-01-02T11:00:00", "cluster_id": "B"},
+    {"doc_id": "c1", "title": "Flagged", "text": "", "dct": "2020-01-02", "url": "http://x/a",
+     "cluster_id": "C", "quality_flags": ["empty"]},
+]  # fmt: skip
+
+
+def test_backtest_on_hand_made_file(tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    out = tmp_path / "out.jsonl"
+    report = run_backtest(write_jsonl(tmp_path / "in.jsonl", ROWS), out, lambda d, t: calls.append((d, t)))
+    assigned = [json.loads(line) for line in out.read_text().splitlines()]
+    # publication order: a1, c1 (a date is midnight UTC), b1, b2 (naive = UTC), a2
+    assert [a["doc_id"] for a in assigned] == ["a1", "c1", "b1", "b2", "a2"]
+    story = {a["doc_id"]: a["story"] for a in assigned}
+    assert story["a1"] == story["a2"] == story["c1"] and story["b1"] != story["b2"]
+    # scored: a1 a2 b1 b2 (c1 is flagged); pred {a1,a2} {b1} {b2}; gold {a1,a2} {b1,b2}
+    assert report.scored_articles == 4 and report.gold_stories == 2 and report.stories == 3
+    assert report.links is not None and report.bcubed is not None
+    assert (report.links.precision, report.links.recall) == pytest.approx((1.0, 0.5))
+    assert report.bcubed.recall == pytest.approx((1 + 1 + 0.5 + 0.5) / 4)
+    assert calls[-1] == (5, 5)
+    json.dumps(report.as_dict())
+    assert "links P / R / F1" in format_report(report)
+
+
+def test_backtest_without_labels(tmp_path: Path) -> None:
+    rows = [{k: v for k, v in r.items() if k != "cluster_id"} for r in ROWS]
+    report = run_backtest(write_jsonl(tmp_path / "in.jsonl", rows))
+    assert report.bcubed is None and report.links is None and report.articles == 5
+    assert "no cluster_id labels" in format_report(report)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"title": "x"}', "'doc_id' is missing"),
+        ('{"doc_id": "d", "dct": "yesterday"}', "not an ISO date"),
+        ('{"doc_id": "d", "title": 5}', "'title' must be a string"),
+    ],
+)
+def test_malformed_line_names_file_and_line(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"doc_id": "ok", "title": "t", "text": "x"}\n\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(MonitorError, match=rf"bad\.jsonl:3: .*{message}"):
+        run_backtest(path)
+
+
+def data_slice(tmp_path: Path, name: str, n: int) -> Path:
+    source = DATA / name / "docs.jsonl"
+    if not source.exists():
+        pytest.skip(f"labelled data {source} is absent (the shared data folder sits beside the repository)")
+    target = tmp_path / f"{name}.jsonl"
+    with source.open(encoding="utf-8") as fh:
+        target.write_text("".join(islice(fh, n)), encoding="utf-8")
+    return target
+
+
+@pytest.mark.data
+def test_quality_floor_on_gva_slice(tmp_path: Path) -> None:
+    report = run_backtest(data_slice(tmp_path, "gva_incidents", 1000))
+    assert report.links is not None and report.bcubed is not None
+    assert report.links.precision >= PRECISION_FLOOR_GVA, report.as_dict()
+    assert report.links.f1 >= F1_FLOOR_GVA, report.as_dict()
+    assert report.bcubed.f1 >= B3_FLOOR_GVA, report.as_dict()
+
+
+@pytest.mark.data
+def test_quality_floor_on_allsides_slice(tmp_path: Path) -> None:
+    report = run_backtest(data_slice(tmp_path, "allsides_neus", 1500))
+    assert report.links is not None
+    assert report.links.f1 >= F1_FLOOR_ALLSIDES, report.as_dict()

@@ -1,0 +1,280 @@
+"""The story matcher (issue 3): each signal, the decision, and the contract the pipeline relies on.
+
+All articles here are written for these tests, except the seed file of the repository.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from monitor.core import signals
+from monitor.core.match import Matcher, MatchInput, MatchSettings
+from monitor.core.match_decide import Candidate, decide
+from monitor.core.match_score import PairScore
+
+SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_900818fe0882e21f.txt"
+DAY = datetime(2016, 3, 5, 9, 0, tzinfo=UTC)
+
+SHOOTING_A = MatchInput(
+    "a1",
+    "Man killed in shooting on Delmar Street in Springfield - WXYZ News",
+    "SPRINGFIELD — A 24-year-old man was shot and killed early Saturday outside a home on Delmar Street, "
+    "Springfield police said.\n\n"
+    "Police identified the victim as Marcus Whitfield. Officers found him near the 400 block of Delmar "
+    "Street shortly after 2 a.m. with gunshot wounds to the chest.\n\n"
+    "Detective Laura Brennan said investigators are looking for a dark sedan seen leaving the area.",
+    DAY,
+)
+SHOOTING_A_FOLLOWUP = MatchInput(
+    "a2",
+    "Arrest made in killing of Marcus Whitfield | Springfield Courier",
+    "Springfield police have arrested a 19-year-old in the Delmar Street shooting that killed Marcus "
+    "Whitfield, 24, on Saturday.\n\n"
+    "Detective Laura Brennan said the suspect was found after a tip about a dark sedan. Whitfield was "
+    "shot outside a home in the 400 block of Delmar Street.\n\n"
+    "The suspect is being held at the county jail.",
+    DAY + timedelta(days=2),
+)
+SHOOTING_B = MatchInput(
+    "b1",
+    "Woman wounded in shooting at Springfield gas station - WXYZ News",
+    "SPRINGFIELD — A 41-year-old woman was wounded Saturday evening when someone opened fire at a gas "
+    "station on Kenwood Avenue, Springfield police said.\n\n"
+    "Police said Tanya Okafor was taken to Mercy Hospital with a wound to her leg. Officers recovered "
+    "shell casings near the 1200 block of Kenwood Avenue.\n\n"
+    "Sergeant Phil Ramos asked anyone with information to call police.",
+    DAY + timedelta(hours=10),
+)
+STOCKS = MatchInput(
+    "m1",
+    "Wall Street closes higher as tech shares rally",
+    "NEW YORK (Reuters) – U.S. stocks closed higher on Thursday as technology shares rallied and investors "
+    "weighed fresh data on inflation.\n\n"
+    "The Nasdaq Composite gained 1.2 percent, while the S&P 500 rose 0.8 percent. Treasury yields fell.",
+)
+SYRIA_OTHER = MatchInput(
+    "sy1",
+    "Air strikes hit market in Idlib province, monitor says",
+    "BEIRUT (Reuters) – Air strikes hit a crowded market in the town of Maarat al-Numan in Syria's Idlib "
+    "province on Thursday, a war monitor said.\n\n"
+    "The Syrian Observatory for Human Rights said rescue workers were searching the rubble. Rebel groups "
+    "blamed Russian jets for the strikes on the northwestern town.",
+)
+
+
+def _names(words: str) -> list[str]:
+    return words.split()
+
+
+CITIES = _names("Dayton Toledo Akron Flint Gary Peoria Joliet Erie Macon Tulsa Fresno Reno Provo Boise Waco")
+FIRST = _names("James Maria Luis Keisha Derek Ana Tyrone Rosa Kyle Imani Omar Grace Dante Lena Ray")
+LAST = _names(
+    "Hollis Vega Dunbar Pruitt Nakamura Sosa Fenwick Abara Lindqvist Castellano Byrd Mott Quinn Reyes"
+)
+STREETS = _names(
+    "Oak Maple Pine Cedar Elm Walnut Birch Spruce Willow Chestnut Ash Poplar Hickory Laurel Alder"
+)
+
+
+def background(m: Matcher, n: int = 120) -> None:
+    """A stream of other shootings, as a deployed matcher has seen: idf learns that "shot", "police" and
+    "Saturday" are common, and that a surname or a street is not."""
+    for i in range(n):
+        city, street = CITIES[i % 15], STREETS[(i * 7) % 15]
+        name = f"{FIRST[(i * 4) % 15]} {LAST[(i * 11) % 14]}"
+        text = (
+            f"{city.upper()} — A {18 + i % 40}-year-old man was shot and wounded on {street} Street in "
+            f"{city}, police said.\n\nPolice identified the victim as {name}. Officers found him in the "
+            f"{100 * i} block of {street} Street with a gunshot wound and took him to a local hospital.\n\n"
+            "Police asked anyone with information to call detectives."
+        )
+        when = DAY - timedelta(days=40) + timedelta(hours=8 * i)
+        m.add(
+            f"bg{i}",
+            MatchInput(f"bg{i}", f"Man shot on {street} Street in {city} - News {i % 5}", text, when),
+        )
+
+
+def seed_versions() -> tuple[MatchInput, MatchInput]:
+    """The seed's flash (headline + body up to the update promise) and its later long version."""
+    if not SEED.exists():
+        pytest.skip(f"seed file {SEED} is missing")
+    raw = SEED.read_text(encoding="utf-8")
+    headline, body = raw.split("\n", 1)
+    marker = "Check back for updates on this developing story."
+    flash = MatchInput("flash", headline, body[: body.index(marker) + len(marker)])
+    long = MatchInput("long", "Syrian army declares full control of Aleppo after evacuation", body)
+    return flash, long
+
+
+# --- signals ---------------------------------------------------------------------------------------
+
+
+def test_headline_drops_outlet_suffix() -> None:
+    assert signals.headline("7 people shot outside a nightclub - WMC Action News 5 - Memphis") == (
+        "7 people shot outside a nightclub"
+    )
+    assert signals.headline("Plain headline") == "Plain headline"
+
+
+def test_url_normalised_for_comparison() -> None:
+    assert signals.normalise_url("https://www.Example.com/a/b/?utm=1#x") == "example.com/a/b"
+    assert signals.normalise_url("http://example.com/a/b") == "example.com/a/b"
+    assert signals.normalise_url("not a url") is None
+
+
+def test_naive_datetime_is_utc() -> None:
+    naive = datetime(2020, 1, 1, 12)
+    aware = datetime(2020, 1, 1, 13, tzinfo=timezone(timedelta(hours=1)))
+    assert signals.timestamp(naive) == signals.timestamp(aware)
+    assert signals.timestamp(None) is None
+
+
+def test_names_are_capitalised_words_and_numbers_not_weekdays() -> None:
+    found = signals.names("Shooting on Delmar Street", ["Police said Marcus Whitfield, 24, died Saturday."])
+    assert {"delmar", "street", "marcus", "whitfield", "24", "police"} <= found
+    assert "saturday" not in found and "said" not in found
+
+
+def test_short_sentences_are_not_containment_evidence() -> None:
+    assert signals.sentence_hashes(
+        ["Police said.", "The victim was taken to a local hospital by ambulance."]
+    ) == [hash("the victim was taken to a local hospital by ambulance")]
+
+
+def test_headline_words_weigh_more_than_body_words() -> None:
+    terms = signals.content_terms("Aleppo evacuation", ["The evacuation of Aleppo continued."])
+    assert terms["aleppo"] == 3.0 and terms["continued"] == 1.0
+    assert "the" not in terms
+
+
+# --- the decision ----------------------------------------------------------------------------------
+
+
+def pair(total: float, lede: bool = False) -> PairScore:
+    return PairScore(total, total, 0.0, 0, (), lede, None)
+
+
+def test_decide_joins_a_clear_winner() -> None:
+    res = decide([Candidate("s1", pair(0.45), 0.45), Candidate("s2", pair(0.2), 0.2)], MatchSettings())
+    assert res.story == "s1"
+    assert res.reasons["rule"] == "similar" and res.reasons["margin"] == 0.25
+
+
+def test_decide_refuses_two_close_candidates_below_confident() -> None:
+    res = decide([Candidate("s1", pair(0.42), 0.42), Candidate("s2", pair(0.40), 0.40)], MatchSettings())
+    assert res.story is None and res.reasons["rule"] == "ambiguous"
+
+
+def test_decide_confident_score_ignores_margin() -> None:
+    res = decide([Candidate("s1", pair(0.8), 0.8), Candidate("s2", pair(0.79), 0.79)], MatchSettings())
+    assert res.story == "s1"
+
+
+def test_decide_below_threshold_is_new_story() -> None:
+    res = decide([Candidate("s1", pair(0.1), 0.1)], MatchSettings())
+    assert res.story is None and res.reasons["rule"] == "below_threshold"
+    assert decide([], MatchSettings()).reasons["rule"] == "no_candidates"
+
+
+def test_decide_lede_containment_wins_over_threshold() -> None:
+    res = decide([Candidate("s1", pair(0.9, lede=True), 0.9)], MatchSettings(threshold=0.95))
+    assert res.story == "s1" and res.reasons["rule"] == "lede_contained"
+
+
+# --- the matcher -----------------------------------------------------------------------------------
+
+
+def test_seed_long_version_matches_flash_and_back() -> None:
+    flash, long = seed_versions()
+    m = Matcher(MatchSettings())
+    background(m)
+    m.add("aleppo", flash)
+    res = m.match(long)
+    assert res.story == "aleppo" and res.reasons["shared_lede"]
+    m2 = Matcher(MatchSettings())
+    background(m2)
+    m2.add("aleppo", long)
+    assert m2.match(flash).story == "aleppo"
+
+
+def test_seed_story_rejects_unrelated_articles() -> None:
+    flash, long = seed_versions()
+    m = Matcher(MatchSettings())
+    background(m)
+    m.add("aleppo", flash)
+    m.add("aleppo", long)
+    assert m.match(STOCKS).story is None
+    res = m.match(SYRIA_OTHER)
+    assert res.story is None, res.reasons
+
+
+def test_follow_up_with_same_names_joins_story() -> None:
+    m = Matcher(MatchSettings())
+    background(m)
+    m.add("a", SHOOTING_A)
+    res = m.match(SHOOTING_A_FOLLOWUP)
+    assert res.story == "a"
+    assert {"whitfield", "delmar", "brennan"} <= set(res.reasons["shared_names"])
+
+
+def test_two_shootings_same_city_same_day_stay_apart() -> None:
+    m = Matcher(MatchSettings())
+    background(m)
+    m.add("a", SHOOTING_A)
+    assert m.match(SHOOTING_B).story is None
+    m.add("b", SHOOTING_B)
+    assert m.match(SHOOTING_A_FOLLOWUP).story == "a"
+
+
+def test_same_url_is_the_same_story_even_when_rewritten() -> None:
+    m = Matcher(MatchSettings())
+    m.add("a", MatchInput("x", SHOOTING_A.title, SHOOTING_A.text, DAY, "https://news.example/a?ref=rss"))
+    res = m.match(MatchInput("y", "Completely new headline", "Other words.", None, "http://news.example/a/"))
+    assert res.story == "a" and res.reasons["rule"] == "same_url"
+
+
+def test_time_window_applies_only_to_dated_articles() -> None:
+    m = Matcher(MatchSettings(window_days=7))
+    background(m)
+    m.add("a", SHOOTING_A)
+    late = MatchInput("late", SHOOTING_A_FOLLOWUP.title, SHOOTING_A_FOLLOWUP.text, DAY + timedelta(days=60))
+    assert m.match(late).story is None
+    undated = MatchInput("u", SHOOTING_A_FOLLOWUP.title, SHOOTING_A_FOLLOWUP.text, None)
+    assert m.match(undated).story == "a"
+
+
+def test_naive_and_aware_datetimes_mix() -> None:
+    m = Matcher(MatchSettings())
+    background(m)
+    m.add("a", SHOOTING_A)
+    naive = MatchInput("n", SHOOTING_A_FOLLOWUP.title, SHOOTING_A_FOLLOWUP.text, datetime(2016, 3, 6))
+    assert m.match(naive).story == "a"
+
+
+def test_match_does_not_mutate_and_remove_story_forgets() -> None:
+    m = Matcher(MatchSettings())
+    background(m)
+    m.add("a", SHOOTING_A)
+    m.add("b", SHOOTING_B)
+    first = m.match(SHOOTING_A_FOLLOWUP)
+    assert m.match(SHOOTING_A_FOLLOWUP) == first and len(m) == 122
+    m.remove_story("a")
+    assert len(m) == 121
+    assert m.match(SHOOTING_A_FOLLOWUP).story is None
+    m.remove_story("never-added")
+
+
+def test_reasons_are_json_and_explain() -> None:
+    m = Matcher(MatchSettings())
+    background(m)
+    m.add("a", SHOOTING_A)
+    m.add("b", SHOOTING_B)
+    reasons = m.match(SHOOTING_A_FOLLOWUP).reasons
+    json.dumps(reasons)
+    assert reasons["best_story"] == "a" and reasons["candidates"] >= 2 and reasons["margin"] > 0
+    assert {"score", "cosine", "names", "margin", "rule", "gap_days"} <= set(reasons)
