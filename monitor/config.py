@@ -80,6 +80,10 @@ class MonitorSettings:
     max_event_age: float = 3 * 86400.0
     match_window: float = 7 * 86400.0
     log_format: str = "auto"  # auto | human | json
+    # How long a claimed feed / delivery stays with the instance that claimed it: after a crash, another
+    # instance takes the work over once the lease has run out (issue 7). Must outlast one poll / one POST.
+    feed_lease: float = 300.0
+    delivery_lease: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -163,11 +167,11 @@ def _resolve_database(url: str, base: Path) -> str:
 _MONITOR_KEYS = (
     "database", "seeds_dir", "poll_interval", "jitter", "user_agent", "fetch_timeout", "max_feed_bytes",
     "max_backoff", "deliver_interval", "seeds_interval", "max_attempts", "max_event_age", "match_window",
-    "log_format",
+    "log_format", "feed_lease", "delivery_lease",
 )  # fmt: skip
 _DURATION_KEYS = (
     "poll_interval", "fetch_timeout", "max_backoff", "deliver_interval", "seeds_interval", "max_event_age",
-    "match_window",
+    "match_window", "feed_lease", "delivery_lease",
 )  # fmt: skip
 
 

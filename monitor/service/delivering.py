@@ -27,7 +27,6 @@ from monitor.store.db import Database
 from monitor.store.records import DeliveryRecord
 
 log = logging.getLogger("monitor.deliver")
-LEASE_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,8 @@ class Deliverer:
         self._sem = asyncio.Semaphore(concurrency)
 
     async def deliver_due(self, client: httpx.AsyncClient, clock: Callable[[], datetime]) -> DeliveryReport:
-        claimed = await asyncio.to_thread(outbox.claim_due, self.db, clock(), self.owner, LEASE_SECONDS)
+        claimed = await asyncio.to_thread(outbox.claim_due, self.db, clock(), self.owner,
+                                          self.config.monitor.delivery_lease)  # fmt: skip
         lanes: dict[tuple[str | None, str], list[DeliveryRecord]] = defaultdict(list)
         for d in claimed:
             lanes[(d.story_id or d.event_id, d.webhook)].append(d)

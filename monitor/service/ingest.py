@@ -89,9 +89,20 @@ class Ingestor:
         return MatchInput(key=key, title=title, text=text, published=seen, url=url, source=source)
 
     def catch_up(self, now: datetime) -> int:
-        """Teach the index every article stored since we last looked (by us or another instance)."""
+        """Teach the index the articles stored since we last looked (by us or another instance), outside
+        any lock. A warm-up only: the bulk (the whole match window at start-up) is read here so that the
+        catch-up under the ingest lock (``ingest``) has just the last few articles to learn."""
         since = None if self._high_water else now - self._window
         recs = story_store.articles_after(self.db, self._high_water, since)
+        for rec in recs:
+            self._learn(rec)
+        return len(recs)
+
+    def _catch_up_locked(self, tx: story_store.IngestTx) -> int:
+        """The authoritative catch-up, inside the ingest transaction: an article another instance committed
+        after ``catch_up`` read (and before we got the lock) would otherwise be missed by the matcher, and
+        its story opened a second time (issue 7)."""
+        recs = tx.articles_after(self._high_water)
         for rec in recs:
             self._learn(rec)
         return len(recs)
@@ -100,7 +111,9 @@ class Ingestor:
         with self._lock:
             self.catch_up(now)
             with story_store.ingest_transaction(self.db) as tx:
+                self._catch_up_locked(tx)
                 result, learned = self._decide_and_write(tx, article, now)
+            # Learned only after the commit: a rolled-back article must not be matched against.
             if learned is not None:
                 self._learn(learned)
             return result

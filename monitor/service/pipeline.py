@@ -29,7 +29,6 @@ from monitor.store import feed_state, outbox
 from monitor.store.db import Database
 
 log = logging.getLogger("monitor.pipeline")
-FEED_LEASE_SECONDS = 300.0
 
 
 def utcnow() -> datetime:
@@ -109,8 +108,8 @@ class Pipeline:
 
     async def poll_due(self, *, every_feed: bool = False) -> list[PollOutcome]:
         """Poll the feeds that are due (``every_feed``: all active feeds, as ``once`` does)."""
-        claim = partial(feed_state.claim_due_feeds, self.db, self.clock(), self.owner, FEED_LEASE_SECONDS,
-                        every_feed=every_feed)  # fmt: skip
+        claim = partial(feed_state.claim_due_feeds, self.db, self.clock(), self.owner,
+                        self.config.monitor.feed_lease, every_feed=every_feed)  # fmt: skip
         states = await asyncio.to_thread(claim)
         if not states:
             return []

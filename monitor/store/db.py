@@ -4,15 +4,18 @@ SQLAlchemy rows never leave this package: methods return ``store.records`` datac
 SQLite runs in WAL mode with a busy timeout; every write transaction starts with ``BEGIN IMMEDIATE`` so two
 processes never deadlock on a lock upgrade. On PostgreSQL the same methods use row locks
 (``FOR UPDATE SKIP LOCKED``) and transaction-scoped advisory locks, so several instances can share one
-database (see docs/scaling.md).
+database (see docs/scaling.md). PostgreSQL runs at READ COMMITTED, set explicitly: a statement issued after
+an advisory lock is granted sees everything committed before it, which the ingest lock relies on (under
+REPEATABLE READ the snapshot would predate the lock).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +31,11 @@ from monitor.errors import StoreError
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
-# Arbitrary constants naming our advisory locks on PostgreSQL.
+# Arbitrary constants naming our advisory locks on PostgreSQL (transaction-scoped: a crashed instance's
+# locks go with its connection, nothing to expire by hand).
 LOCK_MIGRATE = 7_270_001
-LOCK_INGEST = 7_270_002
+LOCK_INGEST = 7_270_002  # story decisions: one instance at a time (monitor/store/stories.py)
+LOCK_FEED_SYNC = 7_270_003  # config -> feeds rows: instances starting together insert each feed once
 
 
 def _alembic_config() -> AlembicConfig:
@@ -66,20 +71,22 @@ def make_engine(url: str) -> Engine:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, poolclass=NullPool) if not path or path == ":memory:" else create_engine(
-                url, pool_size=5, max_overflow=5, pool_timeout=30
+            engine = (
+                create_engine(url, poolclass=NullPool)
+                if not path or path == ":memory:"
+                else create_engine(url, pool_size=5, max_overflow=5, pool_timeout=30)
             )
             _sqlite_pragmas(engine)
             return engine
-        return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+        return create_engine(
+            url, pool_size=5, max_overflow=10, pool_pre_ping=True, isolation_level="READ COMMITTED"
+        )
     except (SQLAlchemyError, ImportError, ValueError, OSError) as e:
         raise StoreError(f"database {redact(url)}: cannot set up: {e}") from e
 
 
 def redact(url: str) -> str:
     """The URL with its password hidden, for messages and logs."""
-    import re
-
     return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
 
 
@@ -111,19 +118,25 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
-        # One writer at a time inside this process (SQLite allows one anyway; avoids busy waits).
-        self._local_write = threading.RLock()
+        # SQLite: one writer at a time inside this process (SQLite allows one anyway; avoids busy waits).
+        # PostgreSQL locks rows, so a feed's poll record need not wait behind another feed's ingest.
+        self._local_write: AbstractContextManager[object] = (
+            threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        )
         if migrate_schema:
             migrate(self.engine)
 
     @contextmanager
-    def write(self, *, ingest_lock: bool = False) -> Iterator[Connection]:
-        """A write transaction. ``ingest_lock`` serialises story decisions across instances."""
+    def write(self, *, ingest_lock: bool = False, lock: int | None = None) -> Iterator[Connection]:
+        """A write transaction. ``ingest_lock`` serialises story decisions across instances; ``lock`` takes
+        another advisory lock (``LOCK_*``) for the transaction. SQLite needs neither: BEGIN IMMEDIATE
+        already makes every write transaction the only one."""
+        key = LOCK_INGEST if ingest_lock else lock
         with self._local_write:
             try:
                 with self.engine.begin() as conn:
-                    if ingest_lock and self.dialect == "postgresql":
-                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_INGEST})
+                    if key is not None and self.dialect == "postgresql":
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
                     yield conn
             except SQLAlchemyError as e:
                 raise StoreError(f"database {redact(self.url)}: {type(e).__name__}: {e}") from e

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, insert, or_, select, update
 
-from monitor.store.db import Database
+from monitor.store.db import LOCK_FEED_SYNC, Database
 from monitor.store.records import FeedState
 from monitor.store.schema import feeds
 
@@ -24,7 +24,9 @@ def sync_feeds(db: Database, configured: Iterable[tuple[str, str, float]], now: 
     feed whose URL changed starts afresh (validators belong to the old URL).
     """
     wanted = {name: (url, int(interval)) for name, url, interval in configured}
-    with db.write() as conn:
+    # Instances started together would each insert a new feed (a primary-key violation for all but one):
+    # on PostgreSQL they take turns; SQLite's BEGIN IMMEDIATE does the same already.
+    with db.write(lock=LOCK_FEED_SYNC) as conn:
         existing = {r.name: r for r in conn.execute(select(feeds.c.name, feeds.c.url, feeds.c.active))}
         for name, (url, interval) in wanted.items():
             row = existing.get(name)

@@ -36,7 +36,9 @@ class IngestTx:
         return ArticleRecord.from_row(row) if row else None
 
     def with_content(self, content_hash: str) -> ArticleRecord | None:
-        query = select(articles).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
+        query = (
+            select(articles).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
+        )
         row = self.conn.execute(query).first()
         return ArticleRecord.from_row(row) if row else None
 
@@ -53,6 +55,13 @@ class IngestTx:
         query = select(articles).where(same_source, same_content).order_by(articles.c.id.desc()).limit(1)
         row = self.conn.execute(query).first()
         return ArticleRecord.from_row(row) if row else None
+
+    def articles_after(self, after_id: int) -> list[ArticleRecord]:
+        """Articles stored since ``after_id``, read under the ingest lock: no ingest of another instance
+        is in flight, and article ids are handed out only under this lock, so every id up to the newest
+        one read here is committed and none will appear later below it (the high-water mark is exact)."""
+        query = select(articles).where(articles.c.id > after_id).order_by(articles.c.id)
+        return [ArticleRecord.from_row(r) for r in self.conn.execute(query)]
 
     def lock_story(self, story_id: str) -> StoryRecord | None:
         row = self.conn.execute(select(stories).where(stories.c.id == story_id).with_for_update()).first()
@@ -83,16 +92,26 @@ class IngestTx:
             title=article.title, text=article.text, outlet=article.outlet, published=article.published,
             fetched_at=now, developing=developing, story_id=story_id,
         ))  # fmt: skip
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None  # a single-row INSERT always has one
+        return int(key[0])
 
     def insert_version(self, story_id: str, seq: int, article_id: int, now: datetime, **values: Any) -> None:
         self.conn.execute(
-            insert(versions).values(story_id=story_id, seq=seq, article_id=article_id, created_at=now, **values)
+            insert(versions).values(
+                story_id=story_id, seq=seq, article_id=article_id, created_at=now, **values
+            )
         )
 
     def insert_event(
-        self, event_id: str, type_: str, story_id: str | None, story_seq: int | None, now: datetime,
-        payload: dict[str, Any], webhooks: tuple[str, ...],
+        self,
+        event_id: str,
+        type_: str,
+        story_id: str | None,
+        story_seq: int | None,
+        now: datetime,
+        payload: dict[str, Any],
+        webhooks: tuple[str, ...],
     ) -> None:
         """An outbox event and one pending delivery per receiver, in this same transaction."""
         self.conn.execute(insert(events).values(
@@ -106,12 +125,17 @@ class IngestTx:
 
 @contextmanager
 def ingest_transaction(db: Database) -> Iterator[IngestTx]:
+    """The one transaction story decisions are made in. On PostgreSQL it holds ``LOCK_INGEST`` (an advisory
+    lock for the transaction) from its first statement, so everything read inside sees every decision
+    other instances committed before (READ COMMITTED: each statement reads what is committed when it runs)."""
     with db.write(ingest_lock=True) as conn:
         yield IngestTx(conn)
 
 
 def articles_after(db: Database, after_id: int, since: datetime | None) -> list[ArticleRecord]:
-    """Articles with id > ``after_id`` (and fetched since ``since``): to keep a matcher index current."""
+    """Articles with id > ``after_id`` (and fetched since ``since``), read without any lock: a cheap warm-up
+    of a matcher index. Not authoritative (another instance may commit right after); the ingest lock's
+    ``IngestTx.articles_after`` is."""
     query = select(articles).where(articles.c.id > after_id).order_by(articles.c.id)
     if since is not None:
         query = query.where(articles.c.fetched_at >= since)
@@ -138,7 +162,11 @@ def get_story(db: Database, story_id: str) -> StoryRecord | None:
 
 def story_versions(db: Database, story_id: str) -> list[VersionRecord]:
     query = (
-        select(versions, articles.c.id.label("a_id"), *[c.label(f"a_{c.name}") for c in articles.c if c.name != "id"])
+        select(
+            versions,
+            articles.c.id.label("a_id"),
+            *[c.label(f"a_{c.name}") for c in articles.c if c.name != "id"],
+        )
         .join(articles, versions.c.article_id == articles.c.id)
         .where(versions.c.story_id == story_id)
         .order_by(versions.c.seq)
