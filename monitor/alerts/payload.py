@@ -94,3 +94,22 @@ def feed_event(
         "sequence": None,
         "previous_event_id": None,
     }
+
+
+def story_closed(
+    *, event_id: str, created_at: datetime, story: dict[str, Any], event_seq: int, previous_event_id: str | None,
+    versions: int, watchlists: list[dict[str, Any]],
+) -> dict[str, Any]:  # fmt: skip
+    """``story.closed``: a tracked developing story went quiet for the configured time."""
+    return {
+        "schema": SCHEMA,
+        "id": event_id,
+        "type": "story.closed",
+        "created_at": iso(created_at),
+        "story": story,
+        "sequence": event_seq,
+        "previous_event_id": previous_event_id,
+        "update": None,
+        "versions": versions,
+        "watchlists": watchlists,
+    }
