@@ -80,10 +80,31 @@ class MonitorSettings:
     max_event_age: float = 3 * 86400.0
     match_window: float = 7 * 86400.0
     log_format: str = "auto"  # auto | human | json
+    http_listen: str = ""  # "host:port" of the read-only web/metrics listener; "" = off (issues 6, 8)
     # How long a claimed feed / delivery stays with the instance that claimed it: after a crash, another
     # instance takes the work over once the lease has run out (issue 7). Must outlast one poll / one POST.
     feed_lease: float = 300.0
+    # Story lifecycle (issue 6): open -> quiet after `quiet_after` without a new version -> closed after
+    # `close_after` (a tracked story then sends story.closed). Retention keeps the database bounded.
+    quiet_after: float = 6 * 3600.0
+    close_after: float = 48 * 3600.0
+    keep_closed_stories: float = 90 * 86400.0
+    keep_delivered_events: float = 30 * 86400.0
+    # Updates to one story within this window are sent as one story.updated (0: send each at once).
+    coalesce_window: float = 0.0
+    # feed.failing after this many consecutive failures; feed.recovered on the first success after.
+    feed_failing_after: int = 3
     delivery_lease: float = 120.0
+    # Polling (issue 5). URLs found *inside* feeds (article pages for full text) may not point at loopback
+    # or private addresses unless allowed (SSRF); a feed carrying an open developing story is polled at
+    # `developing_interval`, decaying back to its interval over `developing_window`.
+    allow_private_addresses: bool = False
+    poll_concurrency: int = 16  # feeds polled at once
+    host_concurrency: int = 4  # of those, at most this many on one host (politeness)
+    parse_processes: int = 1  # worker processes for parsing big feed bodies; 0 = parse in a thread
+    developing_interval: float = 120.0
+    developing_window: float = 2 * 3600.0
+    fulltext: bool = True  # fetch article pages of tracked developing stories (needs the [fulltext] extra)
 
 
 @dataclass(frozen=True)
@@ -156,6 +177,15 @@ def _resolve_secret(value: str, env: Mapping[str, str]) -> str:
     return value
 
 
+def parse_listen(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:8080"``, ``"localhost:8080"`` or ``"[::1]:8080"`` -> (host, port)."""
+    m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([A-Za-z0-9.-]+):(\d{1,5})", value.strip())
+    port = int((m.group(2) or m.group(4)) if m else -1)
+    if m is None or not 0 <= port <= 65535:
+        raise ValueError(f"must be 'host:port' like '127.0.0.1:8080' (or '' for off), got: {value!r}")
+    return (m.group(1) or m.group(3)), port
+
+
 def _resolve_database(url: str, base: Path) -> str:
     """Relative SQLite files resolve against the config folder; other URLs pass through."""
     m = re.match(r"^(sqlite(?:\+\w+)?):///(?!/)(.+)$", url)
@@ -167,11 +197,16 @@ def _resolve_database(url: str, base: Path) -> str:
 _MONITOR_KEYS = (
     "database", "seeds_dir", "poll_interval", "jitter", "user_agent", "fetch_timeout", "max_feed_bytes",
     "max_backoff", "deliver_interval", "seeds_interval", "max_attempts", "max_event_age", "match_window",
-    "log_format", "feed_lease", "delivery_lease",
+    "log_format", "feed_lease", "delivery_lease", "quiet_after", "close_after", "keep_closed_stories",
+    "keep_delivered_events", "coalesce_window", "feed_failing_after",
+    "allow_private_addresses", "poll_concurrency", "host_concurrency", "parse_processes",
+    "developing_interval", "developing_window", "fulltext", "http_listen",
 )  # fmt: skip
 _DURATION_KEYS = (
     "poll_interval", "fetch_timeout", "max_backoff", "deliver_interval", "seeds_interval", "max_event_age",
-    "match_window", "feed_lease", "delivery_lease",
+    "match_window", "feed_lease", "delivery_lease", "quiet_after", "close_after", "keep_closed_stories",
+    "keep_delivered_events",
+    "developing_interval", "developing_window",
 )  # fmt: skip
 
 
@@ -189,13 +224,28 @@ def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> Monitor
     jitter = _get(problems, raw, "monitor", "jitter", (int, float), defaults.jitter)
     if not 0 <= jitter <= 0.5:
         problems.add("monitor.jitter", f"must be between 0 and 0.5, got: {jitter!r}")
-    for key, kind in (("max_feed_bytes", int), ("max_attempts", int), ("user_agent", str), ("log_format", str)):
+    if "coalesce_window" in raw:  # 0 is allowed here: it turns coalescing off
+        values["coalesce_window"] = _check(
+            problems, "monitor.coalesce_window",
+            lambda: 0.0 if raw["coalesce_window"] in (0, "0", "0s") else parse_duration(raw["coalesce_window"]), 0.0,
+        )  # fmt: skip
+    ints = ("max_feed_bytes", "max_attempts", "feed_failing_after")
+    strs = ("user_agent", "log_format", "http_listen")
+    for key, kind in (*((k, int) for k in ints), *((k, str) for k in strs)):
         values[key] = _get(problems, raw, "monitor", key, kind, getattr(defaults, key))
     if values["log_format"] not in ("auto", "human", "json"):
         problems.add("monitor.log_format", f"must be one of auto, human, json, got: {values['log_format']!r}")
-    for key in ("max_feed_bytes", "max_attempts"):
+    if values["http_listen"]:  # "" keeps the listener off
+        _check(problems, "monitor.http_listen", lambda: parse_listen(values["http_listen"]), None)
+    for key in ints:
         if values[key] <= 0:
             problems.add(f"monitor.{key}", f"must be positive, got: {values[key]!r}")
+    for key, kind in (("allow_private_addresses", bool), ("fulltext", bool), ("poll_concurrency", int),
+                      ("host_concurrency", int), ("parse_processes", int)):  # fmt: skip
+        values[key] = _get(problems, raw, "monitor", key, kind, getattr(defaults, key))
+        if kind is int and values[key] < (0 if key == "parse_processes" else 1):
+            problems.add(f"monitor.{key}", f"must be {'>= 0' if key == 'parse_processes' else 'positive'}, "
+                         f"got: {values[key]!r}")  # fmt: skip
     return MonitorSettings(
         database=_resolve_database(db, base),
         seeds_dir=(base / seeds).resolve() if seeds else None,

@@ -33,6 +33,7 @@ log = logging.getLogger("monitor.daemon")
 POLL_TICK = 2.0  # seconds between "which feeds are due?" questions to the database
 CONFIG_CHECK = 5.0  # seconds between checks of the config file's modification time
 SHUTDOWN_DEADLINE = 20.0
+HOUSEKEEPING = 300.0  # seconds between lifecycle/retention passes
 
 
 class Daemon:
@@ -77,6 +78,9 @@ class Daemon:
 
     async def _seeds(self) -> None:
         await asyncio.to_thread(self.pipeline.scan_seeds)
+
+    async def _housekeeping(self) -> None:
+        await asyncio.to_thread(self.pipeline.housekeeping)
 
     async def _watchdog(self) -> None:
         await asyncio.to_thread(self.db.ping)  # a hung database should trip the watchdog too
@@ -127,6 +131,7 @@ class Daemon:
         if m.seeds_dir is not None:
             add(self._tracked("seeds", self._seeds), "interval", seconds=m.seeds_interval, id="seeds", next_run_time=now)
         add(self._tracked("config", self._check_config), "interval", seconds=CONFIG_CHECK, id="config")
+        add(self._tracked("housekeeping", self._housekeeping), "interval", seconds=HOUSEKEEPING, id="housekeeping")
         interval = sdnotify.watchdog_interval()
         if interval:
             add(self._tracked("watchdog", self._watchdog), "interval", seconds=interval / 2, id="watchdog")

@@ -141,6 +141,9 @@ class Ingestor:
             return IngestResult("unchanged", same.story_id), None
         story_id, match = self._pick_story(tx, article, prior, now)
         story = tx.lock_story(story_id) if story_id else None
+        if story is not None and story.status == "closed":
+            match = {**match, "closed_story": story.id}  # a closed story stays closed: this starts a new one
+            story = None
         if story is None:
             story_id = new_id("st")
             tx.create_story(story_id, article.title, article.url, now)
@@ -193,7 +196,7 @@ class Ingestor:
             last_event = event_id
             log.info("event %s %s story=%s seq=%d added=%d", kind, event_id, story.id, seq, len(novelty.added))
         tx.update_story(
-            story.id, title=article.title, url=article.url or story.url, developing=developing,
+            story.id, status="open", title=article.title, url=article.url or story.url, developing=developing,
             markers=list(all_markers), tracked=story.tracked or bool(active),
             watchlists=[{"name": h.name, "matched": list(h.matched)} for h in hits], updated_at=now,
             last_published=article.published, version_count=seq, event_seq=event_seq, last_event_id=last_event,

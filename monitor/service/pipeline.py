@@ -21,6 +21,7 @@ import httpx
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.service.delivering import Deliverer, DeliveryReport
+from monitor.service.housekeeping import HousekeepingReport, run_housekeeping
 from monitor.service.ingest import IngestResult, Ingestor
 from monitor.service.polling import Poller, PollOutcome
 from monitor.sources.feeds import build_client
@@ -46,6 +47,7 @@ class RunReport:
     seed_errors: list[str] = field(default_factory=list)
     polls: list[PollOutcome] = field(default_factory=list)
     deliveries: list[DeliveryReport] = field(default_factory=list)
+    housekeeping: HousekeepingReport | None = None
 
     @property
     def events(self) -> int:
@@ -132,12 +134,16 @@ class Pipeline:
             await asyncio.sleep(max(wait, 0.05))
             reports.append(await self.deliver())
 
+    def housekeeping(self) -> HousekeepingReport:
+        return run_housekeeping(self.config, self.db, self.clock())
+
     async def run_once(self, *, flush_timeout: float = 30.0) -> RunReport:
         """One pass of every job: seeds, every feed, then the outbox (waiting for near retries)."""
         report = RunReport()
         await asyncio.to_thread(self.sync_feeds)
         report.seeds, report.seed_errors = await asyncio.to_thread(self.scan_seeds)
         report.polls = await self.poll_due(every_feed=True)
+        report.housekeeping = await asyncio.to_thread(self.housekeeping)
         report.deliveries = await self.flush_outbox(flush_timeout)
         return report
 
