@@ -264,7 +264,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from monitor.service.backtest import format_report, run_backtest
 
     progress = Progress("backtest") if not args.json else None
-    report = run_backtest(Path(args.articles), out=Path(args.out) if args.out else None, progress=progress)
+    report = run_backtest(Path(args.articles), out=Path(args.out) if args.out else None, progress=progress,
+                          time_compress=args.time_compress)  # fmt: skip
     if args.json:
         _print_json(report.as_dict())
     else:
@@ -335,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
             "with labels, print B-cubed and pairwise link precision/recall/F1")  # fmt: skip
     p.add_argument("articles", metavar="ARTICLES.jsonl")
     p.add_argument("--out", metavar="ASSIGNMENTS.jsonl", help="write {doc_id, story} per article")
+    p.add_argument("--time-compress", type=float, default=1.0, metavar="K",
+                   help="divide every date's distance to the first date by K: a K-times denser stream")  # fmt: skip
     p = add("demo", cmd_demo, "run the whole loop offline on 127.0.0.1: replay feed, webhook receiver, alert")
     p.add_argument("--keep", action="store_true", help="keep the demo's temporary folder and print its path")
     add("version", cmd_version, "print the version")

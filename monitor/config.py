@@ -78,7 +78,7 @@ class MonitorSettings:
     seeds_interval: float = 30.0
     max_attempts: int = 12
     max_event_age: float = 3 * 86400.0
-    match_window: float = 7 * 86400.0
+    match_window: float = 30 * 86400.0  # = MatchSettings().window_days, so daemon and backtest agree
     log_format: str = "auto"  # auto | human | json
     http_listen: str = ""  # "host:port" of the read-only web/metrics listener; "" = off (issues 6, 8)
     # How long a claimed feed / delivery stays with the instance that claimed it: after a crash, another

@@ -95,7 +95,7 @@ class FeedServer:
 class Receiver:
     """A webhook receiver: records every POST; answers from ``script`` (a list of statuses) then 200."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.received: list[dict[str, Any]] = []
         self.script: list[int | tuple[int, dict[str, str]]] = []
         self._lock = threading.Lock()
@@ -120,7 +120,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

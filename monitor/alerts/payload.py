@@ -113,3 +113,30 @@ def story_closed(
         "versions": versions,
         "watchlists": watchlists,
     }
+
+
+def merge_updates(held: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Per-story coalescing: fold a later ``story.updated`` into one not yet sent. The held event keeps its
+    id, sequence and previous id (receivers see one event); its update carries the combined novelty and
+    the latest article, with every article listed in ``update.articles``."""
+    old_u, new_u = held["update"], new["update"]
+    facts = {k: list(dict.fromkeys([*old_u["facts"].get(k, []), *new_u["facts"].get(k, [])])) for k in new_u["facts"]}
+    articles = old_u.get("articles") or [old_u["article"]]
+    hits: dict[str, dict[str, None]] = {}
+    for w in [*held.get("watchlists", []), *new.get("watchlists", [])]:
+        hits.setdefault(w["name"], {}).update(dict.fromkeys(w["matched"]))
+    merged_update = {
+        **new_u,
+        "added": list(dict.fromkeys([*old_u["added"], *new_u["added"]])),
+        "facts": facts,
+        "headline_changed": old_u["headline_changed"] or new_u["headline_changed"],
+        "repeated_sentences": old_u.get("repeated_sentences", 0) + new_u.get("repeated_sentences", 0),
+        "articles": [*articles, new_u["article"]],
+        "coalesced": len(articles) + 1,
+    }
+    return {
+        **held,
+        "story": new["story"],
+        "update": merged_update,
+        "watchlists": [{"name": n, "matched": list(t)} for n, t in hits.items()],
+    }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,7 +68,8 @@ class Ingestor:
         self.db = db
         self.config = config
         self.watchlists = effective_watchlists(config)
-        self.matcher = Matcher(MatchSettings())
+        # The daemon's matcher is the backtest's: default settings, with the configured time window.
+        self.matcher = Matcher(replace(MatchSettings(), window_days=config.monitor.match_window / 86400))
         self._window = timedelta(seconds=config.monitor.match_window)
         self._high_water = 0
         self._lock = threading.Lock()
@@ -181,7 +182,9 @@ class Ingestor:
         elif active and story.tracked and material_for:
             kind, targets = "story.updated", material_for
         event_seq, last_event = story.event_seq, story.last_event_id
-        if kind:
+        if kind == "story.updated" and self._coalesce(tx, story, article, novelty, targets, lists, all_markers, match, seq, now):
+            kind = None  # folded into an event that is still waiting to be sent
+        elif kind:
             event_seq += 1
             event_id = new_id("evt")
             story_ref = {"id": story.id, "title": article.title, "url": article.url or story.url,
@@ -192,7 +195,8 @@ class Ingestor:
                 hits=tuple(targets), match=match, markers=all_markers,
             )  # fmt: skip
             hooks = tuple(h for t in targets for h in (lists[t.name].webhooks or (LOG_RECEIVER,)))
-            tx.insert_event(event_id, kind, story.id, event_seq, now, body, hooks)
+            hold = self.config.monitor.coalesce_window if kind == "story.updated" else 0.0
+            tx.insert_event(event_id, kind, story.id, event_seq, now, body, hooks, send_at=now + timedelta(seconds=hold))
             last_event = event_id
             log.info("event %s %s story=%s seq=%d added=%d", kind, event_id, story.id, seq, len(novelty.added))
         tx.update_story(
@@ -202,3 +206,26 @@ class Ingestor:
             last_published=article.published, version_count=seq, event_seq=event_seq, last_event_id=last_event,
         )  # fmt: skip
         return (kind,) if kind else ()
+
+    def _coalesce(
+        self, tx: story_store.IngestTx, story: StoryRecord, article: Article, novelty: Novelty,
+        targets: list[WatchHit], lists: dict[str, Watchlist], markers: tuple[str, ...], match: dict[str, Any],
+        seq: int, now: datetime,
+    ) -> bool:  # fmt: skip
+        """Fold this update into the story's unsent ``story.updated`` from within the coalescing window."""
+        window = self.config.monitor.coalesce_window
+        held = tx.unsent_update(story.id, now - timedelta(seconds=window)) if window > 0 else None
+        if held is None:
+            return False
+        event_id, held_payload, receivers = held
+        story_ref = {**held_payload["story"], "title": article.title, "url": article.url or story.url}
+        fresh = payloads.story_event(
+            event_id=event_id, type_="story.updated", created_at=now, story=story_ref, event_seq=held_payload["sequence"],
+            previous_event_id=held_payload["previous_event_id"], version_seq=seq, article=article, novelty=novelty,
+            hits=tuple(targets), match=match, markers=markers,
+        )  # fmt: skip
+        hooks = tuple(h for t in targets for h in (lists[t.name].webhooks or (LOG_RECEIVER,)))
+        send_at = now + timedelta(seconds=window)
+        tx.merge_into_event(event_id, payloads.merge_updates(held_payload, fresh), tuple(h for h in hooks if h not in receivers), send_at)
+        log.info("event story.updated coalesced into %s story=%s seq=%d", event_id, story.id, seq)
+        return True

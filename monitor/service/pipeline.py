@@ -128,8 +128,12 @@ class Pipeline:
             pending = await asyncio.to_thread(outbox.list_deliveries, self.db, ("pending",), 1000)
             if not pending:
                 return reports
-            wait = min((d.next_attempt_at - self.clock()).total_seconds() for d in pending)
-            if asyncio.get_running_loop().time() + max(wait, 0) > deadline:
+            # Events waiting behind an earlier one of their story look due but are not: wait for the
+            # soonest retry in the future.
+            now = self.clock()
+            waits = [(d.next_attempt_at - now).total_seconds() for d in pending if d.next_attempt_at > now]
+            wait = min(waits, default=0.05)
+            if asyncio.get_running_loop().time() + wait > deadline:
                 return reports
             await asyncio.sleep(max(wait, 0.05))
             reports.append(await self.deliver())
@@ -150,5 +154,6 @@ class Pipeline:
     async def aclose(self) -> None:
         if self._client is not None and self._own_client:
             await self._client.aclose()
+            self._client = None  # a later event loop builds its own
         await asyncio.to_thread(feed_state.release_leases, self.db, self.owner)
         await asyncio.to_thread(outbox.release, self.db, self.owner)

@@ -112,14 +112,43 @@ class IngestTx:
         now: datetime,
         payload: dict[str, Any],
         webhooks: tuple[str, ...],
+        send_at: datetime | None = None,
     ) -> None:
-        """An outbox event and one pending delivery per receiver, in this same transaction."""
+        """An outbox event and one pending delivery per receiver, in this same transaction; ``send_at``
+        holds the deliveries back (per-story coalescing)."""
         self.conn.execute(insert(events).values(
             id=event_id, type=type_, story_id=story_id, story_seq=story_seq, created_at=now, payload=payload,
         ))  # fmt: skip
         for hook in dict.fromkeys(webhooks):
             self.conn.execute(insert(deliveries).values(
-                event_id=event_id, webhook=hook, status="pending", attempts=0, next_attempt_at=now,
+                event_id=event_id, webhook=hook, status="pending", attempts=0, next_attempt_at=send_at or now,
+            ))  # fmt: skip
+
+    def unsent_update(self, story_id: str, since: datetime) -> tuple[str, dict[str, Any], set[str]] | None:
+        """The story's latest ``story.updated`` event created since ``since`` that no receiver has been sent
+        or claimed yet: the one a new update can still be merged into. (id, payload, receivers)."""
+        row = self.conn.execute(
+            select(events.c.id, events.c.payload).where(
+                events.c.story_id == story_id, events.c.type == "story.updated", events.c.created_at >= since
+            ).order_by(events.c.story_seq.desc()).limit(1)
+        ).first()
+        if row is None:
+            return None
+        rows = self.conn.execute(
+            select(deliveries.c.webhook, deliveries.c.status, deliveries.c.attempts, deliveries.c.lease_owner)
+            .where(deliveries.c.event_id == row.id)
+        ).fetchall()
+        if any(r.status != "pending" or r.attempts or r.lease_owner for r in rows):
+            return None
+        return row.id, dict(row.payload), {r.webhook for r in rows}
+
+    def merge_into_event(
+        self, event_id: str, payload: dict[str, Any], new_webhooks: tuple[str, ...], send_at: datetime
+    ) -> None:
+        self.conn.execute(update(events).where(events.c.id == event_id).values(payload=payload))
+        for hook in dict.fromkeys(new_webhooks):
+            self.conn.execute(insert(deliveries).values(
+                event_id=event_id, webhook=hook, status="pending", attempts=0, next_attempt_at=send_at,
             ))  # fmt: skip
 
 

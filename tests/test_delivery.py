@@ -1,0 +1,162 @@
+"""Delivery from the outbox to real receivers on 127.0.0.1: retries, Retry-After, dead letters, per-story
+order, coalescing. Time is an injected clock: retries come due by moving it, not by sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from monitor.config import parse_config
+from monitor.core.model import Article
+from monitor.service.pipeline import Pipeline
+from monitor.store import outbox
+from monitor.store.db import Database
+from tests.conftest import SECRET, SeedStory, run_cli
+from tests.servers import Receiver, running
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pipeline(tmp_path: Path, url: str, clock: Clock, **monitor: Any) -> Pipeline:
+    raw = {
+        "monitor": {"database": "sqlite:///m.db", **monitor},
+        "webhooks": [{"name": "desk", "url": url, "secret": SECRET}],
+        "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["desk"]}],
+    }
+    config = parse_config(raw, base=tmp_path)
+    return Pipeline(config, Database(config.monitor.database), clock=clock)
+
+
+STORIES = [
+    ("Warehouse fire in Dayton", "A fire broke out at a warehouse on Keowee Street in Dayton, Ohio, fire chief Jeffrey Payne said.",
+     "Crews rescued {k} workers from the roof."),
+    ("Flooding closes Route 9 in Vermont", "Heavy rain flooded Route 9 near Brattleboro, state police said on Monday.",
+     "Officials reported {k} homes evacuated along the Whetstone Brook."),
+    ("Dockworkers strike at the port of Antwerp", "Unions at the port of Antwerp began a strike over pensions.",
+     "Shipping agents counted {k} vessels waiting at anchor off Zeebrugge."),
+]  # fmt: skip
+
+
+def developing(n: int, extra: int = 0) -> Article:
+    title, lede, more = STORIES[n]
+    body = lede + (" " + more.format(k=extra) if extra else "") + "\n\nThis is a developing story."
+    return Article("seeds", f"story{n}.txt", title, body)
+
+
+def drain(p: Pipeline, clock: Clock, rounds: int = 30) -> None:
+    """Deliver, then jump the clock to the next due retry, until nothing is pending."""
+
+    async def go() -> None:
+        for _ in range(rounds):
+            await p.deliver()
+            pending = outbox.list_deliveries(p.db, ("pending",))
+            if not pending:
+                return
+            future = [d.next_attempt_at for d in pending if d.next_attempt_at > clock.now]
+            if future:  # jump to the soonest retry (events behind it in their story look due but wait)
+                clock.now = min(future) + timedelta(milliseconds=1)
+
+    asyncio.run(go())
+    asyncio.run(p.aclose())
+
+
+async def deliver_once(p: Pipeline) -> None:
+    await p.deliver()
+    await p.aclose()
+
+
+def test_down_then_503_retry_after_then_200_every_event_once_in_order(tmp_path: Path) -> None:
+    port = free_port()
+    clock = Clock()
+    p = pipeline(tmp_path, f"http://127.0.0.1:{port}/hook", clock)
+    for n in range(3):  # three stories, each opened then updated
+        p.ingestor.ingest(developing(n), clock())
+        p.ingestor.ingest(developing(n, extra=n + 7), clock())
+    asyncio.run(deliver_once(p))  # nothing listens yet: connection refused, all retried later
+    assert {d.attempts for d in outbox.list_deliveries(p.db, ("pending",))} <= {0, 1}
+
+    receiver = Receiver(port)  # the receiver comes up on the address that refused connections
+    receiver.script = [(503, {"Retry-After": "120"}), (503, {"Retry-After": "120"})]
+    with running(receiver):
+        before = clock.now
+        drain(p, clock)
+        events = receiver.accepted()
+    assert len(events) == 6 and len({e["id"] for e in events}) == 6
+    assert clock.now - before >= timedelta(seconds=120)  # Retry-After was honoured
+    for story in {e["story"]["id"] for e in events}:
+        mine = [e for e in events if e["story"]["id"] == story]
+        assert [e["type"] for e in mine] == ["story.opened", "story.updated"]  # per-story order
+        assert mine[1]["previous_event_id"] == mine[0]["id"]
+    assert not outbox.list_deliveries(p.db, ("pending", "dead"))
+
+
+def test_400_is_dead_lettered_and_visible(tmp_path: Path, receiver: Receiver) -> None:
+    receiver.script = [400]
+    clock = Clock()
+    p = pipeline(tmp_path, receiver.url, clock)
+    p.ingestor.ingest(developing(1), clock())
+    drain(p, clock)
+    assert [post["status"] for post in receiver.all_posts()] == [400]  # permanent: not retried
+    config = tmp_path / "c.toml"
+    config.write_text(f'[monitor]\ndatabase = "sqlite:///m.db"\n\n[[webhooks]]\nname = "desk"\nurl = "{receiver.url}"\n')
+    result = run_cli("deliveries", "--config", str(config), "--json")
+    listed = json.loads(result.stdout)
+    assert listed["summary"]["by_status"] == {"dead": 1}
+    assert "HTTP 400" in listed["deliveries"][0]["last_error"]
+    text = run_cli("deliveries", "--config", str(config)).stdout
+    assert "dead" in text and "HTTP 400" in text
+    assert run_cli("deliveries", "retry", "--dead", "--config", str(config)).returncode == 0
+    assert outbox.list_deliveries(p.db, ("pending",))
+
+
+def test_coalescing_folds_updates_within_the_window(tmp_path: Path, receiver: Receiver, seed_story: SeedStory) -> None:
+    clock = Clock()
+    p = pipeline(tmp_path, receiver.url, clock, coalesce_window="5m")
+    parts = seed_story.full.split("\n\n")
+    p.ingestor.ingest(Article("seeds", "a.txt", seed_story.headline, seed_story.flash), clock())
+    drain(p, clock)
+    assert [e["type"] for e in receiver.accepted()] == ["story.opened"]
+    for k in (8, 12, 16):  # three growing versions within a minute
+        clock.now += timedelta(seconds=20)
+        first = p.ingestor.ingest(Article("seeds", "a.txt", seed_story.headline, "\n\n".join(parts[:k])), clock())
+        assert first.status == "new-version"
+    asyncio.run(deliver_once(p))
+    assert len(receiver.accepted()) == 1  # held for the window
+    clock.now += timedelta(minutes=6)
+    drain(p, clock)
+    events = receiver.accepted()
+    assert [e["type"] for e in events] == ["story.opened", "story.updated"]
+    update = events[1]["update"]
+    assert update["coalesced"] == 3 and update["seq"] == 4
+    assert len(update["articles"]) == 3
+    added = " ".join(update["added"])
+    assert parts[9].split(".")[0] in added and parts[14].split(".")[0] in added  # from the 2nd and 3rd
+
+
+def test_replay_resends_delivered_events_with_the_same_ids(tmp_path: Path, receiver: Receiver) -> None:
+    clock = Clock()
+    p = pipeline(tmp_path, receiver.url, clock)
+    p.ingestor.ingest(developing(1), clock())
+    drain(p, clock)
+    assert outbox.replay(p.db, clock(), clock() - timedelta(hours=1)) == 1
+    drain(p, clock)
+    posts = receiver.all_posts()
+    assert len(posts) == 2 and posts[0]["headers"]["webhook-id"] == posts[1]["headers"]["webhook-id"]
