@@ -98,6 +98,8 @@ class Receiver:
     def __init__(self, port: int = 0) -> None:
         self.received: list[dict[str, Any]] = []
         self.script: list[int | tuple[int, dict[str, str]]] = []
+        self._started = 0
+        self.delay = 0.0  # seconds to wait before answering: deliveries stay "in flight"
         self._lock = threading.Lock()
         outer = self
 
@@ -109,16 +111,23 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 with outer._lock:
+                    outer._started += 1
+                if outer.delay:
+                    time.sleep(outer.delay)
+                with outer._lock:
                     step = outer.script.pop(0) if outer.script else 200
                     status, headers = step if isinstance(step, tuple) else (step, {})
                     outer.received.append({"headers": {k.lower(): v for k, v in self.headers.items()},
                                            "body": body, "status": status, "path": self.path})  # fmt: skip
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender died mid-request (the crash tests do this on purpose)
 
         self.server = _Server(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
@@ -136,6 +145,11 @@ class Receiver:
                 if 200 <= r["status"] < 300:
                     seen.setdefault(r["headers"]["webhook-id"], json.loads(r["body"]))
             return list(seen.values())
+
+    def started(self) -> int:
+        """POSTs whose body has arrived (answered or still waiting on ``delay``)."""
+        with self._lock:
+            return self._started
 
     def all_posts(self) -> list[dict[str, Any]]:
         with self._lock:
