@@ -63,3 +63,32 @@ def delivery_retry_delay(
     if retry_after is not None:
         delay = max(delay, min(retry_after, 24 * 3600.0))
     return delay
+
+
+def adaptive_interval(
+    now: datetime,
+    interval: float,
+    developing_until: datetime | None,
+    *,
+    fast_interval: float,
+    window: float,
+) -> float:
+    """The polling interval of a feed right now (issue 5: adaptive interval).
+
+    A feed whose articles just landed in an open, tracked developing story is polled at ``fast_interval``;
+    the boost lasts ``window`` seconds from that article (``developing_until`` = its time + ``window``) and
+    decays linearly back to ``interval`` as the story goes quiet. Each new developing article renews it.
+    Never slower than ``interval``.
+    """
+    if developing_until is None or window <= 0 or fast_interval >= interval:
+        return interval
+    remaining = (developing_until - now).total_seconds() / window
+    if remaining <= 0:
+        return interval
+    remaining = min(remaining, 1.0)
+    return fast_interval + (interval - fast_interval) * (1.0 - remaining)
+
+
+def developing_boost_until(now: datetime, window: float) -> datetime:
+    """When the faster polling started by a developing article seen at ``now`` has fully decayed."""
+    return now + timedelta(seconds=window)

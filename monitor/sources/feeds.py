@@ -1,56 +1,39 @@
-"""Feeds: fetch with httpx (conditional GET, streamed size cap), parse with feedparser, return ``Article``s.
+"""Feeds: bytes -> ``Article``s with feedparser (RSS, Atom, RDF, CDF) or our JSON Feed reader.
 
-The only module that knows httpx responses and feedparser objects: a ``FeedParserDict`` never leaves it.
-Fetching and parsing are separate steps so the service can run parsing off the event loop.
+The only module that knows feedparser objects: a ``FeedParserDict`` never leaves it. ``parse_feed`` is a
+pure function of bytes (picklable in and out), so the service can run it in a worker process. Fetching
+lives in ``sources/fetch.py`` (re-exported here for callers that think of "the feed source" as one thing).
 
-What it defends against (issue 5): slow servers (connect/read timeouts plus a total deadline), huge or
-endless bodies and decompression bombs (we decompress ourselves and cap the *decompressed* size while
-streaming), redirect loops (a redirect cap), and feedparser's habit of fetching URLs or opening local paths
-when handed a string (we only ever hand it bytes).
+What it defends against (issue 5): feedparser's habit of fetching URLs or opening local paths when handed
+a string (we only ever hand it bytes), and entity declarations that expand or read files
+(``sources/safety.py`` refuses them before feedparser sees the body). Encodings declared wrongly or not at
+all are feedparser's job (it falls back through the declared, sniffed and windows-1252 encodings); what it
+says about them is kept as the parse ``warning``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import hashlib
 import json
 import re
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
-import httpx
 
 from monitor.core import text as textmod
 from monitor.core.model import Article
-from monitor.errors import FeedParseError, FetchError
+from monitor.errors import FeedParseError
+from monitor.sources.fetch import MAX_REDIRECTS, Fetched, NotModified, build_client, fetch_feed
+from monitor.sources.safety import check_xml_entities
 
-MAX_REDIRECTS = 5
-
-
-@dataclass(frozen=True)
-class NotModified:
-    """The server answered 304: nothing to parse."""
-
-    status: int = 304
-
-
-@dataclass(frozen=True)
-class Fetched:
-    body: bytes
-    status: int
-    url: str  # after redirects
-    content_type: str | None
-    etag: str | None
-    last_modified: str | None
-
-    @property
-    def body_hash(self) -> str:
-        return hashlib.sha256(self.body).hexdigest()[:32]
+__all__ = [
+    "MAX_REDIRECTS", "Fetched", "NotModified", "ParsedFeed", "build_client", "canonical_url", "fetch_feed",
+    "parse_feed", "parse_json_feed",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,130 +43,10 @@ class ParsedFeed:
     warning: str | None  # feedparser's complaint about a feed it could still read
 
 
-def build_client(user_agent: str, timeout: float, max_connections: int = 100) -> httpx.AsyncClient:
-    """The one shared HTTP client (the daemon builds it and passes it in, tests inject a transport)."""
-    return httpx.AsyncClient(
-        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
-    )
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        from email.utils import parsedate_to_datetime
-
-        when = parsedate_to_datetime(value)
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
-class _CappedDecoder:
-    """Decompresses gzip/deflate ourselves so the cap applies to decompressed bytes as they appear."""
-
-    def __init__(self, encoding: str, cap: int, where: str) -> None:
-        self.cap, self.where = cap, where
-        self.size = 0
-        self.parts: list[bytes] = []
-        enc = encoding.strip().lower()
-        self._z = zlib.decompressobj(47) if enc in ("gzip", "x-gzip", "deflate") else None
-        self._raw_deflate_retry = enc == "deflate"
-        if enc not in ("", "identity", "gzip", "x-gzip", "deflate"):
-            raise FetchError(where, f"unsupported Content-Encoding {encoding!r}")
-
-    def _take(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.cap:
-            raise FetchError(self.where, f"response larger than {self.cap:,} bytes (after decompression)")
-        self.parts.append(data)
-
-    def feed(self, chunk: bytes) -> None:
-        if self._z is None:
-            self._take(chunk)
-            return
-        try:
-            data = self._z.decompress(chunk, self.cap - self.size + 1)
-            self._take(data)
-            while self._z.unconsumed_tail:
-                self._take(self._z.decompress(self._z.unconsumed_tail, self.cap - self.size + 1))
-        except zlib.error as e:
-            if self._raw_deflate_retry and not self.parts:  # some servers send raw deflate
-                self._z, self._raw_deflate_retry = zlib.decompressobj(-15), False
-                self.feed(chunk)
-                return
-            raise FetchError(self.where, f"corrupt compressed body: {e}") from e
-
-    def body(self) -> bytes:
-        return b"".join(self.parts)
-
-
-async def fetch_feed(
-    client: httpx.AsyncClient,
-    url: str,
-    *,
-    where: str,
-    etag: str | None = None,
-    last_modified: str | None = None,
-    max_bytes: int = 10 * 1024 * 1024,
-    deadline: float = 60.0,
-) -> Fetched | NotModified:
-    """GET a feed conditionally. Raises ``FetchError`` (naming ``where``) on every failure."""
-    headers = {"Accept": "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.5"}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    try:
-        async with asyncio.timeout(deadline):
-            return await _get(client, url, headers, where, max_bytes)
-    except TimeoutError as e:
-        raise FetchError(where, f"timed out: no complete answer within {deadline:g}s") from e
-    except httpx.TimeoutException as e:
-        raise FetchError(where, f"timed out ({type(e).__name__}) fetching {url}") from e
-    except httpx.TooManyRedirects as e:
-        raise FetchError(where, f"more than {MAX_REDIRECTS} redirects from {url}") from e
-    except httpx.HTTPError as e:
-        raise FetchError(where, f"{type(e).__name__} fetching {url}: {e or 'no detail'}") from e
-
-
-async def _get(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], where: str, max_bytes: int
-) -> Fetched | NotModified:
-    async with client.stream("GET", url, headers=headers) as resp:
-        if resp.status_code == 304:
-            return NotModified()
-        if resp.status_code >= 400:
-            raise FetchError(
-                where,
-                f"HTTP {resp.status_code} {resp.reason_phrase} from {url}",
-                status=resp.status_code,
-                retry_after=_retry_after(resp.headers.get("Retry-After")),
-            )
-        declared = resp.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > max_bytes and not resp.headers.get("Content-Encoding"):
-            raise FetchError(where, f"response declares {int(declared):,} bytes, over the {max_bytes:,} cap")
-        decoder = _CappedDecoder(resp.headers.get("Content-Encoding", ""), max_bytes, where)
-        async for chunk in resp.aiter_raw():
-            decoder.feed(chunk)
-        return Fetched(
-            body=decoder.body(),
-            status=resp.status_code,
-            url=str(resp.url),
-            content_type=resp.headers.get("Content-Type"),
-            etag=resp.headers.get("ETag"),
-            last_modified=resp.headers.get("Last-Modified"),
-        )
-
-
 # Query parameters that only track the reader; stripping them makes one article one URL.
-_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|ocid|cmpid|ncid|icid|_ga|igshid|ref|rss)$")
+_TRACKING = re.compile(
+    r"^(?:utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|ocid|cmpid|ncid|icid|_ga|igshid|ref|rss)$"
+)
 
 
 def canonical_url(url: str) -> str:
@@ -192,7 +55,9 @@ def canonical_url(url: str) -> str:
         parts = urlsplit(url.strip())
     except ValueError:
         return url.strip()
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    )
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
 
 
@@ -275,6 +140,7 @@ def parse_feed(body: bytes, *, feed_name: str, url: str, content_type: str | Non
     """Bytes -> articles. Raises ``FeedParseError`` when the bytes are not a feed at all."""
     if body.lstrip()[:1] == b"{":
         return parse_json_feed(body, feed_name=feed_name, url=url)
+    check_xml_entities(body, f"feed {feed_name!r}")
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -289,7 +155,9 @@ def parse_feed(body: bytes, *, feed_name: str, url: str, content_type: str | Non
     if not version and not entries:
         detail = f": {type(problem).__name__}: {problem}" if problem else ""
         snippet = body[:60].decode("utf-8", "replace").strip().replace("\n", " ")
-        raise FeedParseError(f"feed {feed_name!r}", f"not an RSS/Atom/RDF/JSON feed{detail} (starts with {snippet!r})")
+        raise FeedParseError(
+            f"feed {feed_name!r}", f"not an RSS/Atom/RDF/JSON feed{detail} (starts with {snippet!r})"
+        )
     outlet = parsed.get("feed", {}).get("title") or urlsplit(url).hostname
     articles = [a for a in (_entry_article(e, feed_name, outlet) for e in entries) if a is not None]
     warning = f"{type(problem).__name__}: {problem}" if problem else None

@@ -8,13 +8,21 @@ once its lease runs out.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, insert, or_, select, update
 
 from monitor.store.db import LOCK_FEED_SYNC, Database
 from monitor.store.records import FeedState
-from monitor.store.schema import feeds
+from monitor.store.schema import feeds, stories
+
+
+@dataclass(frozen=True)
+class ClaimedFeed(FeedState):
+    """A feed claimed for polling, plus the state only the poller reads (issue 5: adaptive interval)."""
+
+    developing_until: datetime | None = None
 
 
 def sync_feeds(db: Database, configured: Iterable[tuple[str, str, float]], now: datetime) -> None:
@@ -38,7 +46,13 @@ def sync_feeds(db: Database, configured: Iterable[tuple[str, str, float]], now: 
                 continue
             values: dict[str, object] = {"interval_s": interval, "active": True}
             if row.url != url:
-                values |= {"url": url, "etag": None, "last_modified": None, "body_hash": None, "next_poll_at": now}
+                values |= {
+                    "url": url,
+                    "etag": None,
+                    "last_modified": None,
+                    "body_hash": None,
+                    "next_poll_at": now,
+                }
             conn.execute(update(feeds).where(feeds.c.name == name).values(**values))
         gone = [n for n, r in existing.items() if n not in wanted and r.active]
         if gone:
@@ -47,7 +61,7 @@ def sync_feeds(db: Database, configured: Iterable[tuple[str, str, float]], now: 
 
 def claim_due_feeds(
     db: Database, now: datetime, owner: str, lease: float, limit: int = 500, *, every_feed: bool = False
-) -> list[FeedState]:
+) -> list[ClaimedFeed]:
     """Lease up to ``limit`` active feeds whose poll is due (``every_feed``: due or not) and that no live
     lease holds."""
     free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now)
@@ -65,7 +79,22 @@ def claim_due_feeds(
             .where(feeds.c.name.in_(names))
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease))
         )
-    return [FeedState.from_row(r) for r in rows]
+    return [ClaimedFeed.from_row(r) for r in rows]
+
+
+def developing_stories(db: Database, story_ids: Iterable[str]) -> set[str]:
+    """Which of ``story_ids`` are open, tracked developing stories (they make their feeds poll faster)."""
+    ids = sorted(set(story_ids))
+    if not ids:
+        return set()
+    query = select(stories.c.id).where(
+        stories.c.id.in_(ids),
+        stories.c.tracked.is_(True),
+        stories.c.developing.is_(True),
+        stories.c.status == "open",
+    )
+    with db.read() as conn:
+        return {r.id for r in conn.execute(query)}
 
 
 def record_poll(db: Database, name: str, owner: str, **values: object) -> None:
@@ -81,7 +110,9 @@ def record_poll(db: Database, name: str, owner: str, **values: object) -> None:
 def release_leases(db: Database, owner: str) -> None:
     """Give back every feed lease ``owner`` holds (on shutdown), so others need not wait for expiry."""
     with db.write() as conn:
-        conn.execute(update(feeds).where(feeds.c.lease_owner == owner).values(lease_owner=None, lease_until=None))
+        conn.execute(
+            update(feeds).where(feeds.c.lease_owner == owner).values(lease_owner=None, lease_until=None)
+        )
 
 
 def feed_states(db: Database, *, active_only: bool = False) -> list[FeedState]:

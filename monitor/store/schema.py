@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = "0001"
+SCHEMA_VERSION = "0002"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -80,6 +80,8 @@ feeds = Table(
     Column("articles_total", Integer, nullable=False, default=0),
     Column("lease_owner", String(64)),
     Column("lease_until", UTCDateTime),
+    # Until when the feed is polled faster because it carries an open developing story (issue 5).
+    Column("developing_until", UTCDateTime),
     Index("ix_feeds_due", "active", "next_poll_at"),
 )
 

@@ -1,0 +1,204 @@
+"""HTTP for feeds and article pages: conditional GET, streamed size cap, redirects, typed outcomes.
+
+The only module that knows httpx responses. What it defends against (issue 5): slow servers (connect/read
+timeouts plus a total deadline), huge or endless bodies and decompression bombs (we decompress ourselves and
+cap the *decompressed* size while streaming: httpx's decoded stream let 67 MB of a 200 KB gzip bomb through
+before a cap checked on it fired), and redirect loops (a redirect cap). With a ``guard``, each redirect hop
+is checked before it is requested (the SSRF guard for URLs found inside feeds).
+
+Every failure is a ``FetchError`` naming the feed or page; a 304 is the value ``NotModified``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from monitor.errors import FetchError
+
+MAX_REDIRECTS = 5
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.5"
+)
+Guard = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class NotModified:
+    """The server answered 304: nothing to parse."""
+
+    status: int = 304
+
+
+@dataclass(frozen=True)
+class Fetched:
+    body: bytes
+    status: int
+    url: str  # after redirects
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+
+    @property
+    def body_hash(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()[:32]
+
+
+def build_client(user_agent: str, timeout: float, max_connections: int = 100) -> httpx.AsyncClient:
+    """The one shared HTTP client (the daemon builds it and passes it in, tests inject a transport).
+
+    HTTP/1.1 only (httpx's default): HTTP/2 multiplexing buys nothing for one small GET per feed and costs
+    CPU (bench/bench_feeds.py measures the client setups side by side).
+    """
+    return httpx.AsyncClient(
+        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+    )
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` (RFC 9110 10.2.3: delay-seconds or an HTTP-date) -> seconds, or None."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class CappedDecoder:
+    """Decompresses gzip/deflate ourselves so the cap applies to decompressed bytes as they appear."""
+
+    def __init__(self, encoding: str, cap: int, where: str) -> None:
+        self.cap, self.where = cap, where
+        self.size = 0
+        self.parts: list[bytes] = []
+        enc = encoding.strip().lower()
+        if enc not in ("", "identity", "gzip", "x-gzip", "deflate"):
+            raise FetchError(where, f"unsupported Content-Encoding {encoding!r}")
+        self._z = zlib.decompressobj(47) if enc in ("gzip", "x-gzip", "deflate") else None
+        self._raw_deflate_retry = enc == "deflate"
+
+    def _take(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.cap:
+            raise FetchError(self.where, f"response larger than {self.cap:,} bytes (after decompression)")
+        self.parts.append(data)
+
+    def feed(self, chunk: bytes) -> None:
+        if self._z is None:
+            self._take(chunk)
+            return
+        try:
+            # max_length bounds what one call may inflate: a bomb never sits in memory beyond the cap.
+            self._take(self._z.decompress(chunk, self.cap - self.size + 1))
+            while self._z.unconsumed_tail:
+                self._take(self._z.decompress(self._z.unconsumed_tail, self.cap - self.size + 1))
+        except zlib.error as e:
+            if self._raw_deflate_retry and not self.parts:  # some servers send raw deflate
+                self._z, self._raw_deflate_retry = zlib.decompressobj(-15), False
+                self.feed(chunk)
+                return
+            raise FetchError(self.where, f"corrupt compressed body: {e}") from e
+
+    def body(self) -> bytes:
+        return b"".join(self.parts)
+
+
+async def fetch_url(
+    client: httpx.AsyncClient, url: str, *, where: str, accept: str = FEED_ACCEPT, etag: str | None = None,
+    last_modified: str | None = None, max_bytes: int = 10 * 1024 * 1024, deadline: float = 60.0,
+    guard: Guard | None = None,
+) -> Fetched | NotModified:  # fmt: skip
+    """GET conditionally. Raises ``FetchError`` (naming ``where``) on every failure.
+
+    With ``guard`` (an async check that raises ``FetchError``), redirects are followed here, one hop at a
+    time, and every hop is checked before it is requested.
+    """
+    headers = {"Accept": accept}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    try:
+        async with asyncio.timeout(deadline):
+            if guard is None:
+                return await _get(client, url, headers, where, max_bytes, follow=True)
+            return await _get_guarded(client, url, headers, where, max_bytes, guard)
+    except TimeoutError as e:
+        raise FetchError(where, f"timed out: no complete answer within {deadline:g}s") from e
+    except httpx.TimeoutException as e:
+        raise FetchError(where, f"timed out ({type(e).__name__}) fetching {url}") from e
+    except httpx.TooManyRedirects as e:
+        raise FetchError(where, f"more than {MAX_REDIRECTS} redirects from {url}") from e
+    except httpx.HTTPError as e:
+        raise FetchError(where, f"{type(e).__name__} fetching {url}: {e or 'no detail'}") from e
+
+
+async def fetch_feed(
+    client: httpx.AsyncClient, url: str, *, where: str, etag: str | None = None,
+    last_modified: str | None = None, max_bytes: int = 10 * 1024 * 1024, deadline: float = 60.0,
+) -> Fetched | NotModified:  # fmt: skip
+    """GET a feed conditionally (its URL comes from the config, so no SSRF guard)."""
+    return await fetch_url(client, url, where=where, etag=etag, last_modified=last_modified,
+                           max_bytes=max_bytes, deadline=deadline)  # fmt: skip
+
+
+async def _get_guarded(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], where: str, max_bytes: int, guard: Guard
+) -> Fetched | NotModified:
+    for _ in range(MAX_REDIRECTS + 1):
+        await guard(url)
+        outcome = await _get(client, url, headers, where, max_bytes, follow=False)
+        if isinstance(outcome, Fetched) and outcome.status in (301, 302, 303, 307, 308):
+            url = outcome.url
+            continue
+        return outcome
+    raise FetchError(where, f"more than {MAX_REDIRECTS} redirects from {url}")
+
+
+async def _get(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], where: str, max_bytes: int, *, follow: bool
+) -> Fetched | NotModified:
+    async with client.stream("GET", url, headers=headers, follow_redirects=follow) as resp:
+        if resp.status_code == 304:
+            return NotModified()
+        if not follow and resp.is_redirect and "Location" in resp.headers:
+            target = str(resp.url.join(resp.headers["Location"]))
+            return Fetched(b"", resp.status_code, target, None, None, None)
+        if resp.status_code >= 400 or resp.status_code in (204, 205) or resp.is_redirect:
+            raise FetchError(
+                where,
+                f"HTTP {resp.status_code} {resp.reason_phrase} from {url}",
+                status=resp.status_code,
+                retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
+            )
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes and not resp.headers.get("Content-Encoding"):
+            raise FetchError(where, f"response declares {int(declared):,} bytes, over the {max_bytes:,} cap")
+        decoder = CappedDecoder(resp.headers.get("Content-Encoding", ""), max_bytes, where)
+        async for chunk in resp.aiter_raw():
+            decoder.feed(chunk)
+        return Fetched(
+            body=decoder.body(),
+            status=resp.status_code,
+            url=str(resp.url),
+            content_type=resp.headers.get("Content-Type"),
+            etag=resp.headers.get("ETag"),
+            last_modified=resp.headers.get("Last-Modified"),
+        )
