@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError
+from monitor.service import http as http_listener
 from monitor.service import sdnotify
 from monitor.service.pipeline import Pipeline
 from monitor.store.db import Database
@@ -49,6 +50,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._inflight: set[asyncio.Task[Any]] = set()
         self._config_mtime = self._mtime()
+        self.http: http_listener.Listener | None = None  # [monitor] http_listen (issues 6, 8)
 
     def _mtime(self) -> float | None:
         try:
@@ -151,6 +153,10 @@ class Daemon:
         await asyncio.to_thread(self.pipeline.sync_feeds)
         self._schedule()
         self.scheduler.start()
+        self.http = await http_listener.start(
+            self.config.monitor.http_listen, self.db, counters=self.counters,
+            ready=lambda: {"scheduler": self.scheduler.running},
+        )  # fmt: skip
         sdnotify.ready()
         sdnotify.status(f"watching {len(self.config.feeds)} feeds")
         log.info("daemon.started feeds=%d watchlists=%d webhooks=%d owner=%s", len(self.config.feeds),
@@ -163,6 +169,7 @@ class Daemon:
         log.info("daemon.stopping inflight=%d", len(self._inflight))
         with contextlib.suppress(Exception):
             self.scheduler.shutdown(wait=False)
+        await http_listener.stop(self.http)  # before the database closes under its pages
         if self._inflight:
             _, pending = await asyncio.wait(self._inflight, timeout=SHUTDOWN_DEADLINE)
             for task in pending:

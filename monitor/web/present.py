@@ -1,0 +1,75 @@
+"""Pure presentation helpers for the pages: highlight what a version added, explain a match, show times.
+
+No I/O and no clock: ``now`` is a parameter, like everywhere else in the decision code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.core import text as textmod
+
+# The keys of a version's ``match`` JSON that a reader wants first; the rest follow in stored order.
+_FIRST = ("signal", "rule", "score", "shared_names", "rare_shared_names", "shared_lede")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    added: bool  # new in this version: not known from any earlier version of the story
+
+
+def highlight(body: str, added: Iterable[str]) -> list[list[Sentence]]:
+    """The paragraphs of ``body`` as sentences, each flagged when it is one of ``added``.
+
+    Sentences are split exactly as ``core.novelty`` split them (same splitter, same dateline rule), and
+    compared by ``sentence_key``, so what is highlighted is what the alert reported as new.
+    """
+    keys = {textmod.sentence_key(s) for s in added}
+    out: list[list[Sentence]] = []
+    for para in textmod.paragraphs(body):
+        row = []
+        for i, s in enumerate(textmod.split_sentences(para)):
+            core = textmod.strip_dateline(s) if i == 0 else s
+            row.append(Sentence(s, textmod.sentence_key(core) in keys))
+        out.append(row)
+    return out
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_show(v)}" for k, v in value.items())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "-" if value is None else str(value)
+
+
+def why(match: dict[str, Any]) -> list[tuple[str, str]]:
+    """A version's ``match`` JSON as (label, value) rows: why the daemon linked it to the story."""
+    if not match:
+        return [("signal", "first version: opened the story")]
+    keys = [k for k in _FIRST if k in match] + [k for k in match if k not in _FIRST]
+    return [(k.replace("_", " "), _show(match[k])) for k in keys]
+
+
+def ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    seconds = (now - when).total_seconds()
+    future, seconds = seconds < 0, abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            text = f"{seconds // size:.0f} {unit}"
+            break
+    else:
+        text = f"{seconds:.0f} s"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def iso(when: datetime | None) -> str:
+    return when.isoformat(timespec="seconds").replace("+00:00", "Z") if when else ""
