@@ -227,16 +227,27 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         if not args.dead and args.id is None:
             print("news-monitor: deliveries retry needs an ID or --dead", file=sys.stderr)
             return EXIT_USAGE
-        n = outbox.retry(db, now, delivery_id=args.id, dead=args.dead)
+        n = outbox.retry(db, now, delivery_id=int(args.id) if args.id else None, dead=args.dead)
         print(f"{n} delivery(ies) queued again")
         return EXIT_OK if n else EXIT_NOT_FOUND
+    if args.action == "enable":
+        if not args.id:
+            print("news-monitor: deliveries enable needs a webhook NAME", file=sys.stderr)
+            return EXIT_USAGE
+        if not outbox.enable_webhook(db, str(args.id)):
+            print(f"news-monitor: webhook {args.id!r} is not disabled", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        print(f"webhook {args.id!r} enabled again; its pending deliveries resume")
+        return EXIT_OK
     if args.action == "replay":
         n = outbox.replay(db, now, _since(args.since, now))
         print(f"{n} delivered event(s) queued to be sent again (same ids)")
         return EXIT_OK
     recs = outbox.list_deliveries(db, ("pending", "dead") if not args.all else ("pending", "dead", "delivered"))
+    disabled = outbox.disabled_webhooks(db)
     if args.json:
-        _print_json({"summary": outbox.summary(db, now), "deliveries": [r.__dict__ for r in recs]})
+        _print_json({"summary": outbox.summary(db, now), "disabled_webhooks": disabled,
+                     "deliveries": [r.__dict__ for r in recs]})  # fmt: skip
         return EXIT_OK
     rows = [(r.id, r.status if r.status != "pending" or not r.attempts else "retrying", r.webhook, r.type,
              r.attempts, ago(r.next_attempt_at, now) if r.status == "pending" else "-", r.event_id,
@@ -244,6 +255,8 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     print(table(("id", "status", "webhook", "event", "tries", "next", "event id", "last error"), rows))
     counts = outbox.summary(db, now)["by_status"]
     print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "(outbox empty)")
+    for name, reason in disabled.items():
+        print(f"webhook {name!r} is DISABLED ({reason}); re-enable: news-monitor deliveries enable {name}")
     return EXIT_OK
 
 
@@ -327,8 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50, help="at most this many stories (default 50)")
     add("feeds", cmd_feeds, "every feed's status, failures, items seen, last and next poll, last error")
     p = add("deliveries", cmd_deliveries, "webhook deliveries: list pending/dead, retry, replay")
-    p.add_argument("action", nargs="?", choices=("list", "retry", "replay"), default="list")
-    p.add_argument("id", nargs="?", type=int, help="delivery id for 'retry'")
+    p.add_argument("action", nargs="?", choices=("list", "retry", "replay", "enable"), default="list")
+    p.add_argument("id", nargs="?", help="delivery id for 'retry'; webhook name for 'enable'")
     p.add_argument("--dead", action="store_true", help="with 'retry': every dead-lettered delivery")
     p.add_argument("--since", default="24h", help="with 'replay': a duration ('2h') or ISO time (default 24h)")
     p.add_argument("--all", action="store_true", help="with 'list': include delivered ones")

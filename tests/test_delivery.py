@@ -160,3 +160,25 @@ def test_replay_resends_delivered_events_with_the_same_ids(tmp_path: Path, recei
     drain(p, clock)
     posts = receiver.all_posts()
     assert len(posts) == 2 and posts[0]["headers"]["webhook-id"] == posts[1]["headers"]["webhook-id"]
+
+
+def test_410_gone_disables_the_endpoint_until_an_operator_enables_it(tmp_path: Path, receiver: Receiver) -> None:
+    receiver.script = [410]
+    clock = Clock()
+    p = pipeline(tmp_path, receiver.url, clock)
+    p.ingestor.ingest(developing(0), clock())
+    asyncio.run(deliver_once(p))
+    p.ingestor.ingest(developing(1), clock())
+    clock.now += timedelta(hours=1)
+    asyncio.run(deliver_once(p))
+    assert len(receiver.all_posts()) == 1  # nothing more was sent after the 410
+    assert outbox.disabled_webhooks(p.db) == {"desk": "HTTP 410 Gone: ok"}
+    assert len(outbox.list_deliveries(p.db, ("pending",))) == 2  # kept, not lost
+    config = tmp_path / "c.toml"
+    config.write_text('[monitor]\ndatabase = "sqlite:///m.db"\n')
+    listing = run_cli("deliveries", "--config", str(config))
+    assert "DISABLED" in listing.stdout
+    assert run_cli("deliveries", "enable", "desk", "--config", str(config)).returncode == 0
+    assert run_cli("deliveries", "enable", "desk", "--config", str(config)).returncode == 4
+    drain(p, clock)
+    assert len(receiver.accepted()) == 2

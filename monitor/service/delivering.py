@@ -90,6 +90,14 @@ class Deliverer:
             outbox.mark_delivered(self.db, d.id, self.owner, now, outcome.status)
             log.info("deliver.ok event=%s webhook=%s status=%s", d.event_id, d.webhook, outcome.status)
             return "delivered"
+        if outcome.gone:
+            # 410 Gone: the endpoint itself is gone. Keep the event pending (not lost) and stop sending to
+            # this receiver until an operator runs `news-monitor deliveries enable NAME`.
+            outbox.disable_webhook(self.db, d.webhook, now, outcome.error or "410 Gone")
+            outbox.mark_failed(self.db, d.id, self.owner, error=outcome.error or "410 Gone", status=outcome.status,
+                               retry_at=now)  # fmt: skip
+            log.error("deliver.endpoint_disabled webhook=%s error=%s", d.webhook, outcome.error)
+            return "disabled"
         attempts = d.attempts + 1
         m = self.config.monitor
         too_old = (now - d.created_at).total_seconds() > m.max_event_age

@@ -14,7 +14,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 
 from monitor.store.db import Database
 from monitor.store.records import DeliveryRecord
-from monitor.store.schema import deliveries, events
+from monitor.store.schema import deliveries, events, webhook_state
 
 _COLUMNS = (
     deliveries.c.id, deliveries.c.event_id, deliveries.c.webhook, deliveries.c.status, deliveries.c.attempts,
@@ -37,7 +37,8 @@ def claim_due(db: Database, now: datetime, owner: str, lease: float, limit: int 
         earlier_e.c.story_id == events.c.story_id,
         earlier_e.c.story_seq < events.c.story_seq,
     )
-    due = and_(due, ~blocked)
+    disabled = select(webhook_state.c.name).where(webhook_state.c.disabled_at.is_not(None))
+    due = and_(due, ~blocked, deliveries.c.webhook.not_in(disabled))
     with db.write() as conn:
         query = (
             select(*_COLUMNS).join(events, events.c.id == deliveries.c.event_id).where(due)
@@ -133,3 +134,30 @@ def replay(db: Database, now: datetime, since: datetime) -> int:
             .values(status="pending", next_attempt_at=now)
         )
     return int(result.rowcount)
+
+
+def disable_webhook(db: Database, name: str, now: datetime, reason: str) -> None:
+    """Stop sending to ``name`` (its deliveries stay pending) until ``enable_webhook``."""
+    with db.write() as conn:
+        changed = conn.execute(
+            update(webhook_state).where(webhook_state.c.name == name).values(disabled_at=now, reason=reason)
+        ).rowcount
+        if not changed:
+            conn.execute(webhook_state.insert().values(name=name, disabled_at=now, reason=reason))
+
+
+def enable_webhook(db: Database, name: str) -> bool:
+    with db.write() as conn:
+        changed = conn.execute(
+            update(webhook_state)
+            .where(webhook_state.c.name == name, webhook_state.c.disabled_at.is_not(None))
+            .values(disabled_at=None, reason=None)
+        ).rowcount
+    return bool(changed)
+
+
+def disabled_webhooks(db: Database) -> dict[str, str]:
+    """Disabled receivers and why."""
+    with db.read() as conn:
+        rows = conn.execute(select(webhook_state).where(webhook_state.c.disabled_at.is_not(None))).all()
+    return {r.name: r.reason or "" for r in rows}

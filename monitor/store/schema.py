@@ -175,3 +175,12 @@ deliveries = Table(
     UniqueConstraint("event_id", "webhook"),
     Index("ix_deliveries_due", "status", "next_attempt_at"),
 )
+
+# Receivers an operator must look at: a 410 Gone disables one until `news-monitor deliveries enable NAME`.
+webhook_state = Table(
+    "webhook_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("disabled_at", UTCDateTime),
+    Column("reason", Text),
+)
