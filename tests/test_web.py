@@ -131,7 +131,9 @@ def test_timeline_highlights_what_each_version_added(built: Built, seed_story: S
     assert f'<mark class="added">{flash_sentence}' in v1
     assert f'<span class="known">{flash_sentence}' in v2
     assert '<mark class="added">At least 34,000 people' in v2
-    assert "Check back for updates" not in v2.split("<mark")[-1]  # boilerplate is never highlighted
+    assert '<span class="boilerplate">Check back for updates' in v2  # never news, told apart
+    assert "opened this story" in v1.split("Why matched")[1]
+    assert "2 known" in v2  # the flash's two sentences, repeated
     assert "34,000 people" in v2.split("New facts")[1]  # the extracted facts
     assert "Staffan de Mistura" in v2.split("New facts")[1]
     assert "same item" in v2.split("Why matched")[1]  # why it was matched

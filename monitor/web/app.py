@@ -85,6 +85,7 @@ class VersionView:
     record: Any  # store.records.VersionRecord
     paragraphs: list[list[present.Sentence]]
     why: list[tuple[str, str]]
+    known: int  # sentences of this version already known from earlier ones
 
 
 class Site:
@@ -117,10 +118,11 @@ class Site:
         story = story_store.get_story(self.db, request.path_params["story_id"])
         if story is None:
             raise HTTPException(404, "No such story.")
-        versions = [
-            VersionView(v, present.highlight(v.article.text, v.added), present.why(v.match))
-            for v in story_store.story_versions(self.db, story.id)
-        ]
+        versions = []
+        for v in story_store.story_versions(self.db, story.id):
+            paragraphs = present.highlight(v.article.text, v.added)
+            why = present.why(v.match, opened=v.seq == 1)
+            versions.append(VersionView(v, paragraphs, why, present.count(paragraphs, "known")))
         return self.render(request, "story.html", page="story", story=story, versions=versions)
 
     def feeds(self, request: Request) -> Response:

@@ -19,14 +19,19 @@ _FIRST = ("signal", "rule", "score", "shared_names", "rare_shared_names", "share
 @dataclass(frozen=True)
 class Sentence:
     text: str
-    added: bool  # new in this version: not known from any earlier version of the story
+    kind: str  # added (new in this version) | known (in an earlier version) | boilerplate (never news)
+
+    @property
+    def added(self) -> bool:
+        return self.kind == "added"
 
 
 def highlight(body: str, added: Iterable[str]) -> list[list[Sentence]]:
-    """The paragraphs of ``body`` as sentences, each flagged when it is one of ``added``.
+    """The paragraphs of ``body`` as sentences, each marked added, known or boilerplate.
 
     Sentences are split exactly as ``core.novelty`` split them (same splitter, same dateline rule), and
-    compared by ``sentence_key``, so what is highlighted is what the alert reported as new.
+    compared by ``sentence_key``, so what is highlighted is what the alert reported as new. Boilerplate
+    ("check back for updates", photo credits) is told apart, as it was never compared at all.
     """
     keys = {textmod.sentence_key(s) for s in added}
     out: list[list[Sentence]] = []
@@ -34,9 +39,17 @@ def highlight(body: str, added: Iterable[str]) -> list[list[Sentence]]:
         row = []
         for i, s in enumerate(textmod.split_sentences(para)):
             core = textmod.strip_dateline(s) if i == 0 else s
-            row.append(Sentence(s, textmod.sentence_key(core) in keys))
+            if textmod.sentence_key(core) in keys:
+                kind = "added"
+            else:
+                kind = "boilerplate" if textmod.is_boilerplate(core) else "known"
+            row.append(Sentence(s, kind))
         out.append(row)
     return out
+
+
+def count(paragraphs: list[list[Sentence]], kind: str) -> int:
+    return sum(s.kind == kind for para in paragraphs for s in para)
 
 
 def _show(value: Any) -> str:
@@ -49,12 +62,12 @@ def _show(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def why(match: dict[str, Any]) -> list[tuple[str, str]]:
-    """A version's ``match`` JSON as (label, value) rows: why the daemon linked it to the story."""
-    if not match:
-        return [("signal", "first version: opened the story")]
+def why(match: dict[str, Any], *, opened: bool = False) -> list[tuple[str, str]]:
+    """A version's ``match`` JSON as (label, value) rows: why the daemon linked it to the story.
+    ``opened``: the version opened the story, so the rows say why no earlier story took it."""
+    rows = [("outcome", "opened this story: no earlier story matched")] if opened else []
     keys = [k for k in _FIRST if k in match] + [k for k in match if k not in _FIRST]
-    return [(k.replace("_", " "), _show(match[k])) for k in keys]
+    return rows + [(k.replace("_", " "), _show(match[k])) for k in keys]
 
 
 def ago(when: datetime | None, now: datetime) -> str:
