@@ -224,10 +224,13 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     db = _database(config)
     now = datetime.now(UTC)
     if args.action == "retry":
-        if not args.dead and args.id is None:
-            print("news-monitor: deliveries retry needs an ID or --dead", file=sys.stderr)
+        if not args.dead and not args.held and args.id is None:
+            print("news-monitor: deliveries retry needs an ID, --dead or --held", file=sys.stderr)
             return EXIT_USAGE
-        n = outbox.retry(db, now, delivery_id=int(args.id) if args.id else None, dead=args.dead)
+        if args.id is not None and not str(args.id).isdigit():
+            print(f"news-monitor: delivery ID must be a number, got {args.id!r}", file=sys.stderr)
+            return EXIT_USAGE
+        n = outbox.retry(db, now, delivery_id=int(args.id) if args.id else None, dead=args.dead, held=args.held)
         print(f"{n} delivery(ies) queued again")
         return EXIT_OK if n else EXIT_NOT_FOUND
     if args.action == "enable":
@@ -243,7 +246,8 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         n = outbox.replay(db, now, _since(args.since, now))
         print(f"{n} delivered event(s) queued to be sent again (same ids)")
         return EXIT_OK
-    recs = outbox.list_deliveries(db, ("pending", "dead") if not args.all else ("pending", "dead", "delivered"))
+    shown = ("pending", "held", "dead") + (("delivered",) if args.all else ())
+    recs = outbox.list_deliveries(db, shown)
     disabled = outbox.disabled_webhooks(db)
     if args.json:
         _print_json({"summary": outbox.summary(db, now), "disabled_webhooks": disabled,
@@ -343,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=("list", "retry", "replay", "enable"), default="list")
     p.add_argument("id", nargs="?", help="delivery id for 'retry'; webhook name for 'enable'")
     p.add_argument("--dead", action="store_true", help="with 'retry': every dead-lettered delivery")
+    p.add_argument("--held", action="store_true", help="with 'retry': every delivery held by a feed anomaly")
     p.add_argument("--since", default="24h", help="with 'replay': a duration ('2h') or ISO time (default 24h)")
     p.add_argument("--all", action="store_true", help="with 'list': include delivered ones")
     p = add("backtest", cmd_backtest, "stream a JSONL file of articles through the daemon's matcher; "

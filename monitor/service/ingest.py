@@ -108,12 +108,13 @@ class Ingestor:
             self._learn(rec)
         return len(recs)
 
-    def ingest(self, article: Article, now: datetime) -> IngestResult:
+    def ingest(self, article: Article, now: datetime, *, hold: bool = False) -> IngestResult:
+        """Decide and store one article; ``hold`` writes its events as held (the feed circuit breaker)."""
         with self._lock:
             self.catch_up(now)
             with story_store.ingest_transaction(self.db) as tx:
                 self._catch_up_locked(tx)
-                result, learned = self._decide_and_write(tx, article, now)
+                result, learned = self._decide_and_write(tx, article, now, hold)
             # Learned only after the commit: a rolled-back article must not be matched against.
             if learned is not None:
                 self._learn(learned)
@@ -132,7 +133,7 @@ class Ingestor:
         return res.story, {"signal": "matcher", "score": res.score, **res.reasons}
 
     def _decide_and_write(
-        self, tx: story_store.IngestTx, article: Article, now: datetime
+        self, tx: story_store.IngestTx, article: Article, now: datetime, hold: bool = False
     ) -> tuple[IngestResult, ArticleRecord | None]:
         prior = tx.latest_of_item(article.source, article.guid)
         if prior is not None and prior.content_hash == article.content_hash:
@@ -153,7 +154,7 @@ class Ingestor:
         novelty = compute_novelty(KnownText.of(tx.known_texts(story.id)), article.title, article.text)
         markers = developing_markers(article.title, article.text, article.html_markers)
         article_id = tx.insert_article(article, story.id, now, bool(markers))
-        events = self._write_version_and_events(tx, story, article, article_id, novelty, markers, match, now)
+        events = self._write_version_and_events(tx, story, article, article_id, novelty, markers, match, now, hold)
         rec = ArticleRecord(article_id, article.source, article.guid, article.content_hash, article.url,
                             article.title, article.text, article.outlet, article.published, now, story.id)  # fmt: skip
         status = "new-story" if story.version_count == 0 else "new-version"
@@ -161,7 +162,7 @@ class Ingestor:
 
     def _write_version_and_events(
         self, tx: story_store.IngestTx, story: StoryRecord, article: Article, article_id: int, novelty: Novelty,
-        markers: tuple[str, ...], match: dict[str, Any], now: datetime,
+        markers: tuple[str, ...], match: dict[str, Any], now: datetime, hold: bool = False,
     ) -> tuple[str, ...]:
         all_markers = tuple(dict.fromkeys([*story.markers, *markers]))
         developing = bool(all_markers)
@@ -182,7 +183,7 @@ class Ingestor:
         elif active and story.tracked and material_for:
             kind, targets = "story.updated", material_for
         event_seq, last_event = story.event_seq, story.last_event_id
-        if kind == "story.updated" and self._coalesce(tx, story, article, novelty, targets, lists, all_markers, match, seq, now):
+        if kind == "story.updated" and not hold and self._coalesce(tx, story, article, novelty, targets, lists, all_markers, match, seq, now):
             kind = None  # folded into an event that is still waiting to be sent
         elif kind:
             event_seq += 1
@@ -195,8 +196,9 @@ class Ingestor:
                 hits=tuple(targets), match=match, markers=all_markers,
             )  # fmt: skip
             hooks = tuple(h for t in targets for h in (lists[t.name].webhooks or (LOG_RECEIVER,)))
-            hold = self.config.monitor.coalesce_window if kind == "story.updated" else 0.0
-            tx.insert_event(event_id, kind, story.id, event_seq, now, body, hooks, send_at=now + timedelta(seconds=hold))
+            delay = self.config.monitor.coalesce_window if kind == "story.updated" else 0.0
+            tx.insert_event(event_id, kind, story.id, event_seq, now, body, hooks, send_at=now + timedelta(seconds=delay),
+                            held=hold)  # fmt: skip
             last_event = event_id
             log.info("event %s %s story=%s seq=%d added=%d", kind, event_id, story.id, seq, len(novelty.added))
         tx.update_story(

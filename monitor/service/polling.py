@@ -28,11 +28,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.config import Config
+from monitor.core.anomaly import looks_anomalous
 from monitor.core.policy import adaptive_interval, developing_boost_until, next_poll
 from monitor.errors import MonitorError
+from monitor.service import feed_events
 from monitor.service.ingest import Ingestor, IngestResult
 from monitor.sources.feeds import Fetched, NotModified, ParsedFeed, fetch_feed, parse_feed
 from monitor.store import feed_state
+from monitor.store import stories as story_store
 from monitor.store.db import Database
 from monitor.store.feed_state import ClaimedFeed
 from monitor.store.records import FeedState
@@ -132,6 +135,9 @@ class Poller:
             last_error=message, last_status=status, last_polled_at=now,
             next_poll_at=self._next(state, now, failures, retry_after),
         )  # fmt: skip
+        await asyncio.to_thread(
+            feed_events.after_failure, self.config, self.db, state, failures, message, now
+        )
         return PollOutcome(state.name, "error", error=message)
 
     async def _parse(self, fetched: Fetched, name: str) -> ParsedFeed:
@@ -164,7 +170,11 @@ class Poller:
         parsed = await self._parse(fetched, state.name)
         if parsed.warning:
             log.info("poll.lenient feed=%s warning=%s", state.name, parsed.warning)
-        results = [await asyncio.to_thread(self.ingestor.ingest, a, clock()) for a in parsed.articles]
+        hold = await self._circuit_breaker(state, parsed, clock())
+        results = [
+            await asyncio.to_thread(partial(self.ingestor.ingest, a, clock(), hold=hold))
+            for a in parsed.articles
+        ]
         new = sum(r.status != "unchanged" for r in results)
         events = sum(len(r.events) for r in results)
         now = clock()
@@ -177,6 +187,16 @@ class Poller:
         log.info("poll.ok feed=%s items=%d new=%d events=%d", state.name, len(parsed.articles), new, events)
         return PollOutcome(state.name, "changed", new, events)
 
+    async def _circuit_breaker(self, state: FeedState, parsed: ParsedFeed, now: datetime) -> bool:
+        """Hold this poll's alerts (and send one feed.anomaly) when most items suddenly look new."""
+        guids = [a.guid for a in parsed.articles]
+        known = await asyncio.to_thread(story_store.known_guids, self.db, state.name, guids)
+        unseen = sum(g not in known for g in guids)
+        if not looks_anomalous(state.items_seen, len(guids), unseen):
+            return False
+        await asyncio.to_thread(feed_events.anomaly, self.config, self.db, state, len(guids), unseen, now)
+        return True
+
     async def _carries_developing(self, results: list[IngestResult]) -> bool:
         """Did an article of this poll add a version to an open, tracked developing story?"""
         ids = {r.story_id for r in results if r.status != "unchanged" and r.story_id}
@@ -187,6 +207,8 @@ class Poller:
     async def _record_ok(
         self, state: FeedState, now: datetime, developing_until: datetime | None, **values: object
     ) -> None:
+        if state.failures:
+            await asyncio.to_thread(feed_events.after_success, self.config, self.db, state, now)
         due = self._next(state, now, 0, None, developing_until)
         ok = {"status": "ok", "failures": 0, "last_error": None, "last_polled_at": now, "last_ok_at": now,
               "developing_until": developing_until, "next_poll_at": due}  # fmt: skip

@@ -116,9 +116,15 @@ def summary(db: Database, now: datetime) -> dict[str, Any]:
     return {"by_status": {k: int(v) for k, v in by_status.items()}, "oldest_pending_age_s": age}
 
 
-def retry(db: Database, now: datetime, *, delivery_id: int | None = None, dead: bool = False) -> int:
-    """Make a dead (or any undelivered) delivery due now; returns how many rows changed."""
-    cond = deliveries.c.status == "dead" if dead else and_(deliveries.c.id == delivery_id, deliveries.c.status != "delivered")
+def retry(
+    db: Database, now: datetime, *, delivery_id: int | None = None, dead: bool = False, held: bool = False
+) -> int:
+    """Make deliveries due now: one by id (if undelivered), every dead one, or every held one (released
+    after a feed anomaly); returns how many rows changed."""
+    if dead or held:
+        cond = deliveries.c.status.in_([s for s, on in (("dead", dead), ("held", held)) if on])
+    else:
+        cond = and_(deliveries.c.id == delivery_id, deliveries.c.status != "delivered")
     with db.write() as conn:
         result = conn.execute(update(deliveries).where(cond).values(status="pending", next_attempt_at=now))
     return int(result.rowcount)

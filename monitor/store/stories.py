@@ -113,6 +113,7 @@ class IngestTx:
         payload: dict[str, Any],
         webhooks: tuple[str, ...],
         send_at: datetime | None = None,
+        held: bool = False,
     ) -> None:
         """An outbox event and one pending delivery per receiver, in this same transaction; ``send_at``
         holds the deliveries back (per-story coalescing)."""
@@ -121,7 +122,8 @@ class IngestTx:
         ))  # fmt: skip
         for hook in dict.fromkeys(webhooks):
             self.conn.execute(insert(deliveries).values(
-                event_id=event_id, webhook=hook, status="pending", attempts=0, next_attempt_at=send_at or now,
+                event_id=event_id, webhook=hook, status="held" if held else "pending", attempts=0,
+                next_attempt_at=send_at or now,
             ))  # fmt: skip
 
     def unsent_update(self, story_id: str, since: datetime) -> tuple[str, dict[str, Any], set[str]] | None:
@@ -223,3 +225,14 @@ def counts(db: Database) -> dict[str, int]:
             "articles": conn.execute(select(func.count()).select_from(articles)).scalar_one(),
             "events": conn.execute(select(func.count()).select_from(events)).scalar_one(),
         }
+
+
+def known_guids(db: Database, source: str, guids: list[str]) -> set[str]:
+    """Which of ``guids`` this source has already delivered to us (for the feed circuit breaker)."""
+    found: set[str] = set()
+    with db.read() as conn:
+        for i in range(0, len(guids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = guids[i : i + 500]
+            query = select(articles.c.guid).where(articles.c.source == source, articles.c.guid.in_(chunk)).distinct()
+            found |= {r.guid for r in conn.execute(query)}
+    return found
