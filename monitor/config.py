@@ -22,7 +22,7 @@ from monitor.core.watchlist import Watchlist
 from monitor.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/monitor.toml")
-FORMATS = ("json", "slack", "discord")
+FORMATS = ("json", "slack", "discord", "apprise")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -296,9 +296,13 @@ def _webhooks(problems: _Problems, raw: Any, env: Mapping[str, str]) -> list[Web
     for path, t in _named_tables(problems, raw, "webhooks"):
         problems.unknown_keys(path, t, ("name", "url", "format", "secret", "timeout"))
         url = _get(problems, t, path, "url", str, required=True)
-        if url is not None:
-            _check(problems, f"{path}.url", lambda u=url: _http_url(u), None)
         fmt = _get(problems, t, path, "format", str, "json")
+        if url is not None and fmt != "apprise":
+            _check(problems, f"{path}.url", lambda u=url: _http_url(u), None)
+        elif url is not None and not re.match(r"^[a-z][a-z0-9+.-]*://", url):
+            problems.add(f"{path}.url", "must be an Apprise URL (scheme://...)")  # never echo it: it holds tokens
+        if fmt == "apprise" and "secret" in t:
+            problems.add(f"{path}.secret", "format 'apprise' cannot sign requests; remove 'secret'")
         if fmt not in FORMATS:
             problems.add(f"{path}.format", f"must be one of {', '.join(FORMATS)}, got: {fmt!r}")
         secret = _get(problems, t, path, "secret", str, None)

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from monitor.config import parse_config
 from monitor.core.model import Article
 from monitor.service.pipeline import Pipeline
@@ -182,3 +184,35 @@ def test_410_gone_disables_the_endpoint_until_an_operator_enables_it(tmp_path: P
     assert run_cli("deliveries", "enable", "desk", "--config", str(config)).returncode == 4
     drain(p, clock)
     assert len(receiver.accepted()) == 2
+
+
+def test_apprise_format_goes_through_the_same_outbox(tmp_path: Path, receiver: Receiver) -> None:
+    pytest.importorskip("apprise", reason="the apprise extra is not installed")
+    receiver.script = [500]  # the first attempt fails: retried like any webhook
+    clock = Clock()
+    raw = {
+        "monitor": {"database": "sqlite:///m.db"},
+        "webhooks": [{"name": "chat", "url": f"json://127.0.0.1:{receiver.port}/hook", "format": "apprise"}],
+        "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["chat"]}],
+    }
+    config = parse_config(raw, base=tmp_path)
+    p = Pipeline(config, Database(config.monitor.database), clock=clock)
+    p.ingestor.ingest(developing(2, extra=9), clock())
+    drain(p, clock)
+    posts = receiver.all_posts()
+    assert [post["status"] for post in posts] == [500, 200]
+    body = json.loads(posts[-1]["body"])
+    assert "Dockworkers strike" in body["title"] and "9 vessels" in body["message"]
+    assert outbox.list_deliveries(p.db, ("delivered",))
+
+
+def test_apprise_config_checks() -> None:
+    from monitor.errors import ConfigError
+
+    base = {"name": "chat", "format": "apprise"}
+    with pytest.raises(ConfigError) as info:
+        parse_config({"webhooks": [{**base, "url": "not a url", "secret": "x"}]}, base=Path("/tmp"))
+    assert info.value.problems == [
+        "webhooks[0].url: must be an Apprise URL (scheme://...)",
+        "webhooks[0].secret: format 'apprise' cannot sign requests; remove 'secret'",
+    ]

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from monitor.alerts import apprise_channel
 from monitor.alerts.delivery import Outcome, post_event
 from monitor.config import Config
 from monitor.core.policy import delivery_retry_delay
@@ -80,6 +81,8 @@ class Deliverer:
         hook = self.config.webhook(d.webhook)
         if hook is None:
             outcome = Outcome(False, None, f"webhook {d.webhook!r} is no longer in the config", permanent=True)
+        elif hook.format == "apprise":
+            outcome = await apprise_channel.notify(hook.url, d.payload)
         else:
             outcome = await post_event(client, url=hook.url, fmt=hook.format, secret=hook.secret, event_id=d.event_id,
                                        payload=d.payload, timeout=hook.timeout, now=now.timestamp())  # fmt: skip
