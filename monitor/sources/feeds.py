@@ -79,17 +79,42 @@ def _body_html(entry: Any) -> str:
     return best if len(best) >= len(summary) else summary
 
 
+# C0 controls other than tab/newline/CR are illegal in XML 1.0; some publishers still send them in titles.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACE = re.compile(r"[ \t\r\n]+")  # not str.split(): a no-break space in a title is meant
+
+
+def _title(entry: Any) -> str:
+    raw = entry.get("title", "") or ""
+    detail = entry.get("title_detail") or {}
+    # An Atom type="text" title is literal: "History of the <blink> tag" is not markup (RFC 4287 3.1.1.1).
+    plain = detail.get("type") == "text/plain"
+    text = _SPACE.sub(" ", raw) if plain else textmod.html_to_text(raw)
+    return _CONTROL.sub("", text).strip()
+
+
+def _http(link: object) -> str | None:
+    """Only http(s) links are article URLs (an ``at://`` or ``javascript:`` link is not)."""
+    return (
+        link if isinstance(link, str) and link.strip().lower().startswith(("http://", "https://")) else None
+    )
+
+
+def _content_guid(title: str, body: str) -> str:
+    return "sha256:" + hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()[:32]
+
+
 def _entry_article(entry: Any, feed_name: str, outlet: str | None) -> Article | None:
-    title = textmod.html_to_text(entry.get("title", "") or "").strip()
+    title = _title(entry)
     raw = _body_html(entry)
     body = textmod.html_to_text(raw)
-    link = entry.get("link") or None
+    links = [entry.get("link"), *(x.get("href") for x in entry.get("links", []) or [] if isinstance(x, dict))]
+    link = next((x for x in map(_http, links) if x), None)
     url = canonical_url(link) if link else None
     if not title and not body.strip():
         return None
-    guid = (entry.get("id") or "").strip() or url
-    if not guid:
-        guid = "sha256:" + hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()[:32]
+    # Identity (issue 5): the publisher's GUID, else the canonical URL, else the content itself.
+    guid = (entry.get("id") or "").strip() or url or _content_guid(title, body)
     markers = ("LiveBlogPosting",) if "LiveBlogPosting" in raw else ()
     return Article(feed_name, guid, title or "(untitled)", body, url, _when(entry), outlet, markers)
 
@@ -109,12 +134,12 @@ def _json_item(item: Any, feed_name: str, outlet: str | None) -> Article | None:
         return None
     raw = str(item.get("content_html") or item.get("content_text") or item.get("summary") or "")
     body = textmod.html_to_text(raw)
-    title = textmod.html_to_text(str(item.get("title") or "")).strip()
-    link = item.get("url") if isinstance(item.get("url"), str) else None
+    title = _CONTROL.sub("", textmod.html_to_text(str(item.get("title") or ""))).strip()
+    link = _http(item.get("url")) or _http(item.get("external_url"))
     url = canonical_url(link) if link else None
-    guid = str(item.get("id") or "").strip() or url
-    if not guid or (not title and not body.strip()):
+    if not title and not body.strip():
         return None
+    guid = str(item.get("id") or "").strip() or url or _content_guid(title, body)
     when = _iso(item.get("date_published")) or _iso(item.get("date_modified"))
     return Article(feed_name, guid, title or "(untitled)", body, url, when, outlet)
 
@@ -126,11 +151,15 @@ def parse_json_feed(body: bytes, *, feed_name: str, url: str) -> ParsedFeed:
         doc = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise FeedParseError(where, f"looks like JSON but is not valid JSON: {e}") from e
-    if not isinstance(doc, dict) or "jsonfeed.org" not in str(doc.get("version", "")):
-        raise FeedParseError(where, "JSON document is not a JSON Feed (no jsonfeed.org version)")
-    items = doc.get("items")
-    if not isinstance(items, list):
-        raise FeedParseError(where, "JSON Feed has no 'items' list")
+    # Lenient on "version" (some publishers write "1.0" instead of the jsonfeed.org URL), strict on shape.
+    items = doc.get("items") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or not isinstance(items, list):
+        kind = (
+            "a JSON object without an 'items' list"
+            if isinstance(doc, dict)
+            else f"a JSON {type(doc).__name__}"
+        )
+        raise FeedParseError(where, f"not a JSON Feed: {kind}")
     outlet = str(doc.get("title") or "") or urlsplit(url).hostname
     articles = [a for a in (_json_item(i, feed_name, outlet) for i in items) if a is not None]
     return ParsedFeed(outlet, tuple(articles), None)

@@ -3,11 +3,12 @@
 What it checks (issue 5):
 
 * ``check_xml_entities``: before feedparser sees a body, the DOCTYPE's internal subset is read. External
-  (``SYSTEM``/``PUBLIC``) and parameter entities, entities that refer to other entities (the "billion
-  laughs" nesting) and declarations whose expansion would exceed a budget ("quadratic blowup") are refused
-  with a ``FeedParseError`` that says which entity and why. feedparser already drops most of these and
-  Python's expat (>= 2.4) caps amplification, but neither gives the feed's owner a precise error, and
-  feedparser keeps "safe" entities of any length.
+  entities naming anything but an http(s) URL (``file:``, ``php:``, ``expect:`` ...: the XXE shape),
+  internal parameter entities, entities that refer to other entities (the "billion laughs" nesting) and
+  declarations whose expansion would exceed a budget ("quadratic blowup") are refused with a
+  ``FeedParseError`` that says which entity and why. feedparser already drops most of these and Python's
+  expat (>= 2.4) caps amplification, but neither gives the feed's owner a precise error, and feedparser
+  keeps "safe" entities of any length (measured: tests/test_feeds_parse.py).
 * ``ensure_public_url``: a URL found *inside* a feed (an article page for full text) must not point at a
   loopback, private, link-local or otherwise non-public address (SSRF), unless the config allows it.
 
@@ -30,16 +31,23 @@ _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[(.*?)\]\s*>", re.DOTALL | re.IGNORECASE)
 _ENTITY = re.compile(rb"<!ENTITY\s+(%\s+)?([^\s]+)\s+(.*?)>", re.DOTALL)
 _VALUE = re.compile(rb"""^("([^"]*)"|'([^']*)')\s*$""", re.DOTALL)
+_SYSTEM_ID = re.compile(rb"""(?:SYSTEM|PUBLIC\s+["'][^"']*["'])\s+["']([^"']*)["']""")
 _REF = re.compile(rb"&([A-Za-z_][\w.-]*);|%[A-Za-z_][\w.-]*;")
 MIN_EXPANSION_BUDGET = 1024 * 1024  # bytes an entity may expand to, at least, whatever the body size
 
 
 def _entity_problem(name: str, percent: bytes | None, rest: bytes) -> str | None:
+    value = _VALUE.match(rest.strip())
+    if value is None:  # SYSTEM / PUBLIC
+        # feedparser drops external declarations and never resolves them, so an old feed that pulls in the
+        # W3C's HTML entity sets over http(s) still reads; one that names a local file is an attack.
+        ids = _SYSTEM_ID.findall(rest)
+        if ids and all(i.lower().startswith((b"http://", b"https://")) for i in ids):
+            return None
+        kind = f"parameter entity %{name}" if percent else f"external entity {name!r}"
+        return f"{kind} names a non-http(s) resource (could read local files)"
     if percent:
         return f"parameter entity %{name} declared in the DOCTYPE"
-    value = _VALUE.match(rest.strip())
-    if value is None:  # SYSTEM / PUBLIC, or something we cannot read: both may fetch or read files
-        return f"external entity {name!r} declared in the DOCTYPE (could read files or fetch URLs)"
     text = value.group(2) if value.group(2) is not None else value.group(3) or b""
     if any(not m.group(0).startswith(b"&#") for m in _REF.finditer(text)):
         return f"entity {name!r} refers to other entities (nested expansion, 'billion laughs')"
