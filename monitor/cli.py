@@ -32,6 +32,7 @@ examples:
   news-monitor stories show st_1a2b         one story's versions and what each added
   news-monitor feeds --json                 every feed's polling state, for scripts
   news-monitor deliveries                   pending, retrying and dead webhook deliveries
+  news-monitor status                       database, stories, events, outbox depth, failing feeds
   news-monitor backtest docs.jsonl          replay labelled articles through the matcher, print quality
   news-monitor demo                         the whole loop offline, on 127.0.0.1, in seconds
 
@@ -276,6 +277,32 @@ def _since(text: str, now: datetime) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.render import table
+    from monitor.service.status import status
+
+    config = _load(args)
+    data = status(_database(config), datetime.now(UTC))
+    if args.json:
+        _print_json(data)
+    else:
+        db = data["database"]
+        print(f"database   {db['url']}: {'reachable' if db['reachable'] else 'UNREACHABLE: ' + db.get('error', '')}")
+        if db["reachable"]:
+            c, o, f = data["counts"], data["outbox"], data["feeds"]
+            by = ", ".join(f"{k} {v}" for k, v in sorted(c["stories_by_status"].items())) or "-"
+            print(f"stories    {c['stories']} ({c['tracked_stories']} tracked; {by}), articles {c['articles']}")
+            print(f"events     {c['events']}: " + (", ".join(f"{k} {v}" for k, v in sorted(c["events_by_type"].items())) or "-"))
+            print(f"outbox     {o['pending']} pending (oldest {o['oldest_pending_age_s']:.0f}s); "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(o["by_status"].items())))  # fmt: skip
+            print(f"feeds      " + (", ".join(f"{k} {v}" for k, v in sorted(f["by_status"].items())) or "-")
+                  + f"; last poll {data['last_poll'] or 'never'}")  # fmt: skip
+            if f["failing"]:
+                rows = [(x.get("name"), x.get("failures"), x.get("last_error")) for x in f["failing"]]
+                print(table(("failing feed", "failures", "last error"), rows))
+    return EXIT_OK if data["database"]["reachable"] else EXIT_STORE
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     from monitor.render import Progress
     from monitor.service.backtest import format_report, run_backtest
@@ -313,6 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", "-c", metavar="PATH", default=argparse.SUPPRESS,
                         help=f"config file (default: $NEWS_MONITOR_CONFIG or {DEFAULT_CONFIG})")  # fmt: skip
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    common.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help="debug logging")
+    common.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help="warnings and errors only")
+    common.add_argument("--log-format", choices=("auto", "human", "json"), default=argparse.SUPPRESS,
+                        help="log format (default: from config; auto = JSON under systemd, human on a terminal)")  # fmt: skip
     parser = argparse.ArgumentParser(
         prog="news-monitor", description="Follow developing news stories: poll feeds and a seed folder, match "
         "updates to stories, work out what is new, and send signed webhook alerts.",
@@ -342,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", nargs="?", help="story id (or a unique prefix) for 'show'")
     p.add_argument("--all", action="store_true", help="every story, not only tracked ones")
     p.add_argument("--limit", type=int, default=50, help="at most this many stories (default 50)")
+    add("status", cmd_status, "the service at a glance: database, stories, events, outbox depth, failing feeds")
     add("feeds", cmd_feeds, "every feed's status, failures, items seen, last and next poll, last error")
     p = add("deliveries", cmd_deliveries, "webhook deliveries: list pending/dead, retry, replay")
     p.add_argument("action", nargs="?", choices=("list", "retry", "replay", "enable"), default="list")
