@@ -80,7 +80,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(f"  database   {summary['database']}")
         print(f"  seeds_dir  {summary['seeds_dir'] or '-'}")
         print(f"  feeds      {len(config.feeds)}: {', '.join(summary['feeds']) or '-'}")
-        print(f"  webhooks   {len(config.webhooks)}: {', '.join(w.name for w in config.webhooks) or '- (alerts go to stdout)'}")
+        print(f"  webhooks   {len(config.webhooks)}: {', '.join(w.name for w in config.webhooks) or '- (alerts go to the log as JSON lines)'}")
         print(f"  watchlists {len(config.watchlists)}: {', '.join(summary['watchlists']) or '- (every developing story)'}")
     return EXIT_OK
 

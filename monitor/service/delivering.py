@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import random
+import sys
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,8 +75,9 @@ class Deliverer:
     async def _one(self, client: httpx.AsyncClient, d: DeliveryRecord, clock: Callable[[], datetime]) -> str:
         now = clock()
         if d.webhook == LOG_RECEIVER:
-            # No receiver configured: the alert is a JSON line on stdout (the journal, under systemd).
-            print(json.dumps(d.payload, ensure_ascii=False, sort_keys=True), flush=True)
+            # No receiver configured: the alert is a JSON line in the log stream (stderr: the journal under
+            # systemd), one line per event, so `--json` output on stdout stays parseable for scripts.
+            print(json.dumps(d.payload, ensure_ascii=False, sort_keys=True), file=sys.stderr, flush=True)
             await asyncio.to_thread(outbox.mark_delivered, self.db, d.id, self.owner, now, None)
             return "delivered"
         hook = self.config.webhook(d.webhook)

@@ -24,6 +24,7 @@ from monitor.core.match import Matcher, MatchInput, MatchSettings
 from monitor.core.model import Article, Novelty, WatchHit
 from monitor.core.novelty import KnownText, compute_novelty, is_material
 from monitor.core.watchlist import Watchlist, check_all
+from monitor.service import metrics
 from monitor.store import stories as story_store
 from monitor.store.db import Database
 from monitor.store.records import ArticleRecord, StoryRecord
@@ -118,6 +119,7 @@ class Ingestor:
             # Learned only after the commit: a rolled-back article must not be matched against.
             if learned is not None:
                 self._learn(learned)
+            metrics.record_ingest(result.status)
             return result
 
     def _pick_story(

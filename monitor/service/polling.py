@@ -18,6 +18,7 @@ import asyncio
 import logging
 import multiprocessing
 import random
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from monitor.config import Config
 from monitor.core.anomaly import looks_anomalous
 from monitor.core.policy import adaptive_interval, developing_boost_until, next_poll
 from monitor.errors import MonitorError
-from monitor.service import feed_events
+from monitor.service import feed_events, metrics
 from monitor.service.ingest import Ingestor, IngestResult
 from monitor.sources.feeds import Fetched, NotModified, ParsedFeed, fetch_feed, parse_feed
 from monitor.store import feed_state
@@ -113,13 +114,16 @@ class Poller:
         self, client: httpx.AsyncClient, state: FeedState, clock: Callable[[], datetime]
     ) -> PollOutcome:
         async with self._host(state.url), self._sem:  # host first: a task waiting for its host holds no slot
+            started = time.monotonic()  # inside the limits: queueing is not poll latency
             try:
-                return await self._poll(client, state, clock)
+                outcome = await self._poll(client, state, clock)
             except MonitorError as e:
-                return await self._failed(state, clock(), e)
+                outcome = await self._failed(state, clock(), e)
             except Exception as e:  # a bug: loud in the log, but the daemon and the other feeds go on
                 log.exception("poll.bug feed=%s", state.name)
-                return await self._failed(state, clock(), e)
+                outcome = await self._failed(state, clock(), e)
+            metrics.record_poll(outcome.result, time.monotonic() - started)
+            return outcome
 
     async def _failed(self, state: FeedState, now: datetime, error: Exception) -> PollOutcome:
         failures = state.failures + 1
