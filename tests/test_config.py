@@ -66,7 +66,7 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
         "feeds[0].url: must be an http(s) URL, got: 'ftp://x'",
         "feeds[1].name: duplicate name 'a'",
         "feeds[1].intervall: unknown key; did you mean 'interval'?",
-        "webhooks[0].format: must be one of json, slack, discord, got: 'teams'",
+        "webhooks[0].format: must be one of json, slack, discord, apprise, got: 'teams'",
         "webhooks[0].secret: environment variable NOPE is not set",
         "watchlists[0].regex[0]: invalid regular expression '('",
         "watchlists[0].webhooks[1]: no webhook named 'ghost'",
