@@ -65,7 +65,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args)
     from monitor.store.db import redact
 
-    summary = {
+    summary: dict[str, Any] = {
         "config": str(_config_path(args)),
         "database": redact(config.monitor.database),
         "seeds_dir": str(config.monitor.seeds_dir) if config.monitor.seeds_dir else None,

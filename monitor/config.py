@@ -15,6 +15,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -219,7 +220,7 @@ def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> Monitor
     for key in _DURATION_KEYS:
         if key in raw:
             values[key] = _check(
-                problems, f"monitor.{key}", lambda k=key: parse_duration(raw[k]), getattr(defaults, key)
+                problems, f"monitor.{key}", partial(parse_duration, raw[key]), getattr(defaults, key)
             )
     jitter = _get(problems, raw, "monitor", "jitter", (int, float), defaults.jitter)
     if not 0 <= jitter <= 0.5:
@@ -282,10 +283,10 @@ def _feeds(problems: _Problems, raw: Any, default_interval: float) -> list[FeedC
         problems.unknown_keys(path, t, ("name", "url", "interval", "enabled"))
         url = _get(problems, t, path, "url", str, required=True)
         if url is not None:
-            _check(problems, f"{path}.url", lambda u=url: _http_url(u), None)
+            _check(problems, f"{path}.url", partial(_http_url, url), None)
         interval = default_interval
         if "interval" in t:
-            interval = _check(problems, f"{path}.interval", lambda t=t: parse_duration(t["interval"]), interval)
+            interval = _check(problems, f"{path}.interval", partial(parse_duration, t["interval"]), interval)
         enabled = _get(problems, t, path, "enabled", bool, True)
         feeds.append(FeedConfig(str(t.get("name")), str(url), interval, enabled))
     return feeds
@@ -298,7 +299,7 @@ def _webhooks(problems: _Problems, raw: Any, env: Mapping[str, str]) -> list[Web
         url = _get(problems, t, path, "url", str, required=True)
         fmt = _get(problems, t, path, "format", str, "json")
         if url is not None and fmt != "apprise":
-            _check(problems, f"{path}.url", lambda u=url: _http_url(u), None)
+            _check(problems, f"{path}.url", partial(_http_url, url), None)
         elif url is not None and not re.match(r"^[a-z][a-z0-9+.-]*://", url):
             problems.add(f"{path}.url", "must be an Apprise URL (scheme://...)")  # never echo it: it holds tokens
         if fmt == "apprise" and "secret" in t:
@@ -307,10 +308,10 @@ def _webhooks(problems: _Problems, raw: Any, env: Mapping[str, str]) -> list[Web
             problems.add(f"{path}.format", f"must be one of {', '.join(FORMATS)}, got: {fmt!r}")
         secret = _get(problems, t, path, "secret", str, None)
         if secret is not None:
-            secret = _check(problems, f"{path}.secret", lambda s=secret: _resolve_secret(s, env), None)
+            secret = _check(problems, f"{path}.secret", partial(_resolve_secret, secret, env), None)
         timeout = 10.0
         if "timeout" in t:
-            timeout = _check(problems, f"{path}.timeout", lambda t=t: parse_duration(t["timeout"]), 10.0)
+            timeout = _check(problems, f"{path}.timeout", partial(parse_duration, t["timeout"]), 10.0)
         hooks.append(WebhookConfig(str(t.get("name")), str(url), str(fmt), secret, timeout))
     return hooks
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 
 from monitor.store.db import Database
 from monitor.store.records import DeliveryRecord
@@ -102,7 +102,7 @@ def list_deliveries(db: Database, statuses: tuple[str, ...], limit: int = 200) -
 def summary(db: Database, now: datetime) -> dict[str, Any]:
     """Counts by status and the age of the oldest pending delivery (seconds)."""
     with db.read() as conn:
-        by_status = dict(conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status)).all())
+        by_status: dict[str, int] = dict(conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status)).all())
         oldest = conn.execute(
             select(func.min(events.c.created_at))
             .join(deliveries, events.c.id == deliveries.c.event_id)
@@ -121,6 +121,7 @@ def retry(
 ) -> int:
     """Make deliveries due now: one by id (if undelivered), every dead one, or every held one (released
     after a feed anomaly); returns how many rows changed."""
+    cond: ColumnElement[bool]
     if dead or held:
         cond = deliveries.c.status.in_([s for s, on in (("dead", dead), ("held", held)) if on])
     else:

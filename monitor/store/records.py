@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Self, cast
 
 
 class _FromRow:
     @classmethod
     def from_row(cls, row: Any) -> Self:
         mapping = row._mapping
-        return cls(**{f.name: mapping[f.name] for f in fields(cls) if f.name in mapping})  # type: ignore[call-arg]
+        names = [f.name for f in fields(cast(Any, cls))]
+        return cls(**{name: mapping[name] for name in names if name in mapping})
 
 
 @dataclass(frozen=True)
