@@ -129,13 +129,13 @@ def cmd_once(args: argparse.Namespace) -> int:
         from monitor.render import table
 
         s = summary["seeds"]
-        print(f"seeds: {s['files']} file(s), {s['changed']} changed, {len(s['errors'])} error(s)", file=sys.stderr)
+        print(f"seeds: {s['files']} file(s), {s['changed']} changed, {len(s['errors'])} error(s)")
         for err in s["errors"]:
-            print(f"  ! {err}", file=sys.stderr)
+            print(f"  ! {err}")
         if report.polls:
             rows = [(p.feed, p.result, p.new_articles, p.events, p.error or "") for p in report.polls]
-            print(table(("feed", "result", "new", "events", "error"), rows), file=sys.stderr)
-        print(f"events: {summary['events']} new, {delivered} delivered, {summary['dead']} dead", file=sys.stderr)
+            print(table(("feed", "result", "new", "events", "error"), rows))
+        print(f"events: {summary['events']} new, {delivered} delivered, {summary['dead']} dead")
     return EXIT_FAILED if args.strict and (failed or report.seed_errors) else EXIT_OK
 
 
