@@ -109,13 +109,24 @@ class Pipeline:
         return results, [str(e) for e in scan.errors]
 
     async def poll_due(self, *, every_feed: bool = False) -> list[PollOutcome]:
-        """Poll the feeds that are due (``every_feed``: all active feeds, as ``once`` does)."""
-        claim = partial(feed_state.claim_due_feeds, self.db, self.clock(), self.owner,
-                        self.config.monitor.feed_lease, every_feed=every_feed)  # fmt: skip
-        states = await asyncio.to_thread(claim)
-        if not states:
-            return []
-        return await self.poller.poll_many(self.client, states, self.clock)
+        """Poll the feeds that are due (``every_feed``: all active feeds, as ``once`` does).
+
+        Due feeds are claimed a small batch at a time, each batch polled before the next is claimed: a feed
+        claimed with hundreds of others could wait in the poller's queue past its lease, be claimed and
+        polled by another instance meanwhile, and then polled here again (issue 7, measured). Small
+        batches also spread the feeds over all instances, which claim side by side (SKIP LOCKED).
+        """
+        m = self.config.monitor
+        batch = None if every_feed else 2 * m.poll_concurrency
+        outcomes: list[PollOutcome] = []
+        while True:
+            claim = partial(feed_state.claim_due_feeds, self.db, self.clock(), self.owner, m.feed_lease,
+                            batch or 100_000, every_feed=every_feed)  # fmt: skip
+            states = await asyncio.to_thread(claim)
+            if states:
+                outcomes += await self.poller.poll_many(self.client, states, self.clock)
+            if batch is None or len(states) < batch:
+                return outcomes
 
     async def deliver(self) -> DeliveryReport:
         return await self.deliverer.deliver_due(self.client, self.clock)

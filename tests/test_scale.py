@@ -1,0 +1,87 @@
+"""The proof of issue 7, scaled down: 3 real ``news-monitor run`` processes on one PostgreSQL, 60 feeds that
+keep publishing for ~35 s, one receiver, one instance SIGKILLed midway. bench/bench_scale.py runs it at
+full size (600 feeds) and measures the scaling curve.
+
+What must hold: each feed is polled at most once per interval across all instances; every published item
+is stored and every event reaches the receiver (exactly once per webhook-id); the killed instance's feeds
+resume on the others within the lease.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from monitor.store.schema import deliveries
+from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
+from tests.scale_servers import Cluster, PublishingFeeds, analyse, write_config
+from tests.servers import Receiver, running
+
+pytestmark = [pytest.mark.postgres, pytest.mark.e2e, pytest.mark.timeout(240)]
+
+FEEDS, INTERVAL, LEASE, PERIOD, PUBLISH_FOR, KILL_AT = 60, 10.0, 10.0, 8.0, 36.0, 15.0
+TICK = 2.0  # monitor/service/daemon.py POLL_TICK: how often an instance asks for due feeds
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running(Receiver()) as server:
+        yield server
+
+
+def _pending(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            query = select(func.count()).select_from(deliveries).where(deliveries.c.status != "delivered")
+            return int(conn.execute(query).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_three_instances_one_database_no_double_polls_or_alerts(
+    tmp_path: Path,
+    pg_url: str,  # noqa: F811  (the fixture imported above)
+    receiver: Receiver,
+) -> None:
+    feeds = PublishingFeeds(FEEDS, period=PERIOD, publish_for=PUBLISH_FOR)
+    config = write_config(tmp_path / "monitor.toml", pg_url, feeds, receiver, interval=INTERVAL,
+                          feed_lease=LEASE, delivery_lease=LEASE)  # fmt: skip
+    cluster = Cluster(config, 3, tmp_path)
+    try:
+        time.sleep(max(0.0, feeds.start + KILL_AT - time.time()))
+        assert cluster.alive() == [0, 1, 2], "an instance died before the kill (see its log in tmp_path)"
+        victim = None
+        while victim is None and time.time() < feeds.start + PUBLISH_FOR:  # kill one in the middle of polls
+            victim = cluster.holding_leases(pg_url)
+            time.sleep(0.02)
+        assert victim is not None, "no instance ever held a feed lease"
+        cluster.kill(victim)
+        # Past the last item, every feed gets one more poll (interval) even if its lease had to expire first.
+        time.sleep(max(0.0, feeds.start + PUBLISH_FOR + INTERVAL + LEASE + 2 * TICK - time.time()))
+        deadline = time.time() + 30
+        while _pending(pg_url) and time.time() < deadline:
+            time.sleep(0.5)
+        assert len(cluster.alive()) == 2
+        until = time.time()
+    finally:
+        cluster.stop()
+        feeds.close()
+    out = analyse(feeds, receiver, pg_url, until)
+    print(out)
+
+    elapsed = until - feeds.start
+    assert max(out.polls_per_feed.values()) <= elapsed / INTERVAL + 1
+    assert out.min_gap >= INTERVAL - 1.0, "a feed was polled twice within one interval"
+    assert out.max_gap <= INTERVAL + LEASE + 2 * TICK + 2, "a killed instance's feed waited past its lease"
+    assert len(out.polls_per_feed) == FEEDS
+    assert out.missing == 0 and out.stored == out.published > FEEDS
+    assert out.events >= out.published // 2  # most items open a tracked developing story
+    assert out.undelivered == 0 and out.unknown_ids == 0
+    assert out.delivered_ids == out.events  # every event, once per id
+    # Raw re-sends can only come from the killed instance (POSTed, killed before marking it delivered).
+    assert out.duplicate_posts <= 20
