@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import TextIO
 
 
-def ago(when: datetime | None, now: datetime) -> str:
+def ago(when: datetime | None, now: datetime, *, none: str = "-") -> str:
+    """"5m ago", "in 2h"; ``none`` when there is no time."""
     if when is None:
-        return "-"
+        return none
     seconds = (now - when).total_seconds()
     future = seconds < 0
     seconds = abs(seconds)

@@ -18,6 +18,22 @@ def iso(when: datetime | None) -> str | None:
     return when.isoformat().replace("+00:00", "Z") if when else None
 
 
+def _envelope(
+    event_id: str, type_: str, created_at: datetime, story: dict[str, Any] | None, event_seq: int | None,
+    previous_event_id: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The fields every event has, in the documented order."""
+    return {
+        "schema": SCHEMA,
+        "id": event_id,
+        "type": type_,
+        "created_at": iso(created_at),
+        "story": story,
+        "sequence": event_seq,
+        "previous_event_id": previous_event_id,
+    }
+
+
 def article_ref(article: Article) -> dict[str, Any]:
     return {
         "url": article.url,
@@ -45,13 +61,7 @@ def story_event(
 ) -> dict[str, Any]:
     """``story.opened`` / ``story.updated``: the story, this update and what it added."""
     return {
-        "schema": SCHEMA,
-        "id": event_id,
-        "type": type_,
-        "created_at": iso(created_at),
-        "story": story,
-        "sequence": event_seq,
-        "previous_event_id": previous_event_id,
+        **_envelope(event_id, type_, created_at, story, event_seq, previous_event_id),
         "update": {
             "seq": version_seq,
             "article": article_ref(article),
@@ -83,17 +93,7 @@ def feed_event(
     *, event_id: str, type_: str, created_at: datetime, feed: dict[str, Any], detail: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """``feed.failing`` / ``feed.recovered`` / ``feed.anomaly``: about a feed, not a story."""
-    return {
-        "schema": SCHEMA,
-        "id": event_id,
-        "type": type_,
-        "created_at": iso(created_at),
-        "feed": feed,
-        "detail": detail or {},
-        "story": None,
-        "sequence": None,
-        "previous_event_id": None,
-    }
+    return {**_envelope(event_id, type_, created_at, None, None, None), "feed": feed, "detail": detail or {}}
 
 
 def story_closed(
@@ -102,13 +102,7 @@ def story_closed(
 ) -> dict[str, Any]:  # fmt: skip
     """``story.closed``: a tracked developing story went quiet for the configured time."""
     return {
-        "schema": SCHEMA,
-        "id": event_id,
-        "type": "story.closed",
-        "created_at": iso(created_at),
-        "story": story,
-        "sequence": event_seq,
-        "previous_event_id": previous_event_id,
+        **_envelope(event_id, "story.closed", created_at, story, event_seq, previous_event_id),
         "update": None,
         "versions": versions,
         "watchlists": watchlists,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor import render
 from monitor.core import text as textmod
 
 # The keys of a version's ``match`` JSON that a reader wants first; the rest follow in stored order.
@@ -71,17 +72,7 @@ def why(match: dict[str, Any], *, opened: bool = False) -> list[tuple[str, str]]
 
 
 def ago(when: datetime | None, now: datetime) -> str:
-    if when is None:
-        return "never"
-    seconds = (now - when).total_seconds()
-    future, seconds = seconds < 0, abs(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            text = f"{seconds // size:.0f} {unit}"
-            break
-    else:
-        text = f"{seconds:.0f} s"
-    return f"in {text}" if future else f"{text} ago"
+    return render.ago(when, now, none="never")
 
 
 def iso(when: datetime | None) -> str:
