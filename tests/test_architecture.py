@@ -1,0 +1,60 @@
+"""The architecture holds: imports point one way (cli -> service -> sources | store | alerts -> core),
+core is pure, and each foreign library stays behind its edge (STYLE.md; reader's test_lazy_imports)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "monitor"
+STDLIB_ONLY = {"core"}
+# layer -> monitor layers it may import
+ALLOWED = {
+    "core": {"core"},
+    "sources": {"core", "errors", "sources"},
+    "store": {"core", "errors", "store"},
+    "alerts": {"core", "errors", "alerts"},
+    "web": {"core", "errors", "store", "alerts", "web", "render"},
+}
+# foreign library -> the modules allowed to import it
+FOREIGN = {
+    "feedparser": {"sources/feeds.py", "sources/parse.py"},
+    "apscheduler": {"service/daemon.py"},
+    "sqlalchemy": {"store/"},
+    "alembic": {"store/"},
+    "uvicorn": {"service/http.py"},
+}
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_layers(path: Path) -> None:
+    rel = path.relative_to(PACKAGE)
+    layer = rel.parts[0] if len(rel.parts) > 1 else None
+    found = imports(path)
+    ours = {n.split(".")[1] for n in found if n.startswith("monitor.")}
+    if layer in ALLOWED:
+        assert ours <= ALLOWED[layer], f"{rel} imports {sorted(ours - ALLOWED[layer])}"
+    if layer in STDLIB_ONLY:
+        import sys
+
+        foreign = {n.split(".")[0] for n in found} - set(sys.stdlib_module_names) - {"monitor", "__future__"}
+        assert not foreign, f"{rel} (pure core) imports {sorted(foreign)}"
+    for lib, allowed in FOREIGN.items():
+        if any(n == lib or n.startswith(lib + ".") for n in found):
+            assert any(str(rel).startswith(a) for a in allowed), f"{rel} imports {lib}: keep it behind its edge"
