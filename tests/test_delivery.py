@@ -216,3 +216,14 @@ def test_apprise_config_checks() -> None:
         "webhooks[0].url: must be an Apprise URL (scheme://...)",
         "webhooks[0].secret: format 'apprise' cannot sign requests; remove 'secret'",
     ]
+
+
+def test_a_busy_story_drains_in_order_in_one_pass(tmp_path: Path, receiver: Receiver) -> None:
+    clock = Clock()
+    p = pipeline(tmp_path, receiver.url, clock)
+    for k in range(1, 6):  # opened + 4 updates, all due at once
+        p.ingestor.ingest(developing(0, extra=k * 11), clock())
+    asyncio.run(deliver_once(p))
+    events = receiver.accepted()
+    assert [e["sequence"] for e in events] == [1, 2, 3, 4, 5]
+    assert all(b["previous_event_id"] == a["id"] for a, b in zip(events, events[1:], strict=False))

@@ -36,6 +36,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_MIGRATE = 7_270_001
 LOCK_INGEST = 7_270_002  # story decisions: one instance at a time (monitor/store/stories.py)
 LOCK_FEED_SYNC = 7_270_003  # config -> feeds rows: instances starting together insert each feed once
+LOCK_PRUNE = 7_270_004  # retention deletes: one instance at a time (overlapping deletes can deadlock)
 
 
 def _alembic_config() -> AlembicConfig:

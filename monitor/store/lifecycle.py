@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from monitor.store.db import Database
+from monitor.store.db import LOCK_PRUNE, Database
 from monitor.store.records import StoryRecord
 from monitor.store.schema import articles, deliveries, events, stories, versions
 from monitor.store.stories import IngestTx
@@ -53,7 +53,7 @@ def prune(db: Database, now: datetime, keep_closed: float, keep_delivered: float
     """Delete closed stories (with their articles, versions, events) and old delivered events."""
     closed_before = now - timedelta(seconds=keep_closed)
     delivered_before = now - timedelta(seconds=keep_delivered)
-    with db.write() as conn:
+    with db.write(lock=LOCK_PRUNE) as conn:
         old = select(stories.c.id).where(stories.c.status == "closed", stories.c.updated_at < closed_before)
         ids = [r.id for r in conn.execute(old)]
         n_articles = 0

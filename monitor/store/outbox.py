@@ -27,15 +27,18 @@ def claim_due(db: Database, now: datetime, owner: str, lease: float, limit: int 
     """Lease pending deliveries that are due, oldest event first (so a story's events go out in order)."""
     free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
     due = and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now, free)
-    # Per-story order: never hand out an event while an earlier event of the same story is still
-    # pending for the same receiver (it may be waiting for a retry).
+    # Per-story order: never hand out an event while an earlier event of the same story is pending for
+    # the same receiver and cannot go out in this same batch (it waits for a retry, or another instance
+    # holds it). Earlier events that are due come first in the batch (ORDER BY below), and the deliverer
+    # sends one story's events to one receiver one after the other.
     earlier_d, earlier_e = deliveries.alias("earlier_d"), events.alias("earlier_e")
     blocked = exists().where(
         earlier_d.c.webhook == deliveries.c.webhook,
-        earlier_d.c.status == "pending",
+        earlier_d.c.status == "pending",  # (held alerts of a feed anomaly do not stall later real ones)
         earlier_e.c.id == earlier_d.c.event_id,
         earlier_e.c.story_id == events.c.story_id,
         earlier_e.c.story_seq < events.c.story_seq,
+        or_(earlier_d.c.next_attempt_at > now, earlier_d.c.lease_until >= now),
     )
     disabled = select(webhook_state.c.name).where(webhook_state.c.disabled_at.is_not(None))
     due = and_(due, ~blocked, deliveries.c.webhook.not_in(disabled))
