@@ -221,8 +221,13 @@ def test_apprise_config_checks() -> None:
 def test_a_busy_story_drains_in_order_in_one_pass(tmp_path: Path, receiver: Receiver) -> None:
     clock = Clock()
     p = pipeline(tmp_path, receiver.url, clock)
-    for k in range(1, 6):  # opened + 4 updates, all due at once
-        p.ingestor.ingest(developing(0, extra=k * 11), clock())
+    facts = ["Crews rescued 11 workers from the roof.", "Payne said 3 firefighters were treated for smoke.",
+             "The blaze was under control by 9 p.m., officials said.", "Investigators from the state fire marshal arrived.",
+             "Keowee Street stays closed between Third and Fifth."]  # fmt: skip
+    title, lede, _ = STORIES[0]
+    for k in range(1, 6):  # opened + 4 updates, each adding a sentence, all due at once
+        body = " ".join([lede, *facts[:k]]) + "\n\nThis is a developing story."
+        p.ingestor.ingest(Article("seeds", "story0.txt", title, body), clock())
     asyncio.run(deliver_once(p))
     events = receiver.accepted()
     assert [e["sequence"] for e in events] == [1, 2, 3, 4, 5]
