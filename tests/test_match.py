@@ -156,7 +156,7 @@ def test_headline_words_weigh_more_than_body_words() -> None:
 
 
 def pair(total: float, lede: bool = False) -> PairScore:
-    return PairScore(total, total, 0.0, 0, (), lede, None)
+    return PairScore(total, total, 0.0, 0, (), (), 0, False, lede, None)
 
 
 def test_decide_joins_a_clear_winner() -> None:

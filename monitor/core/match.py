@@ -27,7 +27,7 @@ from __future__ import annotations
 from monitor.core import signals
 from monitor.core.match_decide import Candidate, decide
 from monitor.core.match_index import DocIndex, sublinear
-from monitor.core.match_score import PairScore, score_pair
+from monitor.core.match_score import PairScore, score_pair, specific_bonus, specific_evidence
 from monitor.core.match_types import MatchInput, MatchResult, MatchSettings
 
 __all__ = ["MatchInput", "MatchResult", "MatchSettings", "Matcher"]
@@ -64,10 +64,30 @@ class Matcher:
             pair = score_pair(self._index, feats, query, qnorm, doc, self.settings.weights)
             if doc.story not in best or pair.total > best[doc.story].total:
                 best[doc.story] = pair
-        ranked = sorted(best.items(), key=lambda kv: kv[1].total, reverse=True)
-        leaders = [Candidate(s, p, self._linkage(feats, query, qnorm, s, p)) for s, p in ranked[:_RESCORED]]
-        rest = [Candidate(s, p, p.total) for s, p in ranked[_RESCORED:]]
-        return sorted(leaders, key=lambda c: c.score, reverse=True) + rest
+        weights = self.settings.weights
+        young = len(self._index) < weights.specific_min_stream
+        specific = {} if young else specific_evidence(self._index, feats, weights.rare_df)
+
+        def story_score(story: str, base: float) -> float:
+            if young:
+                return base
+            bonus = specific_bonus(specific.get(story, []), weights)
+            # Undated: no window, so a name shared with a months-old story about the same person (a
+            # justice, an agency) cannot prove the same event; its absence still counts against.
+            return base + (bonus if self._index.dated(story, feats.when) else min(bonus, 0.0))
+
+        ranked = sorted(best.items(), key=lambda kv: story_score(kv[0], kv[1].total), reverse=True)
+        out = [
+            Candidate(
+                s, p, story_score(s, self._linkage(feats, query, qnorm, s, p)), tuple(specific.get(s, ()))
+            )
+            for s, p in ranked[:_RESCORED]
+        ]
+        out += [
+            Candidate(s, p, story_score(s, p.total), tuple(specific.get(s, ())))
+            for s, p in ranked[_RESCORED:]
+        ]
+        return sorted(out, key=lambda c: c.score, reverse=True)
 
     def _linkage(
         self, feats: signals.Features, query: dict[str, float], qnorm: float, story: str, best: PairScore

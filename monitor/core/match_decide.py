@@ -19,7 +19,8 @@ from monitor.core.match_types import MatchResult, MatchSettings
 class Candidate:
     story: str
     pair: PairScore  # the best-matching member article
-    score: float  # the story's score (``pair.total`` blended with the other members')
+    score: float  # the story's score (``pair.total`` blended with the other members', specific evidence)
+    specific: tuple[str, ...] = ()  # the article's names/phrases that no other stored story has
 
 
 def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dict[str, Any]:
@@ -33,6 +34,9 @@ def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dic
             cosine=round(p.cosine, 3),
             names=round(p.names, 3),
             shared_names=list(p.shared_names[:10]),
+            shared_phrases=list(p.shared_phrases[:10]),
+            specific_names=list(best.specific[:10]),
+            conflicting_ages=p.age_conflict,
             rare_shared_names=p.rare_names,
             gap_days=None if p.gap_days is None else round(p.gap_days, 1),
             shared_lede=p.lede,

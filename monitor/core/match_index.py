@@ -35,6 +35,8 @@ class Doc:
     # Tuples, not sets: a stored article is only ever scanned against a query's sets, and a tuple
     # takes a quarter of the memory (100k stories must fit in well under 1 GiB, issue 3).
     names: tuple[str, ...]
+    phrases: tuple[str, ...]
+    ages: tuple[str, ...]
     lede: tuple[int, ...]
     sentences: tuple[int, ...]
     when: float | None
@@ -70,6 +72,11 @@ class DocIndex:
         self.df: Counter[str] = Counter()
         self.urls: dict[str, int] = {}
         self.lede_df: Counter[int] = Counter()  # a lede sentence in many articles is boilerplate
+        self.phrase_df: Counter[str] = Counter()  # "Marcus Whitfield" is rare, "Police Chief" is not
+        # name or phrase -> the one story whose articles mention it (None: several stories do). A victim's
+        # name belongs to one story; a police chief's or a city's to many (specific evidence, issue 3).
+        self.owner: dict[str, str | None] = {}
+        self.key_df: Counter[str] = Counter()  # articles per name or phrase
         self._next = 0
 
     def __len__(self) -> int:
@@ -109,15 +116,26 @@ class DocIndex:
             norm,
             len(self.docs),
             tuple(feats.names),
+            tuple(feats.phrases),
+            tuple(feats.ages),
             tuple(feats.lede),
             tuple(feats.sentences),
             feats.when,
         )
         self.lede_df.update(feats.lede)
+        self.phrase_df.update(feats.phrases)
+        self._own(story, feats.names | feats.phrases)
         if feats.url:
             self.urls[feats.url] = docno
         self._extend_story(story, docno, feats.when)
         return docno
+
+    def _own(self, story: str, keys: frozenset[str]) -> None:
+        owner = self.owner
+        self.key_df.update(keys)
+        for key in keys:
+            held = owner.get(key, story)
+            owner[key] = story if held == story else None
 
     def _keep_informative(self, terms: dict[str, float]) -> dict[str, float]:
         cap = self.settings.stored_terms
@@ -143,9 +161,20 @@ class DocIndex:
             doc = self.docs.pop(docno)
             self.df.subtract(doc.terms.keys())  # one per article, not the term weights
             self.lede_df.subtract(doc.lede)
+            self.phrase_df.subtract(doc.phrases)
+            self.key_df.subtract((*doc.names, *doc.phrases))
+            for key in (*doc.names, *doc.phrases):  # only this story had it: free again
+                if self.owner.get(key, "") == story:
+                    del self.owner[key]
         self.df = +self.df  # drop words no article has any more
         self.lede_df = +self.lede_df
+        self.phrase_df = +self.phrase_df
+        self.key_df = +self.key_df
         self.urls = {u: d for u, d in self.urls.items() if d in self.docs}
+
+    def dated(self, story: str, when: float | None) -> bool:
+        """Do both the article and the story have dates (so the time window applies)?"""
+        return when is not None and self.stories[story].last is not None
 
     def in_window(self, story: str, when: float | None, window: float) -> bool:
         """Could an article published at ``when`` be an update of ``story``? Unknown times always can."""

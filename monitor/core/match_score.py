@@ -30,6 +30,16 @@ class PairWeights:
     rare: float = 0.1  # bonus for sharing names almost no other article has (a victim's surname, a street)
     rare_df: int = 5  # "almost no other": in at most this many stored articles
     rare_full: int = 3  # this many shared rare names earn the full bonus
+    phrases: float = 0.0  # bonus for sharing rare name phrases ("marcus whitfield", "cerise avenue")
+    phrases_full: int = 3
+    any_phrases: float = 0.0  # bonus for sharing name phrases, rare or not
+    any_phrases_full: int = 5
+    age_conflict: float = 0.15  # both give ages and none agrees: two different victims
+    specific: float = 0.2  # most a story gains from names/phrases no other stored story has
+    specific_phrase: float = 0.5  # evidence units per such phrase ("marcus whitfield"): saturating
+    specific_name: float = 0.3  # ... per such single name or number ("whitfield", "13500")
+    no_specific: float = 0.1  # penalty when the query shares nothing specific with the story
+    specific_min_stream: int = 100  # below this many stored articles every name is "specific"
     age: float = 0.1  # per log-day since the story's span: the same words a month later are weaker evidence
 
 
@@ -40,6 +50,9 @@ class PairScore:
     names: float
     rare_names: int
     shared_names: tuple[str, ...]
+    shared_phrases: tuple[str, ...]
+    rare_phrases: int
+    age_conflict: bool
     lede: bool
     gap_days: float | None
 
@@ -89,6 +102,28 @@ def rare_count(index: DocIndex, shared: tuple[str, ...], rare_df: int) -> int:
     return sum(1 for n in shared if index.df.get(n, 0) <= rare_df)
 
 
+def specific_evidence(index: DocIndex, feats: Features, max_df: int) -> dict[str, list[str]]:
+    """Story -> the query's names and phrases that only that stored story has, and only a few articles
+    (a victim's name, an address), phrases first. The article cap stops a feedback loop: once wrong joins
+    put every "Centers for Disease Control" article in one story, that story would "own" the name."""
+    out: dict[str, list[str]] = {}
+    for key in feats.names | feats.phrases:
+        story = index.owner.get(key)
+        if story is not None and index.key_df[key] <= max_df:
+            out.setdefault(story, []).append(key)
+    for keys in out.values():
+        keys.sort(key=lambda k: (" " not in k, k))
+    return out
+
+
+def specific_bonus(keys: list[str], weights: PairWeights) -> float:
+    """Saturating: the first two or three specific items say most; none at all counts against."""
+    if not keys:
+        return -weights.no_specific
+    units = sum(weights.specific_phrase if " " in k else weights.specific_name for k in keys)
+    return weights.specific * (1.0 - math.exp(-units))
+
+
 def score_pair(
     index: DocIndex, feats: Features, query: dict[str, float], qnorm: float, doc: Doc, weights: PairWeights
 ) -> PairScore:
@@ -97,8 +132,16 @@ def score_pair(
     rare = rare_count(index, shared, weights.rare_df)
     gap = gap_days(index, feats.when, doc.story)
     total = cos + weights.names * names + weights.rare * min(rare, weights.rare_full) / weights.rare_full
+    phrases = tuple(p for p in doc.phrases if p in feats.phrases)
+    rare_phrases = sum(1 for p in phrases if index.phrase_df.get(p, 0) <= weights.rare_df)
+    if len(index) < _RARE_MIN_STREAM * weights.rare_df:
+        rare_phrases = 0
+    total += weights.phrases * min(rare_phrases, weights.phrases_full) / weights.phrases_full
+    total += weights.any_phrases * min(len(phrases), weights.any_phrases_full) / weights.any_phrases_full
+    conflict = bool(feats.ages and doc.ages) and feats.ages.isdisjoint(doc.ages)
+    total -= weights.age_conflict if conflict else 0.0
     total -= weights.age * math.log1p(gap) if gap else 0.0
     lede = cos >= _LEDE_MIN_COSINE and lede_contained(index, feats, doc)
     if lede:
         total = max(total, _LEDE_SCORE)
-    return PairScore(total, cos, names, rare, shared, lede, gap)
+    return PairScore(total, cos, names, rare, shared, phrases, rare_phrases, conflict, lede, gap)

@@ -13,7 +13,8 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from itertools import pairwise
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from monitor.core import text as textmod
 
@@ -38,9 +39,18 @@ _NOT_NAMES = STOP | _wordset(
     august september october november december mr mrs ms dr"""
 )
 
+# Query parameters that say how a reader arrived, not which page it is.
+_TRACKING = re.compile(
+    r"utm|feature$|fbclid$|gclid$|mc_[ce]id$|ref$|ref_|cmp$|cmpid$|ocid$|rss$|feed$|source$|share$|s_cid$"
+)
 _TITLE_SPLIT = re.compile(r"\s+[|\-–—:]\s+")  # " - Station Name", " | Paper": outlet suffixes, not news
 _NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:[’'.-][A-Za-z]+)*\b")
 _NUMBER = re.compile(r"\b\d[\d,.:]*\d\b|\b\d\b")
+# Runs of capitalised words ("Marcus Whitfield", "Delmar Street", "Police Chief Ann Ray"); pairs of
+# neighbours in a run are the specific evidence a shared surname or "Street" alone is not.
+_CAPS_RUN = re.compile(r"\b[A-Z][A-Za-z]+(?:[’'-][A-Za-z]+)*(?:\s+[A-Z][A-Za-z]+(?:[’'-][A-Za-z]+)*)+")
+# "a 24-year-old man", "Marcus Whitfield, 24,": the ages of the people in a story.
+_AGE = re.compile(r"\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b[A-Z][a-z]+,\s(\d{1,2}),")
 _LEDE_SENTENCES = 2  # the lede: the first news sentences, the part a wire expansion keeps verbatim
 _MIN_KEY_WORDS = 6  # shorter sentences ("Police said.") are too common to prove containment
 _TITLE_BOOST = 2.0  # a headline word says more about the story than a body word
@@ -52,6 +62,8 @@ class Features:
 
     terms: dict[str, float]  # content word -> weighted count (headline words boosted)
     names: frozenset[str]  # lower-cased capitalised words and numbers: names, places, ages, addresses
+    phrases: frozenset[str]  # neighbouring capitalised words: full names, streets ("marcus whitfield")
+    ages: frozenset[str]  # ages of the people mentioned ("24" from "24-year-old" or "Whitfield, 24,")
     lede: frozenset[int]  # hashes of the lede's sentence keys
     sentences: frozenset[int]  # hashes of all news sentence keys
     url: str | None
@@ -65,14 +77,21 @@ def headline(title: str) -> str:
 
 
 def normalise_url(url: str | None) -> str | None:
-    """Scheme-, ``www.``-, query- and fragment-free URL, so one page fetched two ways is one URL."""
+    """Scheme-, ``www.``-, fragment- and tracking-free URL, so one page fetched two ways is one URL.
+
+    The query stays (sorted) apart from tracking parameters: many sites name the article in it
+    (``story.php?sid=123``, ``watch?v=...``), and dropping it made every such page one "URL".
+    """
     if not url:
         return None
     parts = urlsplit(url.strip())
     host = parts.netloc.lower().removeprefix("www.")
     if not host:
         return None
-    return f"{host}{parts.path.rstrip('/')}"
+    query = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k.lower())
+    )
+    return f"{host}{parts.path.rstrip('/')}" + (f"?{urlencode(query)}" if query else "")
 
 
 def timestamp(when: datetime | None) -> float | None:
@@ -110,6 +129,27 @@ def names(title: str, sentences: list[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+def name_phrases(title: str, sentences: list[str]) -> frozenset[str]:
+    """Pairs of neighbouring capitalised words, lower-cased, not across function words or weekdays."""
+    found: set[str] = set()
+    for chunk in (title, *sentences):
+        for m in _CAPS_RUN.finditer(chunk):
+            run = [w.lower() for w in m.group().split()]
+            for a, b in pairwise(run):
+                if a not in _NOT_NAMES and b not in _NOT_NAMES:
+                    found.add(sys.intern(f"{a} {b}"))
+    return frozenset(found)
+
+
+def ages(title: str, sentences: list[str]) -> frozenset[str]:
+    """The ages an article gives ("a 24-year-old man", "Marcus Whitfield, 24,")."""
+    found: set[str] = set()
+    for chunk in (title, *sentences):
+        for m in _AGE.finditer(chunk):
+            found.add(sys.intern(m.group(1) or m.group(2)))
+    return frozenset(found)
+
+
 def sentence_hashes(sentences: list[str]) -> list[int]:
     """Hashes of the sentence keys of sentences long enough to be evidence (in order)."""
     out = []
@@ -128,6 +168,8 @@ def features(title: str, text: str, url: str | None, published: datetime | None)
     return Features(
         terms=content_terms(head, sents),
         names=names(head, sents),
+        phrases=name_phrases(head, sents),
+        ages=ages(head, sents),
         lede=frozenset(hashes[:_LEDE_SENTENCES]),
         sentences=frozenset(hashes),
         url=normalise_url(url),
