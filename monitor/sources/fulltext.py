@@ -1,0 +1,54 @@
+"""Full text of an article page, for feeds that carry only a summary (issue 5). A hook, not yet wired in.
+
+``fetch_article_page`` GETs the page conditionally with the SSRF guard on every redirect hop (the URL comes
+from inside a feed, so it may point anywhere); ``extract_main_text`` turns the HTML into the article's main
+text with trafilatura, an optional extra (``pip install news-monitor[fulltext]``). Without it,
+``extract_main_text`` returns None and ``fulltext_available()`` says why, so callers degrade to the summary.
+
+Not done here (and why): the poller does not call this yet. Enriching an article means a second version of
+it (summary, then full text) unless the page's validators and text are kept between polls; that needs a
+small table (url, etag, last_modified, text) that the ingest path reads. See docs/feeds.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import partial
+
+import httpx
+
+from monitor.sources.fetch import Fetched, NotModified, fetch_url
+from monitor.sources.safety import ensure_public_url
+
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+MAX_PAGE_BYTES = 5 * 1024 * 1024
+
+
+def fulltext_available() -> tuple[bool, str]:
+    """Whether the extraction library is installed, and a sentence for logs and ``check``."""
+    if importlib.util.find_spec("trafilatura") is None:
+        return False, "full text off: trafilatura is not installed (pip install 'news-monitor[fulltext]')"
+    return True, "full text on (trafilatura)"
+
+
+async def fetch_article_page(
+    client: httpx.AsyncClient, url: str, *, where: str, allow_private: bool = False,
+    etag: str | None = None, last_modified: str | None = None, deadline: float = 30.0,
+) -> Fetched | NotModified:  # fmt: skip
+    """GET an article page found in a feed; refuses non-public addresses unless ``allow_private``."""
+    guard = partial(ensure_public_url, where=where, allow_private=allow_private)
+    return await fetch_url(client, url, where=where, accept=PAGE_ACCEPT, etag=etag,
+                           last_modified=last_modified, max_bytes=MAX_PAGE_BYTES, deadline=deadline,
+                           guard=guard)  # fmt: skip
+
+
+def extract_main_text(html: bytes, url: str) -> str | None:
+    """The page's main text (no navigation, ads or comments), or None without trafilatura or text."""
+    if importlib.util.find_spec("trafilatura") is None:
+        return None
+    import trafilatura
+
+    text = trafilatura.extract(
+        html, url=url, include_comments=False, include_tables=False, favor_precision=True
+    )
+    return text.strip() or None if isinstance(text, str) else None
