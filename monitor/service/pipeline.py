@@ -166,5 +166,6 @@ class Pipeline:
         if self._client is not None and self._own_client:
             await self._client.aclose()
             self._client = None  # a later event loop builds its own
+        await asyncio.to_thread(self.poller.close)  # parse worker processes (issue 5)
         await asyncio.to_thread(feed_state.release_leases, self.db, self.owner)
         await asyncio.to_thread(outbox.release, self.db, self.owner)
