@@ -94,13 +94,19 @@ def extract_names(sentence: str) -> list[str]:
     return names
 
 
+_NUMBER_RUN = re.compile(r"\d[\d,.]*")
+
+
 def _facts(added: Sequence[str], known_blob: str) -> Facts:
     numbers: dict[str, None] = {}
     quotes: dict[str, None] = {}
     names: dict[str, None] = {}
+    # Every number the known text holds, as whole tokens ("34,000", "3.5"; a sentence's final "." dropped),
+    # found once: a fact is new when its number is not among them.
+    known_numbers = {run.rstrip(".,") for run in _NUMBER_RUN.findall(known_blob)}
     for s in added:
         for n in extract_numbers(s):
-            if not re.search(rf"(?<![\d,.]){re.escape(n.split()[0].rstrip('%'))}(?![\d,])", known_blob):
+            if n.split()[0].rstrip("%") not in known_numbers:
                 numbers[n] = None
         for q in extract_quotes(s):
             if textmod.sentence_key(q) not in known_blob:
