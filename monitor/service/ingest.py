@@ -41,6 +41,7 @@ class IngestResult:
     events: tuple[str, ...] = ()
     novelty: Novelty | None = None
     match: dict[str, Any] = field(default_factory=dict)
+    tracked: bool = False  # the story is a tracked developing story (after this article)
 
 
 def new_id(prefix: str) -> str:
@@ -156,16 +157,16 @@ class Ingestor:
         novelty = compute_novelty(KnownText.of(tx.known_texts(story.id)), article.title, article.text)
         markers = developing_markers(article.title, article.text, article.html_markers)
         article_id = tx.insert_article(article, story.id, now, bool(markers))
-        events = self._write_version_and_events(tx, story, article, article_id, novelty, markers, match, now, hold)
+        events, tracked = self._write_version_and_events(tx, story, article, article_id, novelty, markers, match, now, hold)
         rec = ArticleRecord(article_id, article.source, article.guid, article.content_hash, article.url,
                             article.title, article.text, article.outlet, article.published, now, story.id)  # fmt: skip
         status = "new-story" if story.version_count == 0 else "new-version"
-        return IngestResult(status, story.id, story.version_count + 1, events, novelty, match), rec
+        return IngestResult(status, story.id, story.version_count + 1, events, novelty, match, tracked), rec
 
     def _write_version_and_events(
         self, tx: story_store.IngestTx, story: StoryRecord, article: Article, article_id: int, novelty: Novelty,
         markers: tuple[str, ...], match: dict[str, Any], now: datetime, hold: bool = False,
-    ) -> tuple[str, ...]:
+    ) -> tuple[tuple[str, ...], bool]:
         all_markers = tuple(dict.fromkeys([*story.markers, *markers]))
         developing = bool(all_markers)
         new_hits = check_all(self.watchlists, article.title, article.text, article.source)
@@ -209,7 +210,7 @@ class Ingestor:
             watchlists=[{"name": h.name, "matched": list(h.matched)} for h in hits], updated_at=now,
             last_published=article.published, version_count=seq, event_seq=event_seq, last_event_id=last_event,
         )  # fmt: skip
-        return (kind,) if kind else ()
+        return ((kind,) if kind else ()), story.tracked or bool(active)
 
     def _coalesce(
         self, tx: story_store.IngestTx, story: StoryRecord, article: Article, novelty: Novelty,

@@ -81,6 +81,7 @@ class Pipeline:
         self.config = config
         self.ingestor.reconfigure(config)
         self.poller.config = config
+        self.poller.fulltext.config = config
         self.deliverer.config = config
         self.sync_feeds()
 

@@ -33,6 +33,7 @@ from monitor.core.anomaly import looks_anomalous
 from monitor.core.policy import adaptive_interval, developing_boost_until, next_poll
 from monitor.errors import MonitorError
 from monitor.service import feed_events, metrics
+from monitor.service.enrich import FullText
 from monitor.service.ingest import Ingestor, IngestResult
 from monitor.sources.feeds import Fetched, NotModified, ParsedFeed, fetch_feed, parse_feed
 from monitor.store import feed_state
@@ -69,6 +70,7 @@ class Poller:
     ) -> None:  # fmt: skip
         self.config, self.db, self.ingestor, self.owner = config, db, ingestor, owner
         self.rng = rng or random.Random()
+        self.fulltext = FullText(config, ingestor)
         self._sem = asyncio.Semaphore(concurrency or config.monitor.poll_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._executor = parse_executor
@@ -181,6 +183,7 @@ class Poller:
         ]
         new = sum(r.status != "unchanged" for r in results)
         events = sum(len(r.events) for r in results)
+        events += await self.fulltext.enrich(client, parsed.articles, results, clock, hold)
         now = clock()
         if await self._carries_developing(results):
             developing_until = developing_boost_until(now, m.developing_window)

@@ -1,0 +1,87 @@
+"""Full text for tracked developing stories whose feed carries only a summary (issue 5).
+
+After a poll, an article that changed a tracked developing story and is short (a summary) gets its page
+fetched (conditional GET, SSRF-guarded by ``sources.fulltext``) and its main text extracted. The full
+text is ingested as a sibling item (``<guid>#fulltext``, same URL, so the same story): the summary item
+stays what the feed says, so the two never replace each other as versions, and the full text's new
+sentences reach the desk as an ordinary update. Page validators are remembered per URL, so an unchanged
+page costs a 304. Every failure is logged and skipped: the summary is still there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
+
+import httpx
+
+from monitor.config import Config
+from monitor.core.model import Article
+from monitor.errors import MonitorError
+from monitor.service.ingest import Ingestor, IngestResult
+from monitor.sources.fulltext import extract_main_text, fetch_article_page, fulltext_available
+from monitor.sources.feeds import NotModified
+
+log = logging.getLogger("monitor.fulltext")
+SUMMARY_CHARS = 800  # shorter than this, a feed item is a summary rather than the article
+MAX_REMEMBERED = 5000  # page validators kept (URLs); the oldest are forgotten first
+
+
+class FullText:
+    def __init__(self, config: Config, ingestor: Ingestor) -> None:
+        self.config = config
+        self.ingestor = ingestor
+        self._validators: dict[str, tuple[str | None, str | None]] = {}
+        self.available, why = fulltext_available()
+        if config.monitor.fulltext and not self.available:
+            log.info("fulltext.off %s", why)
+
+    def wanted(self, article: Article, result: IngestResult) -> bool:
+        return (
+            self.config.monitor.fulltext and self.available and result.tracked and result.status != "unchanged"
+            and article.url is not None and len(article.text) < SUMMARY_CHARS
+            and not article.guid.endswith("#fulltext")
+        )  # fmt: skip
+
+    async def enrich(
+        self, client: httpx.AsyncClient, articles: Sequence[Article], results: Sequence[IngestResult],
+        clock: Callable[[], datetime], hold: bool = False,
+    ) -> int:  # fmt: skip
+        """Fetch and ingest full texts where wanted; returns how many events they produced."""
+        events = 0
+        for article, result in zip(articles, results, strict=True):
+            if self.wanted(article, result):
+                events += await self._one(client, article, clock, hold)
+        return events
+
+    async def _one(self, client: httpx.AsyncClient, article: Article, clock: Callable[[], datetime], hold: bool) -> int:
+        assert article.url is not None
+        etag, modified = self._validators.get(article.url, (None, None))
+        try:
+            page = await fetch_article_page(
+                client, article.url, where=f"article page {article.url}", etag=etag, last_modified=modified,
+                allow_private=self.config.monitor.allow_private_addresses, deadline=self.config.monitor.fetch_timeout,
+            )  # fmt: skip
+        except MonitorError as e:
+            log.warning("fulltext.failed %s", e)
+            return 0
+        if isinstance(page, NotModified):
+            return 0
+        self._remember(article.url, page.etag, page.last_modified)
+        text = await asyncio.get_running_loop().run_in_executor(None, extract_main_text, page.body, page.url)
+        if not text or len(text) <= len(article.text):
+            return 0
+        full = replace(article, guid=article.guid + "#fulltext", text=text)
+        result = await asyncio.to_thread(partial(self.ingestor.ingest, full, clock(), hold=hold))
+        log.info("fulltext.ok url=%s chars=%d events=%d", article.url, len(text), len(result.events))
+        return len(result.events)
+
+    def _remember(self, url: str, etag: str | None, modified: str | None) -> None:
+        self._validators.pop(url, None)
+        self._validators[url] = (etag, modified)
+        while len(self._validators) > MAX_REMEMBERED:
+            self._validators.pop(next(iter(self._validators)))
