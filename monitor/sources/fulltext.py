@@ -1,13 +1,11 @@
-"""Full text of an article page, for feeds that carry only a summary (issue 5). A hook, not yet wired in.
+"""Full text of an article page, for feeds that carry only a summary (issue 5).
 
 ``fetch_article_page`` GETs the page conditionally with the SSRF guard on every redirect hop (the URL comes
 from inside a feed, so it may point anywhere); ``extract_main_text`` turns the HTML into the article's main
 text with trafilatura, an optional extra (``pip install news-monitor[fulltext]``). Without it,
 ``extract_main_text`` returns None and ``fulltext_available()`` says why, so callers degrade to the summary.
 
-Not done here (and why): the poller does not call this yet. Enriching an article means a second version of
-it (summary, then full text) unless the page's validators and text are kept between polls; that needs a
-small table (url, etag, last_modified, text) that the ingest path reads. See docs/feeds.md.
+Used by ``service.enrich`` (which decides when, and remembers page validators between polls).
 """
 
 from __future__ import annotations
