@@ -127,6 +127,29 @@ def test_url_normalised_for_comparison() -> None:
     assert signals.normalise_url("not a url") is None
 
 
+def test_url_keeps_the_query_that_names_the_article() -> None:
+    # Sites that name the article in the query (story.php?sid=...) must not collapse into one "URL".
+    assert signals.normalise_url("http://www.news.example/?nid=148&sid=251") != signals.normalise_url(
+        "http://www.news.example/?nid=148&sid=252"
+    )
+    assert (
+        signals.normalise_url("https://v.example/watch?v=abc&utm_source=x&feature=share")
+        == "v.example/watch?v=abc"
+    )
+
+
+def test_name_phrases_are_neighbouring_capitalised_words() -> None:
+    found = signals.name_phrases(
+        "Man Killed At Party In Hawthorne", ["Police identified Marcus Whitfield on Delmar Street on Monday."]
+    )
+    assert {"marcus whitfield", "delmar street", "man killed"} <= found
+    assert not any("in" in p.split() or "monday" in p.split() for p in found)
+
+
+def test_ages_from_year_old_and_apposition() -> None:
+    assert signals.ages("", ["A 24-year-old man and Marcus Whitfield, 19, were shot."]) == {"24", "19"}
+
+
 def test_naive_datetime_is_utc() -> None:
     naive = datetime(2020, 1, 1, 12)
     aware = datetime(2020, 1, 1, 13, tzinfo=timezone(timedelta(hours=1)))
@@ -229,6 +252,19 @@ def test_two_shootings_same_city_same_day_stay_apart() -> None:
     assert m.match(SHOOTING_B).story is None
     m.add("b", SHOOTING_B)
     assert m.match(SHOOTING_A_FOLLOWUP).story == "a"
+
+
+def test_specific_names_belong_to_one_story_and_ages_conflict() -> None:
+    m = Matcher(MatchSettings())
+    background(m)
+    m.add("a", SHOOTING_A)
+    m.add("b", SHOOTING_B)
+    res = m.match(SHOOTING_A_FOLLOWUP)
+    assert res.story == "a"
+    assert {"marcus whitfield", "whitfield"} <= set(res.reasons["specific_names"])
+    assert "delmar street" in res.reasons["shared_phrases"] and not res.reasons["conflicting_ages"]
+    other = MatchInput("b2", SHOOTING_B.title, SHOOTING_B.text.replace("41-year-old", "63-year-old"), DAY)
+    assert m.match(other).reasons["conflicting_ages"]
 
 
 def test_same_url_is_the_same_story_even_when_rewritten() -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from monitor.core import signals
 from monitor.core.match_decide import Candidate, decide
 from monitor.core.match_index import DocIndex, sublinear
-from monitor.core.match_score import PairScore, score_pair, specific_bonus, specific_evidence
+from monitor.core.match_score import PairScore, score_pair, specific_bonus, specific_evidence, weigh_query
 from monitor.core.match_types import MatchInput, MatchResult, MatchSettings
 
 __all__ = ["MatchInput", "MatchResult", "MatchSettings", "Matcher"]
@@ -56,10 +56,10 @@ class Matcher:
 
     def _score_stories(self, feats: signals.Features) -> list[Candidate]:
         """Candidate stories by best member; the leaders re-scored by linkage; best first."""
-        query, qnorm = self._index.vector(sublinear(feats.terms))
+        vec, query, qnorm = weigh_query(self._index, sublinear(feats.terms))
         window = self.settings.window_days * _DAY
         best: dict[str, PairScore] = {}
-        for docno in self._index.candidates(query, feats.when, window):
+        for docno in self._index.candidates(vec, feats.when, window):
             doc = self._index.docs[docno]
             pair = score_pair(self._index, feats, query, qnorm, doc, self.settings.weights)
             if doc.story not in best or pair.total > best[doc.story].total:

@@ -57,13 +57,23 @@ class PairScore:
     gap_days: float | None
 
 
-def cosine(index: DocIndex, query: dict[str, float], qnorm: float, doc: Doc) -> float:
+def cosine(index: DocIndex, qw: dict[str, float], qnorm: float, doc: Doc) -> float:
+    """tf-idf cosine; ``qw`` is the query's tf-idf vector times idf once more (``weigh_query``), so the
+    stored article's sublinear counts need no idf lookups here (the hot loop of matching)."""
     dot = 0.0
     for t, w in doc.terms.items():
-        q = query.get(t)
+        q = qw.get(t)
         if q is not None:
-            dot += q * w * index.idf(t)
+            dot += q * w
     return dot / (qnorm * index.doc_norm(doc))
+
+
+def weigh_query(index: DocIndex, terms: dict[str, float]) -> tuple[dict[str, float], dict[str, float], float]:
+    """The query's tf-idf vector, that vector times idf once more (for ``cosine``) and its length."""
+    idf = {t: index.idf(t) for t in terms}
+    vec = {t: w * idf[t] for t, w in terms.items()}
+    qw = {t: v * idf[t] for t, v in vec.items()}
+    return vec, qw, math.sqrt(sum(v * v for v in vec.values())) or 1.0
 
 
 def name_overlap(
