@@ -64,24 +64,25 @@ def _word(k: int) -> str:
 
 
 WORDS = [_word(k) for k in range(20000)]
-_CUM = list(
-    itertools.accumulate(1.0 / (r + 1) for r in range(len(WORDS)))
-)  # computed once: choices() is O(k)
+_CUM = list(itertools.accumulate(1.0 / (r + 1) for r in range(len(WORDS))))  # computed once: choices() is O(k)
 
 
 def make_feed(i: int, items: int = 50) -> bytes:
     rng = random.Random(i)
-    parts = [f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Feed {i}</title>'
-             f"<link>http://bench.test/{i}</link><description>bench</description>"]  # fmt: skip
+    parts = [
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Feed {i}</title>'
+        f"<link>http://bench.test/{i}</link><description>bench</description>"
+    ]
     for j in range(items):
         title = " ".join(rng.choices(WORDS[1000:], k=8)).capitalize() + f" {i}-{j}"
         paras = "".join(
-            "<p>" + " ".join(rng.choices(WORDS, cum_weights=_CUM, k=60)) + f" ({i}.{j}.{k}).</p>"
-            for k in range(5)
+            "<p>" + " ".join(rng.choices(WORDS, cum_weights=_CUM, k=60)) + f" ({i}.{j}.{k}).</p>" for k in range(5)
         )
-        parts.append(f"<item><title>{title}</title><link>http://bench.test/{i}/{j}?utm_source=rss</link>"
-                     f'<guid isPermaLink="false">b-{i}-{j}</guid><pubDate>{formatdate(1.7e9 + j)}</pubDate>'
-                     f"<description><![CDATA[{paras}]]></description></item>")  # fmt: skip
+        parts.append(
+            f"<item><title>{title}</title><link>http://bench.test/{i}/{j}?utm_source=rss</link>"
+            f'<guid isPermaLink="false">b-{i}-{j}</guid><pubDate>{formatdate(1.7e9 + j)}</pubDate>'
+            f"<description><![CDATA[{paras}]]></description></item>"
+        )
     parts.append("</channel></rss>")
     return "".join(parts).encode()
 
@@ -116,9 +117,14 @@ def serve(n: int, port_out: Any, mode: Any) -> None:
             elif inm == etag and mode.value == 0:
                 self.t.write(b"HTTP/1.1 304 Not Modified\r\nETag: " + etag + b"\r\nContent-Length: 0\r\n\r\n")
             else:
-                self.t.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\nETag: "
-                             + etag + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
-                             + body)  # fmt: skip
+                self.t.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\nETag: "
+                    + etag
+                    + b"\r\nContent-Length: "
+                    + str(len(body)).encode()
+                    + b"\r\n\r\n"
+                    + body
+                )
 
     async def main() -> None:
         server = await asyncio.get_running_loop().create_server(Proto, "127.0.0.1", 0, backlog=1024)
@@ -166,9 +172,7 @@ async def plain_get(port: int, paths: list[str], inflight: int, etag: bytes | No
             writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode() + extra + b"\r\n")
             head = await reader.readuntil(b"\r\n\r\n")
             length = next(
-                int(ln.split(b":")[1])
-                for ln in head.split(b"\r\n")
-                if ln.lower().startswith(b"content-length")
+                int(ln.split(b":")[1]) for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length")
             )
             await reader.readexactly(length)
             done += 1
@@ -186,8 +190,7 @@ async def httpx_get(port: int, paths: list[str], inflight: int, clients: int, et
 
     per = max(1, inflight // clients)
     limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
-    pool = [httpx.AsyncClient(limits=limits, timeout=30)
-            for _ in range(clients)]  # fmt: skip
+    pool = [httpx.AsyncClient(limits=limits, timeout=30) for _ in range(clients)]
     sem = asyncio.Semaphore(inflight)
 
     async def one(k: int, path: str) -> None:
@@ -210,9 +213,7 @@ def fetch_table(port: int, n: int) -> list[tuple[str, float, float]]:
         rows.append((f"plain asyncio, {inflight:>2} in flight, 304", len(same) / wall, cpu / len(same)))
     for inflight, clients in ((1, 1), (10, 1), (50, 1), (10, 10), (50, 10), (16, 4)):
         wall, cpu, _ = measure(lambda f=inflight, c=clients: asyncio.run(httpx_get(port, same, f, c, etag)))
-        rows.append(
-            (f"httpx {clients:>2} client(s), {inflight:>2} in flight, 304", len(same) / wall, cpu / len(same))
-        )
+        rows.append((f"httpx {clients:>2} client(s), {inflight:>2} in flight, 304", len(same) / wall, cpu / len(same)))
     for inflight in (1, 10):
         wall, cpu, _ = measure(lambda f=inflight: asyncio.run(plain_get(port, paths, f, None)))
         rows.append((f"plain asyncio, {inflight:>2} in flight, 200 ~96KiB", n / wall, cpu / n))
@@ -234,11 +235,16 @@ def parse_table(reps: int) -> list[tuple[str, float]]:
     rows = []
     for label, fn in (
         ("feedparser.parse, defaults (sanitize + resolve)", lambda: feedparser.parse(body)),
-        ("feedparser.parse, sanitize/resolve off",
-         lambda: feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)),
-        ("monitor parse_feed (feedparser + text + Article)", lambda: parse_feed(body, feed_name="f", url="http://b/")),
+        (
+            "feedparser.parse, sanitize/resolve off",
+            lambda: feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False),
+        ),
+        (
+            "monitor parse_feed (feedparser + text + Article)",
+            lambda: parse_feed(body, feed_name="f", url="http://b/"),
+        ),
         ("sha256 of the body (the unchanged-body check)", lambda: hashlib.sha256(body).hexdigest()),
-    ):  # fmt: skip
+    ):
         t = time.process_time()
         for _ in range(reps):
             fn()
@@ -281,9 +287,16 @@ def daemon_passes(
 
     async def run(db_name: str, count: int, real_ingest: bool) -> None:
         feeds = [{"name": f"f{i}", "url": f"http://127.0.0.1:{port}/f{i}.xml"} for i in range(count)]
-        raw = {"monitor": {"database": f"sqlite:///{tmp / db_name}", "poll_interval": "10m",
-                           "poll_concurrency": 16, "host_concurrency": 16, "parse_processes": 2},
-               "feeds": feeds}  # fmt: skip
+        raw = {
+            "monitor": {
+                "database": f"sqlite:///{tmp / db_name}",
+                "poll_interval": "10m",
+                "poll_concurrency": 16,
+                "host_concurrency": 16,
+                "parse_processes": 2,
+            },
+            "feeds": feeds,
+        }
         config = parse_config(raw, base=tmp)
         db = Database(config.monitor.database)
         feed_state.sync_feeds(db, [(f.name, f.url, f.interval) for f in config.feeds], clock())
@@ -313,9 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="100 feeds, fewer repetitions")
     ap.add_argument("--feeds", type=int, default=0)
-    ap.add_argument(
-        "--ingest-feeds", type=int, default=0, help="feeds in the real-ingest first poll (default 40)"
-    )
+    ap.add_argument("--ingest-feeds", type=int, default=0, help="feeds in the real-ingest first poll (default 40)")
     args = ap.parse_args(argv)
     n = args.feeds or (100 if args.quick else 1000)
     ctx = multiprocessing.get_context("spawn")
@@ -333,10 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = fetch_table(port.value, n)
         base = rows[0][1]
         for label, rps, cpu in rows:
-            print(
-                f"{label:<48} {rps:>8.0f} req/s  {cpu * 1000:6.2f} ms CPU  "
-                f"x{rps / base:4.2f} vs plain 1-in-flight"
-            )
+            print(f"{label:<48} {rps:>8.0f} req/s  {cpu * 1000:6.2f} ms CPU  x{rps / base:4.2f} vs plain 1-in-flight")
         print("\n## parse, one 50-item feed (CPU ms)")
         for label, sec in parse_table(5 if args.quick else 20):
             print(f"{label:<52} {sec * 1000:7.1f} ms")
@@ -344,8 +352,10 @@ def main(argv: list[str] | None = None) -> int:
         ingest_feeds = args.ingest_feeds or (10 if args.quick else 40)
         with tempfile.TemporaryDirectory() as tmp:
             for label, count, wall, cpu, kinds in daemon_passes(port.value, n, ingest_feeds, mode, Path(tmp)):
-                print(f"{label:<48} {count:5d} feeds {wall:7.2f} s wall {count / wall:7.0f} polls/s "
-                      f"{cpu / count * 1000:8.2f} ms CPU/poll [{kinds}]")  # fmt: skip
+                print(
+                    f"{label:<48} {count:5d} feeds {wall:7.2f} s wall {count / wall:7.0f} polls/s "
+                    f"{cpu / count * 1000:8.2f} ms CPU/poll [{kinds}]"
+                )
     finally:
         server.terminate()
         server.join()

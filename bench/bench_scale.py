@@ -56,8 +56,9 @@ def capacity(server: PostgresServer, n: int, feeds_n: int, seconds: float, workl
         feeds = PublishingFeeds(feeds_n, period=period, publish_for=10_000, window=5)
         if workload == "idle":
             feeds.offsets = [0.0] * feeds_n  # one item each, from the start: 200 once, then 304s
-        config = write_config(tmp / "monitor.toml", url, feeds, receiver, interval=1.0, feed_lease=60,
-                              delivery_lease=60)  # fmt: skip
+        config = write_config(
+            tmp / "monitor.toml", url, feeds, receiver, interval=1.0, feed_lease=60, delivery_lease=60
+        )
         cluster = Cluster(config, n, tmp)
         try:
             time.sleep(10)  # start-up and the first burst of every feed being due at once
@@ -70,8 +71,13 @@ def capacity(server: PostgresServer, n: int, feeds_n: int, seconds: float, workl
             feeds.close()
         posts = len(receiver.all_posts())
     server.drop_database(url.rsplit("/", 1)[1])
-    return {"instances": n, "alive": alive, "polls_s": (hits1 - hits0) / (t1 - t0),
-            "articles_s": (art1 - art0) / (t1 - t0), "posts": posts}  # fmt: skip
+    return {
+        "instances": n,
+        "alive": alive,
+        "polls_s": (hits1 - hits0) / (t1 - t0),
+        "articles_s": (art1 - art0) / (t1 - t0),
+        "posts": posts,
+    }
 
 
 def proof(server: PostgresServer, feeds_n: int, interval: float, lease: float, publish_for: float) -> None:
@@ -80,8 +86,15 @@ def proof(server: PostgresServer, feeds_n: int, interval: float, lease: float, p
     tmp = Path(tempfile.mkdtemp(prefix="nm-proof-"))
     with running(Receiver()) as receiver:
         feeds = PublishingFeeds(feeds_n, period=interval * 0.8, publish_for=publish_for)
-        config = write_config(tmp / "monitor.toml", url, feeds, receiver, interval=interval, feed_lease=lease,
-                              delivery_lease=lease)  # fmt: skip
+        config = write_config(
+            tmp / "monitor.toml",
+            url,
+            feeds,
+            receiver,
+            interval=interval,
+            feed_lease=lease,
+            delivery_lease=lease,
+        )
         cluster = Cluster(config, 3, tmp)
         try:
             time.sleep(max(0.0, feeds.start + publish_for / 2 - time.time()))
@@ -100,19 +113,30 @@ def proof(server: PostgresServer, feeds_n: int, interval: float, lease: float, p
             feeds.close()
         out = analyse(feeds, receiver, url, until)
     elapsed = until - feeds.start
-    print(f"\nproof: {feeds_n} feeds, interval {interval:g}s, lease {lease:g}s, publishing {publish_for:g}s, "
-          f"3 instances, instance {victim} SIGKILLed at {killed_at:.0f}s; logs in {tmp}")  # fmt: skip
+    print(
+        f"\nproof: {feeds_n} feeds, interval {interval:g}s, lease {lease:g}s, publishing {publish_for:g}s, "
+        f"3 instances, instance {victim} SIGKILLed at {killed_at:.0f}s; logs in {tmp}"
+    )
     most = max(out.polls_per_feed.values())
-    print(f"  polls {out.polls} in {elapsed:.0f}s; most polls of one feed {most} "
-          f"(allowed {elapsed / interval + 1:.1f}); gaps between polls of a feed {out.min_gap:.1f}s .. "
-          f"{out.max_gap:.1f}s (interval {interval:g}s, "
-          f"takeover bound {interval + lease + 6:g}s)")  # fmt: skip
+    print(
+        f"  polls {out.polls} in {elapsed:.0f}s; most polls of one feed {most} "
+        f"(allowed {elapsed / interval + 1:.1f}); gaps between polls of a feed {out.min_gap:.1f}s .. "
+        f"{out.max_gap:.1f}s (interval {interval:g}s, "
+        f"takeover bound {interval + lease + 6:g}s)"
+    )
     print(f"  items published {out.published}, stored {out.stored}, missing {out.missing}")
-    print(f"  events {out.events}, delivered ids {out.delivered_ids}, raw POSTs {out.raw_posts} "
-          f"(re-sends {out.duplicate_posts}), undelivered {out.undelivered}, "
-          f"unknown ids {out.unknown_ids}")  # fmt: skip
-    correct = (out.missing == 0 and out.delivered_ids == out.events and out.undelivered == 0
-               and out.unknown_ids == 0 and out.min_gap >= interval - 1)  # fmt: skip
+    print(
+        f"  events {out.events}, delivered ids {out.delivered_ids}, raw POSTs {out.raw_posts} "
+        f"(re-sends {out.duplicate_posts}), undelivered {out.undelivered}, "
+        f"unknown ids {out.unknown_ids}"
+    )
+    correct = (
+        out.missing == 0
+        and out.delivered_ids == out.events
+        and out.undelivered == 0
+        and out.unknown_ids == 0
+        and out.min_gap >= interval - 1
+    )
     late = out.max_gap - (interval + lease + 6)
     print(
         f"  correctness {'OK' if correct else 'FAILED'}; takeover "
@@ -141,8 +165,7 @@ def main() -> None:
                     r = capacity(server, n, args.feeds, args.seconds, workload)
                     base = base or r["polls_s"]
                     died = "" if r["alive"] == n else "  (an instance died!)"
-                    print(f"  {n:>19}  {r['polls_s']:7.1f}  {r['articles_s']:10.1f}  "
-                          f"x{r['polls_s'] / base:.2f}{died}")  # fmt: skip
+                    print(f"  {n:>19}  {r['polls_s']:7.1f}  {r['articles_s']:10.1f}  x{r['polls_s'] / base:.2f}{died}")
         if not args.curve_only:
             proof(server, args.feeds, interval=30.0, lease=30.0, publish_for=90.0)
     finally:

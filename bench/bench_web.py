@@ -31,9 +31,7 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 OUTLETS = ("Reuters", "AP", "AFP")
 FACTS = {"numbers": ["34,000 people"], "quotes": [], "names": ["Aleppo"]}
 MATCH = {"signal": "matcher", "score": 0.71, "shared_names": ["Aleppo"]}
-SENTENCES = [
-    f"Officials in city {i} said on Thursday that {i * 37} people had been evacuated." for i in range(12)
-]
+SENTENCES = [f"Officials in city {i} said on Thursday that {i * 37} people had been evacuated." for i in range(12)]
 
 
 def fill(db: Database, stories: int) -> str:
@@ -46,14 +44,27 @@ def fill(db: Database, stories: int) -> str:
             tx.create_story(sid, f"Story {n}: evacuation of Aleppo continues", f"http://news.test/{n}", now)
             for seq, outlet in enumerate(OUTLETS, start=1):
                 text = "\n\n".join(SENTENCES[: 4 * seq])
-                article = Article("wire", f"{sid}-{seq}", f"Story {n}, version {seq}", text,
-                                  url=f"http://news.test/{n}/{seq}", outlet=outlet)  # fmt: skip
+                article = Article(
+                    "wire",
+                    f"{sid}-{seq}",
+                    f"Story {n}, version {seq}",
+                    text,
+                    url=f"http://news.test/{n}/{seq}",
+                    outlet=outlet,
+                )
                 aid = tx.insert_article(article, sid, now, developing=True)
-                tx.insert_version(sid, seq, aid, now, added=SENTENCES[4 * (seq - 1) : 4 * seq], facts=FACTS,
-                                  headline_changed=seq > 1, material=True, match=MATCH)  # fmt: skip
-            tx.update_story(
-                sid, tracked=True, developing=True, watchlists=lists, version_count=3, updated_at=now
-            )
+                tx.insert_version(
+                    sid,
+                    seq,
+                    aid,
+                    now,
+                    added=SENTENCES[4 * (seq - 1) : 4 * seq],
+                    facts=FACTS,
+                    headline_changed=seq > 1,
+                    material=True,
+                    match=MATCH,
+                )
+            tx.update_story(sid, tracked=True, developing=True, watchlists=lists, version_count=3, updated_at=now)
     return "st_bench00000"
 
 

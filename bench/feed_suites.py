@@ -63,9 +63,7 @@ class Result:
 
 
 def discover(root: Path = DATA) -> list[Case]:
-    files = sorted(
-        p for p in root.rglob("*") if p.is_file() and p.name not in SKIP and "LICENSE" not in p.name
-    )
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.name not in SKIP and "LICENSE" not in p.name)
     names = {p.relative_to(root).as_posix() for p in files}
     cases = []
     for p in files:
@@ -74,9 +72,7 @@ def discover(root: Path = DATA) -> list[Case]:
             stem = rel.rsplit(".", 1)[0] if "." in p.name else rel
             if rel.endswith("_expected.json") or (rel.endswith(".json") and f"{stem}.xml" in names):
                 continue  # an expected output, not an input
-            expected = next(
-                (c for c in (f"{stem}.json", f"{stem}_expected.json") if c in names and c != rel), None
-            )
+            expected = next((c for c in (f"{stem}.json", f"{stem}_expected.json") if c in names and c != rel), None)
             cases.append(Case(rel, "gofeed", expected))
         else:
             cases.append(Case(rel, "feedparser", None))
@@ -97,9 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = path.read_bytes()
         headers = {k.decode().title(): v.decode("latin-1") for k, v in HEADER.findall(body[:2048])}
-        headers.setdefault(
-            "Content-Type", "application/json" if path.suffix == ".json" else "application/xml"
-        )
+        headers.setdefault("Content-Type", "application/json" if path.suffix == ".json" else "application/xml")
         self.send_response(200)
         for k, v in headers.items():
             self.send_header(k, v)
@@ -167,18 +161,17 @@ def check_parse(body: bytes, url: str, content_type: str | None, expected: str |
 
 def _reference_items(ref: Any) -> list[dict[str, Any]]:
     # Only entries we would keep: ones with a title or some body text.
-    return [{"title": e.get("title"), "link": e.get("link")} for e in ref.get("entries", [])
-            if e.get("title") or e.get("summary") or e.get("content")]  # fmt: skip
+    return [
+        {"title": e.get("title"), "link": e.get("link")}
+        for e in ref.get("entries", [])
+        if e.get("title") or e.get("summary") or e.get("content")
+    ]
 
 
 def _expected_items(expected: str) -> list[dict[str, Any]]:
     doc = json.loads((DATA / expected).read_text(encoding="utf-8"))
     items = doc.get("items") or doc.get("entries") or []
-    return [
-        i
-        for i in items
-        if isinstance(i, dict) and (i.get("title") or i.get("content") or i.get("description"))
-    ]
+    return [i for i in items if isinstance(i, dict) and (i.get("title") or i.get("content") or i.get("description"))]
 
 
 async def run_case(client: Any, pool: ProcessPoolExecutor, base: str, case: Case) -> Result:
@@ -236,8 +229,14 @@ def run_poller_sample(cases: list[Case], tmp: Path) -> dict[str, int]:
 
     async def go(base: str) -> dict[str, int]:
         feeds = [{"name": f"f{i}", "url": base + quote(c.rel)} for i, c in enumerate(cases)]
-        raw = {"monitor": {"database": f"sqlite:///{tmp / 'suite.db'}", "poll_interval": "10m",
-                           "parse_processes": 0}, "feeds": feeds}  # fmt: skip
+        raw = {
+            "monitor": {
+                "database": f"sqlite:///{tmp / 'suite.db'}",
+                "poll_interval": "10m",
+                "parse_processes": 0,
+            },
+            "feeds": feeds,
+        }
         config = parse_config(raw, base=tmp)
         pipeline = Pipeline(config, Database(config.monitor.database))
         try:
@@ -260,13 +259,19 @@ def summarize(results: list[Result]) -> list[dict[str, Any]]:
     rows = []
     for suite in ("feedparser", "gofeed", "all"):
         rs = [r for r in results if suite in ("all", r.suite)]
-        rows.append({"suite": suite, "files": len(rs), "parsed": sum(r.outcome == "parsed" for r in rs),
-                     "expected_errors": sum(r.expected_error for r in rs),
-                     "other_errors": sum(r.outcome == "error" and not r.expected_error for r in rs),
-                     "mismatches": sum(bool(r.mismatches) for r in rs),
-                     "crashes": sum(r.outcome == "crash" for r in rs),
-                     "hangs": sum(r.outcome == "hang" for r in rs),
-                     "articles": sum(r.articles for r in rs)})  # fmt: skip
+        rows.append(
+            {
+                "suite": suite,
+                "files": len(rs),
+                "parsed": sum(r.outcome == "parsed" for r in rs),
+                "expected_errors": sum(r.expected_error for r in rs),
+                "other_errors": sum(r.outcome == "error" and not r.expected_error for r in rs),
+                "mismatches": sum(bool(r.mismatches) for r in rs),
+                "crashes": sum(r.outcome == "crash" for r in rs),
+                "hangs": sum(r.outcome == "hang" for r in rs),
+                "articles": sum(r.articles for r in rs),
+            }
+        )
     return rows
 
 

@@ -80,8 +80,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(f"  database   {summary['database']}")
         print(f"  seeds_dir  {summary['seeds_dir'] or '-'}")
         print(f"  feeds      {len(config.feeds)}: {', '.join(summary['feeds']) or '-'}")
-        print(f"  webhooks   {len(config.webhooks)}: {', '.join(w.name for w in config.webhooks) or '- (alerts go to the log as JSON lines)'}")
-        print(f"  watchlists {len(config.watchlists)}: {', '.join(summary['watchlists']) or '- (every developing story)'}")
+        print(
+            f"  webhooks   {len(config.webhooks)}: "
+            f"{', '.join(w.name for w in config.webhooks) or '- (alerts go to the log as JSON lines)'}"
+        )
+        print(
+            f"  watchlists {len(config.watchlists)}: {', '.join(summary['watchlists']) or '- (every developing story)'}"
+        )
     return EXIT_OK
 
 
@@ -114,15 +119,26 @@ def cmd_once(args: argparse.Namespace) -> int:
     failed = [p for p in report.polls if p.result == "error"]
     delivered = sum(d.delivered for d in report.deliveries)
     summary = {
-        "seeds": {"files": len(report.seeds), "changed": sum(r.status != "unchanged" for r in report.seeds),
-                  "errors": report.seed_errors},
-        "feeds": [{"feed": p.feed, "result": p.result, "new_articles": p.new_articles, "events": p.events,
-                   "error": p.error} for p in report.polls],
+        "seeds": {
+            "files": len(report.seeds),
+            "changed": sum(r.status != "unchanged" for r in report.seeds),
+            "errors": report.seed_errors,
+        },
+        "feeds": [
+            {
+                "feed": p.feed,
+                "result": p.result,
+                "new_articles": p.new_articles,
+                "events": p.events,
+                "error": p.error,
+            }
+            for p in report.polls
+        ],
         "events": report.events,
         "delivered": delivered,
         "retrying": report.deliveries[-1].retrying if report.deliveries else 0,
         "dead": sum(d.dead for d in report.deliveries),
-    }  # fmt: skip
+    }
     if args.json:
         _print_json(summary)
     else:
@@ -152,8 +168,17 @@ def cmd_stories(args: argparse.Namespace) -> int:
         _print_json([r.__dict__ for r in recs])
         return EXIT_OK
     now = datetime.now(UTC)
-    rows = [(r.id, r.status + ("*" if r.developing else ""), r.version_count, ago(r.updated_at, now),
-             ",".join(w["name"] for w in r.watchlists) or "-", r.title) for r in recs]  # fmt: skip
+    rows = [
+        (
+            r.id,
+            r.status + ("*" if r.developing else ""),
+            r.version_count,
+            ago(r.updated_at, now),
+            ",".join(w["name"] for w in r.watchlists) or "-",
+            r.title,
+        )
+        for r in recs
+    ]
     print(table(("story", "status", "versions", "updated", "watchlists", "title"), rows))
     if not recs:
         print("(no tracked stories yet; --all lists every story)" if not args.all else "(no stories yet)")
@@ -169,13 +194,24 @@ def _story_show(args: argparse.Namespace, db: Any) -> int:
         return EXIT_NOT_FOUND
     versions = stories.story_versions(db, story.id)
     if args.json:
-        _print_json({"story": story.__dict__, "versions": [
-            {**{k: v for k, v in vr.__dict__.items() if k != "article"},
-             "article": {k: v for k, v in vr.article.__dict__.items() if k != "text"}} for vr in versions]})  # fmt: skip
+        _print_json(
+            {
+                "story": story.__dict__,
+                "versions": [
+                    {
+                        **{k: v for k, v in vr.__dict__.items() if k != "article"},
+                        "article": {k: v for k, v in vr.article.__dict__.items() if k != "text"},
+                    }
+                    for vr in versions
+                ],
+            }
+        )
         return EXIT_OK
     print(f"{story.id}  {story.title}")
-    print(f"  status {story.status}, developing={story.developing} {story.markers}, tracked={story.tracked}, "
-          f"watchlists={[w['name'] for w in story.watchlists]}")  # fmt: skip
+    print(
+        f"  status {story.status}, developing={story.developing} {story.markers}, tracked={story.tracked}, "
+        f"watchlists={[w['name'] for w in story.watchlists]}"
+    )
     for v in versions:
         a = v.article
         flag = "material" if v.material else "no new facts"
@@ -211,8 +247,19 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         _print_json([s.__dict__ for s in states])
         return EXIT_OK
     now = datetime.now(UTC)
-    rows = [(s.name, s.status if s.active else "removed", s.failures, s.items_seen, s.articles_total,
-             ago(s.last_polled_at, now), ago(s.next_poll_at, now), s.last_error or "") for s in states]  # fmt: skip
+    rows = [
+        (
+            s.name,
+            s.status if s.active else "removed",
+            s.failures,
+            s.items_seen,
+            s.articles_total,
+            ago(s.last_polled_at, now),
+            ago(s.next_poll_at, now),
+            s.last_error or "",
+        )
+        for s in states
+    ]
     print(table(("feed", "status", "failures", "items", "articles", "polled", "next", "last error"), rows))
     return EXIT_OK
 
@@ -251,12 +298,27 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     recs = outbox.list_deliveries(db, shown)
     disabled = outbox.disabled_webhooks(db)
     if args.json:
-        _print_json({"summary": outbox.summary(db, now), "disabled_webhooks": disabled,
-                     "deliveries": [r.__dict__ for r in recs]})  # fmt: skip
+        _print_json(
+            {
+                "summary": outbox.summary(db, now),
+                "disabled_webhooks": disabled,
+                "deliveries": [r.__dict__ for r in recs],
+            }
+        )
         return EXIT_OK
-    rows = [(r.id, r.status if r.status != "pending" or not r.attempts else "retrying", r.webhook, r.type,
-             r.attempts, ago(r.next_attempt_at, now) if r.status == "pending" else "-", r.event_id,
-             r.last_error or "") for r in recs]  # fmt: skip
+    rows = [
+        (
+            r.id,
+            r.status if r.status != "pending" or not r.attempts else "retrying",
+            r.webhook,
+            r.type,
+            r.attempts,
+            ago(r.next_attempt_at, now) if r.status == "pending" else "-",
+            r.event_id,
+            r.last_error or "",
+        )
+        for r in recs
+    ]
     print(table(("id", "status", "webhook", "event", "tries", "next", "event id", "last error"), rows))
     counts = outbox.summary(db, now)["by_status"]
     print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "(outbox empty)")
@@ -292,11 +354,19 @@ def cmd_status(args: argparse.Namespace) -> int:
             c, o, f = data["counts"], data["outbox"], data["feeds"]
             by = ", ".join(f"{k} {v}" for k, v in sorted(c["stories_by_status"].items())) or "-"
             print(f"stories    {c['stories']} ({c['tracked_stories']} tracked; {by}), articles {c['articles']}")
-            print(f"events     {c['events']}: " + (", ".join(f"{k} {v}" for k, v in sorted(c["events_by_type"].items())) or "-"))
-            print(f"outbox     {o['pending']} pending (oldest {o['oldest_pending_age_s']:.0f}s); "
-                  + ", ".join(f"{k} {v}" for k, v in sorted(o["by_status"].items())))  # fmt: skip
-            print(f"feeds      " + (", ".join(f"{k} {v}" for k, v in sorted(f["by_status"].items())) or "-")
-                  + f"; last poll {data['last_poll'] or 'never'}")  # fmt: skip
+            print(
+                f"events     {c['events']}: "
+                + (", ".join(f"{k} {v}" for k, v in sorted(c["events_by_type"].items())) or "-")
+            )
+            print(
+                f"outbox     {o['pending']} pending (oldest {o['oldest_pending_age_s']:.0f}s); "
+                + ", ".join(f"{k} {v}" for k, v in sorted(o["by_status"].items()))
+            )
+            print(
+                "feeds      "
+                + (", ".join(f"{k} {v}" for k, v in sorted(f["by_status"].items())) or "-")
+                + f"; last poll {data['last_poll'] or 'never'}"
+            )
             if f["failing"]:
                 rows = [(x.get("name"), x.get("failures"), x.get("last_error")) for x in f["failing"]]
                 print(table(("failing feed", "failures", "last error"), rows))
@@ -308,8 +378,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from monitor.service.backtest import format_report, run_backtest
 
     progress = Progress("backtest") if not args.json else None
-    report = run_backtest(Path(args.articles), out=Path(args.out) if args.out else None, progress=progress,
-                          time_compress=args.time_compress)  # fmt: skip
+    report = run_backtest(
+        Path(args.articles),
+        out=Path(args.out) if args.out else None,
+        progress=progress,
+        time_compress=args.time_compress,
+    )
     if args.json:
         _print_json(report.as_dict())
     else:
@@ -337,24 +411,41 @@ def _level(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", "-c", metavar="PATH", default=argparse.SUPPRESS,
-                        help=f"config file (default: $NEWS_MONITOR_CONFIG or {DEFAULT_CONFIG})")  # fmt: skip
+    common.add_argument(
+        "--config",
+        "-c",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help=f"config file (default: $NEWS_MONITOR_CONFIG or {DEFAULT_CONFIG})",
+    )
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     common.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help="debug logging")
-    common.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help="warnings and errors only")
-    common.add_argument("--log-format", choices=("auto", "human", "json"), default=argparse.SUPPRESS,
-                        help="log format (default: from config; auto = JSON under systemd, human on a terminal)")  # fmt: skip
+    common.add_argument(
+        "--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help="warnings and errors only"
+    )
+    common.add_argument(
+        "--log-format",
+        choices=("auto", "human", "json"),
+        default=argparse.SUPPRESS,
+        help="log format (default: from config; auto = JSON under systemd, human on a terminal)",
+    )
     parser = argparse.ArgumentParser(
-        prog="news-monitor", description="Follow developing news stories: poll feeds and a seed folder, match "
+        prog="news-monitor",
+        description="Follow developing news stories: poll feeds and a seed folder, match "
         "updates to stories, work out what is new, and send signed webhook alerts.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--config", "-c", metavar="PATH", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", default=False, help=argparse.SUPPRESS)
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     parser.add_argument("--quiet", "-q", action="store_true", help="warnings and errors only")
-    parser.add_argument("--log-format", choices=("auto", "human", "json"), default=None,
-                        help="log format (default: from config; auto = JSON under systemd, human on a terminal)")  # fmt: skip
+    parser.add_argument(
+        "--log-format",
+        choices=("auto", "human", "json"),
+        default=None,
+        help="log format (default: from config; auto = JSON under systemd, human on a terminal)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
@@ -364,8 +455,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("run", cmd_run, "run the daemon until SIGTERM/SIGINT (SIGHUP or editing the config reloads it)")
     p = add("once", cmd_once, "one pass of every job (seeds, every feed, outbox), then exit: for cron and tests")
-    p.add_argument("--flush-timeout", type=parse_duration, default=30.0, metavar="DURATION",
-                   help="how long to wait for retries of failed deliveries that come due soon (default 30s)")  # fmt: skip
+    p.add_argument(
+        "--flush-timeout",
+        type=parse_duration,
+        default=30.0,
+        metavar="DURATION",
+        help="how long to wait for retries of failed deliveries that come due soon (default 30s)",
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 if any feed or seed file failed")
     add("check-config", cmd_check_config, "validate the config and report every problem with its path")
     p = add("stories", cmd_stories, "list stories (tracked developing stories by default), or show one")
@@ -373,7 +469,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", nargs="?", help="story id (or a unique prefix) for 'show'")
     p.add_argument("--all", action="store_true", help="every story, not only tracked ones")
     p.add_argument("--limit", type=int, default=50, help="at most this many stories (default 50)")
-    add("status", cmd_status, "the service at a glance: database, stories, events, outbox depth, failing feeds")
+    add(
+        "status",
+        cmd_status,
+        "the service at a glance: database, stories, events, outbox depth, failing feeds",
+    )
     add("feeds", cmd_feeds, "every feed's status, failures, items seen, last and next poll, last error")
     p = add("deliveries", cmd_deliveries, "webhook deliveries: list pending/dead, retry, replay")
     p.add_argument("action", nargs="?", choices=("list", "retry", "replay", "enable"), default="list")
@@ -382,12 +482,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--held", action="store_true", help="with 'retry': every delivery held by a feed anomaly")
     p.add_argument("--since", default="24h", help="with 'replay': a duration ('2h') or ISO time (default 24h)")
     p.add_argument("--all", action="store_true", help="with 'list': include delivered ones")
-    p = add("backtest", cmd_backtest, "stream a JSONL file of articles through the daemon's matcher; "
-            "with labels, print B-cubed and pairwise link precision/recall/F1")  # fmt: skip
+    p = add(
+        "backtest",
+        cmd_backtest,
+        "stream a JSONL file of articles through the daemon's matcher; "
+        "with labels, print B-cubed and pairwise link precision/recall/F1",
+    )
     p.add_argument("articles", metavar="ARTICLES.jsonl")
     p.add_argument("--out", metavar="ASSIGNMENTS.jsonl", help="write {doc_id, story} per article")
-    p.add_argument("--time-compress", type=float, default=1.0, metavar="K",
-                   help="divide every date's distance to the first date by K: a K-times denser stream")  # fmt: skip
+    p.add_argument(
+        "--time-compress",
+        type=float,
+        default=1.0,
+        metavar="K",
+        help="divide every date's distance to the first date by K: a K-times denser stream",
+    )
     p = add("demo", cmd_demo, "run the whole loop offline on 127.0.0.1: replay feed, webhook receiver, alert")
     p.add_argument("--keep", action="store_true", help="keep the demo's temporary folder and print its path")
     add("version", cmd_version, "print the version")

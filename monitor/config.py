@@ -138,8 +138,13 @@ class _Problems:
 
 
 def _get(
-    problems: _Problems, table: Mapping[str, Any], path: str, key: str, kind: type | tuple[type, ...],
-    default: Any = None, required: bool = False,
+    problems: _Problems,
+    table: Mapping[str, Any],
+    path: str,
+    key: str,
+    kind: type | tuple[type, ...],
+    default: Any = None,
+    required: bool = False,
 ) -> Any:
     if key not in table:
         if required:
@@ -196,19 +201,54 @@ def _resolve_database(url: str, base: Path) -> str:
 
 
 _MONITOR_KEYS = (
-    "database", "seeds_dir", "poll_interval", "jitter", "user_agent", "fetch_timeout", "max_feed_bytes",
-    "max_backoff", "deliver_interval", "seeds_interval", "max_attempts", "max_event_age", "match_window",
-    "log_format", "feed_lease", "delivery_lease", "quiet_after", "close_after", "keep_closed_stories",
-    "keep_delivered_events", "coalesce_window", "feed_failing_after",
-    "allow_private_addresses", "poll_concurrency", "host_concurrency", "parse_processes",
-    "developing_interval", "developing_window", "fulltext", "http_listen",
-)  # fmt: skip
-_DURATION_KEYS = (
-    "poll_interval", "fetch_timeout", "max_backoff", "deliver_interval", "seeds_interval", "max_event_age",
-    "match_window", "feed_lease", "delivery_lease", "quiet_after", "close_after", "keep_closed_stories",
+    "database",
+    "seeds_dir",
+    "poll_interval",
+    "jitter",
+    "user_agent",
+    "fetch_timeout",
+    "max_feed_bytes",
+    "max_backoff",
+    "deliver_interval",
+    "seeds_interval",
+    "max_attempts",
+    "max_event_age",
+    "match_window",
+    "log_format",
+    "feed_lease",
+    "delivery_lease",
+    "quiet_after",
+    "close_after",
+    "keep_closed_stories",
     "keep_delivered_events",
-    "developing_interval", "developing_window",
-)  # fmt: skip
+    "coalesce_window",
+    "feed_failing_after",
+    "allow_private_addresses",
+    "poll_concurrency",
+    "host_concurrency",
+    "parse_processes",
+    "developing_interval",
+    "developing_window",
+    "fulltext",
+    "http_listen",
+)
+_DURATION_KEYS = (
+    "poll_interval",
+    "fetch_timeout",
+    "max_backoff",
+    "deliver_interval",
+    "seeds_interval",
+    "max_event_age",
+    "match_window",
+    "feed_lease",
+    "delivery_lease",
+    "quiet_after",
+    "close_after",
+    "keep_closed_stories",
+    "keep_delivered_events",
+    "developing_interval",
+    "developing_window",
+)
 
 
 def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> MonitorSettings:
@@ -219,17 +259,17 @@ def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> Monitor
     values: dict[str, Any] = {}
     for key in _DURATION_KEYS:
         if key in raw:
-            values[key] = _check(
-                problems, f"monitor.{key}", partial(parse_duration, raw[key]), getattr(defaults, key)
-            )
+            values[key] = _check(problems, f"monitor.{key}", partial(parse_duration, raw[key]), getattr(defaults, key))
     jitter = _get(problems, raw, "monitor", "jitter", (int, float), defaults.jitter)
     if not 0 <= jitter <= 0.5:
         problems.add("monitor.jitter", f"must be between 0 and 0.5, got: {jitter!r}")
     if "coalesce_window" in raw:  # 0 is allowed here: it turns coalescing off
         values["coalesce_window"] = _check(
-            problems, "monitor.coalesce_window",
-            lambda: 0.0 if raw["coalesce_window"] in (0, "0", "0s") else parse_duration(raw["coalesce_window"]), 0.0,
-        )  # fmt: skip
+            problems,
+            "monitor.coalesce_window",
+            lambda: 0.0 if raw["coalesce_window"] in (0, "0", "0s") else parse_duration(raw["coalesce_window"]),
+            0.0,
+        )
     ints = ("max_feed_bytes", "max_attempts", "feed_failing_after")
     strs = ("user_agent", "log_format", "http_listen")
     for key, kind in (*((k, int) for k in ints), *((k, str) for k in strs)):
@@ -241,12 +281,19 @@ def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> Monitor
     for key in ints:
         if values[key] <= 0:
             problems.add(f"monitor.{key}", f"must be positive, got: {values[key]!r}")
-    for key, kind in (("allow_private_addresses", bool), ("fulltext", bool), ("poll_concurrency", int),
-                      ("host_concurrency", int), ("parse_processes", int)):  # fmt: skip
+    for key, kind in (
+        ("allow_private_addresses", bool),
+        ("fulltext", bool),
+        ("poll_concurrency", int),
+        ("host_concurrency", int),
+        ("parse_processes", int),
+    ):
         values[key] = _get(problems, raw, "monitor", key, kind, getattr(defaults, key))
         if kind is int and values[key] < (0 if key == "parse_processes" else 1):
-            problems.add(f"monitor.{key}", f"must be {'>= 0' if key == 'parse_processes' else 'positive'}, "
-                         f"got: {values[key]!r}")  # fmt: skip
+            problems.add(
+                f"monitor.{key}",
+                f"must be {'>= 0' if key == 'parse_processes' else 'positive'}, got: {values[key]!r}",
+            )
     return MonitorSettings(
         database=_resolve_database(db, base),
         seeds_dir=(base / seeds).resolve() if seeds else None,
@@ -318,8 +365,16 @@ def _webhooks(problems: _Problems, raw: Any, env: Mapping[str, str]) -> list[Web
 
 def _watchlists(problems: _Problems, raw: Any, webhooks: set[str], feeds: set[str]) -> list[Watchlist]:
     lists = []
-    known = ("name", "keywords", "regex", "webhooks", "feeds", "min_new_sentences", "min_new_facts",
-             "developing_only")  # fmt: skip
+    known = (
+        "name",
+        "keywords",
+        "regex",
+        "webhooks",
+        "feeds",
+        "min_new_sentences",
+        "min_new_facts",
+        "developing_only",
+    )
     for path, t in _named_tables(problems, raw, "watchlists"):
         problems.unknown_keys(path, t, known)
         values: dict[str, Any] = {}
@@ -367,7 +422,11 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Confi
 
 
 def parse_config(
-    raw: Mapping[str, Any], *, base: Path, source: str = "<config>", env: Mapping[str, str] | None = None,
+    raw: Mapping[str, Any],
+    *,
+    base: Path,
+    source: str = "<config>",
+    env: Mapping[str, str] | None = None,
     path: Path | None = None,
 ) -> Config:
     problems = _Problems()

@@ -11,7 +11,7 @@ from typing import TextIO
 
 
 def ago(when: datetime | None, now: datetime, *, none: str = "-") -> str:
-    """"5m ago", "in 2h"; ``none`` when there is no time."""
+    """ "5m ago", "in 2h"; ``none`` when there is no time."""
     if when is None:
         return none
     seconds = (now - when).total_seconds()

@@ -47,11 +47,16 @@ def receiver() -> Iterator[Receiver]:
         yield server
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m monitor`` (the installed package) as a separate process, as a user would."""
     full_env = {**os.environ, "DESK_WEBHOOK_SECRET": SECRET, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "monitor", *args], cwd=cwd, env=full_env, capture_output=True, text=True,
+        [sys.executable, "-m", "monitor", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
         timeout=timeout,
-    )  # fmt: skip
+    )

@@ -65,9 +65,7 @@ def _os_user() -> str | None:
         useradd = shutil.which("useradd")
         if useradd is None:
             raise PostgresUnavailable("running as root and there is no 'postgres' user nor useradd") from None
-        done = subprocess.run(
-            [useradd, "--system", "--no-create-home", PG_USER], capture_output=True, text=True
-        )
+        done = subprocess.run([useradd, "--system", "--no-create-home", PG_USER], capture_output=True, text=True)
         if done.returncode != 0:
             raise PostgresUnavailable(f"useradd {PG_USER} failed: {done.stderr.strip()}") from None
     return PG_USER
@@ -96,9 +94,7 @@ class PostgresServer:
         """Run one statement with autocommit (CREATE/DROP DATABASE cannot run inside a transaction)."""
         import psycopg
 
-        with psycopg.connect(
-            host="127.0.0.1", port=self.port, user=PG_USER, dbname=database, autocommit=True
-        ) as c:
+        with psycopg.connect(host="127.0.0.1", port=self.port, user=PG_USER, dbname=database, autocommit=True) as c:
             c.execute(statement)  # type: ignore[arg-type]
 
     def create_database(self, prefix: str = "t") -> str:
@@ -129,15 +125,35 @@ def start_postgres(*, fast: bool = True, settings: tuple[str, ...] = ()) -> Post
         os.chown(root, entry.pw_uid, entry.pw_gid)
     server = PostgresServer(root, _free_port(), user, pg_ctl)
     try:
-        done = server._run(initdb, "-D", str(server.data), "-U", PG_USER, "--auth=trust", "-E", "UTF8",
-                           "--locale=C.UTF-8" if _has_c_utf8() else "--locale=C")  # fmt: skip
+        done = server._run(
+            initdb,
+            "-D",
+            str(server.data),
+            "-U",
+            PG_USER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8" if _has_c_utf8() else "--locale=C",
+        )
         if done.returncode != 0:
             raise PostgresUnavailable(f"initdb failed: {done.stderr.strip()[-500:]}")
-        options = ["-c", "listen_addresses=127.0.0.1", "-p", str(server.port), "-k", str(root),
-                   "-c", "max_connections=300", *(FAST if fast else ()), *settings]  # fmt: skip
+        options = [
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-p",
+            str(server.port),
+            "-k",
+            str(root),
+            "-c",
+            "max_connections=300",
+            *(FAST if fast else ()),
+            *settings,
+        ]
         log = root / "server.log"
-        done = server._run(pg_ctl, "start", "-D", str(server.data), "-w", "-t", "60", "-l", str(log),
-                           "-o", " ".join(options))  # fmt: skip
+        done = server._run(
+            pg_ctl, "start", "-D", str(server.data), "-w", "-t", "60", "-l", str(log), "-o", " ".join(options)
+        )
         if done.returncode != 0:
             tail = log.read_text(errors="replace")[-800:] if log.exists() else done.stderr
             raise PostgresUnavailable(f"pg_ctl start failed: {tail.strip()}")
@@ -152,9 +168,7 @@ def start_postgres(*, fast: bool = True, settings: tuple[str, ...] = ()) -> Post
 
 
 def _has_c_utf8() -> bool:
-    done = (
-        subprocess.run(["locale", "-a"], capture_output=True, text=True) if shutil.which("locale") else None
-    )
+    done = subprocess.run(["locale", "-a"], capture_output=True, text=True) if shutil.which("locale") else None
     return bool(done and any(x.lower() in ("c.utf8", "c.utf-8") for x in done.stdout.split()))
 
 

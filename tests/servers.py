@@ -6,6 +6,7 @@ fixture exits. Nothing here is a mock: the daemon talks to them over real socket
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -71,10 +72,8 @@ class FeedServer:
                 for k, v in route.headers.items():
                     self.send_header(k, v)
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(route.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
         self.server = _Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
@@ -117,8 +116,14 @@ class Receiver:
                 with outer._lock:
                     step = outer.script.pop(0) if outer.script else 200
                     status, headers = step if isinstance(step, tuple) else (step, {})
-                    outer.received.append({"headers": {k.lower(): v for k, v in self.headers.items()},
-                                           "body": body, "status": status, "path": self.path})  # fmt: skip
+                    outer.received.append(
+                        {
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body,
+                            "status": status,
+                            "path": self.path,
+                        }
+                    )
                 try:
                     self.send_response(status)
                     for k, v in headers.items():
@@ -168,12 +173,14 @@ def running(server: FeedServer | Receiver) -> Iterator[Any]:
 
 def rss(items: list[dict[str, str]], title: str = "Test feed") -> str:
     """A small RSS 2.0 document; each item has title, link, guid, description (HTML allowed)."""
-    parts = [f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>{escape(title)}</title>'
-             "<link>http://127.0.0.1/</link><description>test</description>"]  # fmt: skip
+    parts = [
+        f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>{escape(title)}</title>'
+        "<link>http://127.0.0.1/</link><description>test</description>"
+    ]
     for it in items:
         parts.append(
             f"<item><title>{escape(it['title'])}</title><link>{escape(it['link'])}</link>"
-            f"<guid isPermaLink=\"false\">{escape(it.get('guid', it['link']))}</guid>"
+            f'<guid isPermaLink="false">{escape(it.get("guid", it["link"]))}</guid>'
             f"<pubDate>{it.get('pubDate', formatdate(usegmt=True))}</pubDate>"
             f"<description>{escape(it['description'])}</description></item>"
         )

@@ -18,11 +18,18 @@ from monitor.alerts.signing import sign, signature_headers
 from tests.conftest import SECRET
 
 PAYLOAD: dict[str, Any] = {
-    "id": "evt_1", "type": "story.updated", "created_at": "2026-11-25T00:00:00Z", "sequence": 2,
+    "id": "evt_1",
+    "type": "story.updated",
+    "created_at": "2026-11-25T00:00:00Z",
+    "sequence": 2,
     "story": {"id": "st_1", "title": "Aleppo evacuation ends", "url": "http://x.test/a", "status": "open"},
-    "update": {"seq": 2, "article": {"url": "http://x.test/b"}, "added": ["S1.", "S2."],
-               "facts": {"numbers": ["34,000 people"], "quotes": [], "names": ["Idlib"]}},
-}  # fmt: skip
+    "update": {
+        "seq": 2,
+        "article": {"url": "http://x.test/b"},
+        "added": ["S1.", "S2."],
+        "facts": {"numbers": ["34,000 people"], "quotes": [], "names": ["Idlib"]},
+    },
+}
 
 
 def test_signature_verifies_with_the_reference_implementation() -> None:
@@ -39,7 +46,10 @@ def test_signature_verifies_with_the_reference_implementation() -> None:
 def test_signature_matches_the_spec_example() -> None:
     # Test vector from the Standard Webhooks specification (msg_p5jXN8AQM9LWM0D4loKWxJek, 1614265330).
     body = b'{"test": 2432232314}'
-    assert sign(SECRET, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body) == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert (
+        sign(SECRET, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
+        == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    )
 
 
 def test_no_secret_no_signature_but_still_an_id() -> None:
@@ -70,8 +80,16 @@ def attempt(status: int, headers: dict[str, str] | None = None, raise_: Exceptio
 
     async def go() -> Outcome:
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await post_event(client, url="http://hook.test/x", fmt="json", secret=SECRET, event_id="evt_1",
-                                    payload=PAYLOAD, timeout=5, now=1_700_000_000)  # fmt: skip
+            return await post_event(
+                client,
+                url="http://hook.test/x",
+                fmt="json",
+                secret=SECRET,
+                event_id="evt_1",
+                payload=PAYLOAD,
+                timeout=5,
+                now=1_700_000_000,
+            )
 
     outcome = asyncio.run(go())
     if seen:
@@ -82,10 +100,18 @@ def attempt(status: int, headers: dict[str, str] | None = None, raise_: Exceptio
 
 @pytest.mark.parametrize(
     ("status", "delivered", "permanent", "gone"),
-    [(200, True, False, False), (204, True, False, False), (500, False, False, False), (503, False, False, False),
-     (408, False, False, False), (429, False, False, False), (400, False, True, False), (404, False, True, False),
-     (410, False, True, True)],
-)  # fmt: skip
+    [
+        (200, True, False, False),
+        (204, True, False, False),
+        (500, False, False, False),
+        (503, False, False, False),
+        (408, False, False, False),
+        (429, False, False, False),
+        (400, False, True, False),
+        (404, False, True, False),
+        (410, False, True, True),
+    ],
+)
 def test_answers_are_classified(status: int, delivered: bool, permanent: bool, gone: bool) -> None:
     outcome = attempt(status)
     assert (outcome.delivered, outcome.permanent, outcome.gone) == (delivered, permanent, gone)

@@ -27,9 +27,16 @@ pytestmark = pytest.mark.skipif(
 )
 # What we ask of Chromium: no sandbox (root in containers), no GPU, and none of its own network traffic.
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr", "--v=0",
-)  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--enable-logging=stderr",
+    "--v=0",
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +49,10 @@ def render(url: str, profile: Path) -> Rendered:
     assert CHROMIUM is not None
     result = subprocess.run(
         [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return Rendered(result.stdout, [line for line in result.stderr.splitlines() if ":CONSOLE" in line])
 

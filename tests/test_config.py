@@ -13,7 +13,16 @@ from tests.conftest import REPO
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("30s", 30), ("5m", 300), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), ("500ms", 0.5), (90, 90), ("2.5m", 150)],
+    [
+        ("30s", 30),
+        ("5m", 300),
+        ("2h", 7200),
+        ("1d", 86400),
+        ("1h30m", 5400),
+        ("500ms", 0.5),
+        (90, 90),
+        ("2.5m", 150),
+    ],
 )
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
@@ -53,12 +62,14 @@ def problems(raw: dict[str, object], env: dict[str, str] | None = None) -> list[
 
 
 def test_every_problem_is_reported_at_once_with_its_path() -> None:
-    found = problems({
-        "monitor": {"poll_interval": "soon", "databse": "x", "jitter": 2},
-        "feeds": [{"name": "a", "url": "ftp://x"}, {"name": "a", "url": "http://ok", "intervall": "5m"}],
-        "webhooks": [{"name": "desk", "url": "http://h", "format": "teams", "secret": "env:NOPE"}],
-        "watchlists": [{"name": "w", "keywords": ["x"], "regex": ["("], "webhooks": ["desk", "ghost"]}],
-    })  # fmt: skip
+    found = problems(
+        {
+            "monitor": {"poll_interval": "soon", "databse": "x", "jitter": 2},
+            "feeds": [{"name": "a", "url": "ftp://x"}, {"name": "a", "url": "http://ok", "intervall": "5m"}],
+            "webhooks": [{"name": "desk", "url": "http://h", "format": "teams", "secret": "env:NOPE"}],
+            "watchlists": [{"name": "w", "keywords": ["x"], "regex": ["("], "webhooks": ["desk", "ghost"]}],
+        }
+    )
     expected = [
         "monitor.databse: unknown key; did you mean 'database'?",
         "monitor.poll_interval: must be a duration",
@@ -103,7 +114,9 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> Non
 
 def test_secrets_stay_out_of_reprs() -> None:
     cfg = parse_config(
-        {"webhooks": [{"name": "d", "url": "http://h", "secret": "env:S"}]}, base=Path("/tmp"), env={"S": "topsecret"}
+        {"webhooks": [{"name": "d", "url": "http://h", "secret": "env:S"}]},
+        base=Path("/tmp"),
+        env={"S": "topsecret"},
     )
     assert cfg.webhooks[0].secret == "topsecret"
     assert "topsecret" not in repr(cfg)

@@ -19,12 +19,27 @@ from tests.servers import Receiver
 pytestmark = pytest.mark.e2e
 
 TOPICS = [
-    ("Warehouse fire in Dayton", "A fire broke out at a warehouse on Keowee Street in Dayton, fire chief Jeffrey Payne said."),
-    ("Flooding closes Route 9", "Heavy rain flooded Route 9 near Brattleboro, Vermont state police said on Monday."),
-    ("Dockworkers strike in Antwerp", "Unions at the port of Antwerp began a strike over pensions, the ABVV union said."),
-    ("Quake shakes Hokkaido", "A magnitude 6.1 earthquake struck off Hokkaido, the Japan Meteorological Agency said."),
-    ("Bridge closed in Porto", "The Luiz I bridge in Porto was closed after inspectors found a crack, the mayor said."),
-]  # fmt: skip
+    (
+        "Warehouse fire in Dayton",
+        "A fire broke out at a warehouse on Keowee Street in Dayton, fire chief Jeffrey Payne said.",
+    ),
+    (
+        "Flooding closes Route 9",
+        "Heavy rain flooded Route 9 near Brattleboro, Vermont state police said on Monday.",
+    ),
+    (
+        "Dockworkers strike in Antwerp",
+        "Unions at the port of Antwerp began a strike over pensions, the ABVV union said.",
+    ),
+    (
+        "Quake shakes Hokkaido",
+        "A magnitude 6.1 earthquake struck off Hokkaido, the Japan Meteorological Agency said.",
+    ),
+    (
+        "Bridge closed in Porto",
+        "The Luiz I bridge in Porto was closed after inspectors found a crack, the mayor said.",
+    ),
+]
 
 
 def setup(tmp_path: Path, receiver: Receiver) -> Path:
@@ -45,8 +60,13 @@ def setup(tmp_path: Path, receiver: Receiver) -> Path:
 
 def start(config: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "DESK_WEBHOOK_SECRET": SECRET}
-    return subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(config)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(predicate: object, timeout: float) -> bool:

@@ -4,6 +4,7 @@ order, coalescing. Time is an injected clock: retries come due by moving it, not
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import socket
 from datetime import UTC, datetime, timedelta
@@ -48,13 +49,22 @@ def pipeline(tmp_path: Path, url: str, clock: Clock, **monitor: Any) -> Pipeline
 
 
 STORIES = [
-    ("Warehouse fire in Dayton", "A fire broke out at a warehouse on Keowee Street in Dayton, Ohio, fire chief Jeffrey Payne said.",
-     "Crews rescued {k} workers from the roof."),
-    ("Flooding closes Route 9 in Vermont", "Heavy rain flooded Route 9 near Brattleboro, state police said on Monday.",
-     "Officials reported {k} homes evacuated along the Whetstone Brook."),
-    ("Dockworkers strike at the port of Antwerp", "Unions at the port of Antwerp began a strike over pensions.",
-     "Shipping agents counted {k} vessels waiting at anchor off Zeebrugge."),
-]  # fmt: skip
+    (
+        "Warehouse fire in Dayton",
+        "A fire broke out at a warehouse on Keowee Street in Dayton, Ohio, fire chief Jeffrey Payne said.",
+        "Crews rescued {k} workers from the roof.",
+    ),
+    (
+        "Flooding closes Route 9 in Vermont",
+        "Heavy rain flooded Route 9 near Brattleboro, state police said on Monday.",
+        "Officials reported {k} homes evacuated along the Whetstone Brook.",
+    ),
+    (
+        "Dockworkers strike at the port of Antwerp",
+        "Unions at the port of Antwerp began a strike over pensions.",
+        "Shipping agents counted {k} vessels waiting at anchor off Zeebrugge.",
+    ),
+]
 
 
 def developing(n: int, extra: int = 0) -> Article:
@@ -118,7 +128,9 @@ def test_400_is_dead_lettered_and_visible(tmp_path: Path, receiver: Receiver) ->
     drain(p, clock)
     assert [post["status"] for post in receiver.all_posts()] == [400]  # permanent: not retried
     config = tmp_path / "c.toml"
-    config.write_text(f'[monitor]\ndatabase = "sqlite:///m.db"\n\n[[webhooks]]\nname = "desk"\nurl = "{receiver.url}"\n')
+    config.write_text(
+        f'[monitor]\ndatabase = "sqlite:///m.db"\n\n[[webhooks]]\nname = "desk"\nurl = "{receiver.url}"\n'
+    )
     result = run_cli("deliveries", "--config", str(config), "--json")
     listed = json.loads(result.stdout)
     assert listed["summary"]["by_status"] == {"dead": 1}
@@ -221,9 +233,13 @@ def test_apprise_config_checks() -> None:
 def test_a_busy_story_drains_in_order_in_one_pass(tmp_path: Path, receiver: Receiver) -> None:
     clock = Clock()
     p = pipeline(tmp_path, receiver.url, clock)
-    facts = ["Crews rescued 11 workers from the roof.", "Payne said 3 firefighters were treated for smoke.",
-             "The blaze was under control by 9 p.m., officials said.", "Investigators from the state fire marshal arrived.",
-             "Keowee Street stays closed between Third and Fifth."]  # fmt: skip
+    facts = [
+        "Crews rescued 11 workers from the roof.",
+        "Payne said 3 firefighters were treated for smoke.",
+        "The blaze was under control by 9 p.m., officials said.",
+        "Investigators from the state fire marshal arrived.",
+        "Keowee Street stays closed between Third and Fifth.",
+    ]
     title, lede, _ = STORIES[0]
     for k in range(1, 6):  # opened + 4 updates, each adding a sentence, all due at once
         body = " ".join([lede, *facts[:k]]) + "\n\nThis is a developing story."
@@ -231,4 +247,4 @@ def test_a_busy_story_drains_in_order_in_one_pass(tmp_path: Path, receiver: Rece
     asyncio.run(deliver_once(p))
     events = receiver.accepted()
     assert [e["sequence"] for e in events] == [1, 2, 3, 4, 5]
-    assert all(b["previous_event_id"] == a["id"] for a, b in zip(events, events[1:], strict=False))
+    assert all(b["previous_event_id"] == a["id"] for a, b in itertools.pairwise(events))

@@ -17,13 +17,19 @@ from tests.servers import FeedServer, Receiver, rss
 pytestmark = pytest.mark.e2e
 
 UNRELATED = [
-    {"title": "Stocks edge higher as investors weigh central bank comments", "link": "http://news.test/markets-1",
-     "description": "<p>Shares rose modestly on Tuesday in New York as traders weighed comments from central "
-     "bank officials about the path of interest rates.</p><p>The benchmark index gained 0.4 percent.</p>"},
-    {"title": "Storm brings heavy snow to the northern plains", "link": "http://news.test/weather-1",
-     "description": "<p>Forecasters warned of up to 40 centimetres of snow across the northern plains, with "
-     "travel expected to be difficult through Friday.</p>"},
-]  # fmt: skip
+    {
+        "title": "Stocks edge higher as investors weigh central bank comments",
+        "link": "http://news.test/markets-1",
+        "description": "<p>Shares rose modestly on Tuesday in New York as traders weighed comments from central "
+        "bank officials about the path of interest rates.</p><p>The benchmark index gained 0.4 percent.</p>",
+    },
+    {
+        "title": "Storm brings heavy snow to the northern plains",
+        "link": "http://news.test/weather-1",
+        "description": "<p>Forecasters warned of up to 40 centimetres of snow across the northern plains, with "
+        "travel expected to be difficult through Friday.</p>",
+    },
+]
 
 
 def write_config(tmp: Path, feeds: dict[str, str], receiver: Receiver, **monitor: str) -> Path:
@@ -33,10 +39,22 @@ def write_config(tmp: Path, feeds: dict[str, str], receiver: Receiver, **monitor
     lines += [f'{k} = "{v}"' for k, v in monitor.items()]
     for name, url in feeds.items():
         lines += ["", "[[feeds]]", f'name = "{name}"', f'url = "{url}"', 'interval = "5m"']
-    lines += ["", "[[webhooks]]", 'name = "desk"', f'url = "{receiver.url}"', 'format = "json"',
-              'secret = "env:DESK_WEBHOOK_SECRET"']  # fmt: skip
-    lines += ["", "[[watchlists]]", 'name = "syria"', 'keywords = ["Aleppo", "Idlib"]', "regex = []",
-              'webhooks = ["desk"]']  # fmt: skip
+    lines += [
+        "",
+        "[[webhooks]]",
+        'name = "desk"',
+        f'url = "{receiver.url}"',
+        'format = "json"',
+        'secret = "env:DESK_WEBHOOK_SECRET"',
+    ]
+    lines += [
+        "",
+        "[[watchlists]]",
+        'name = "syria"',
+        'keywords = ["Aleppo", "Idlib"]',
+        "regex = []",
+        'webhooks = ["desk"]',
+    ]
     path = tmp / "monitor.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -67,7 +85,9 @@ def test_seed_flash_then_long_version_by_feed(
     tmp_path: Path, feed_server: FeedServer, receiver: Receiver, seed_story: SeedStory
 ) -> None:
     feed_server.set("/news.rss", rss(UNRELATED))
-    config = write_config(tmp_path, {"news": feed_server.url("/news.rss"), "wire": feed_server.url("/wire.rss")}, receiver)
+    config = write_config(
+        tmp_path, {"news": feed_server.url("/news.rss"), "wire": feed_server.url("/wire.rss")}, receiver
+    )
     feed_server.set("/wire.rss", rss([]))
     (tmp_path / "seeds" / "aleppo.txt").write_text(f"{seed_story.headline}\n\n{seed_story.flash}\n", encoding="utf-8")
 
@@ -79,8 +99,11 @@ def test_seed_flash_then_long_version_by_feed(
     assert opened["watchlists"] == [{"name": "syria", "matched": ["Aleppo"]}]
 
     # 2. The long version arrives under another URL and headline: exactly one story.updated.
-    long_item = {"title": "Syria's army retakes all of Aleppo; U.N. warns Idlib may be next",
-                 "link": "http://news.test/world/aleppo-full", "description": html(seed_story.full)}  # fmt: skip
+    long_item = {
+        "title": "Syria's army retakes all of Aleppo; U.N. warns Idlib may be next",
+        "link": "http://news.test/world/aleppo-full",
+        "description": html(seed_story.full),
+    }
     feed_server.set("/news.rss", rss([*UNRELATED, long_item]))
     once(config)
     events = verified(receiver)
@@ -125,14 +148,21 @@ def test_seed_flash_then_long_version_by_feed(
 def test_reverse_order_flash_by_feed_first(
     tmp_path: Path, feed_server: FeedServer, receiver: Receiver, seed_story: SeedStory
 ) -> None:
-    flash = {"title": seed_story.headline, "link": "http://wire.test/flash", "description": html(seed_story.flash)}
+    flash = {
+        "title": seed_story.headline,
+        "link": "http://wire.test/flash",
+        "description": html(seed_story.flash),
+    }
     feed_server.set("/news.rss", rss([*UNRELATED, flash]))
     config = write_config(tmp_path, {"news": feed_server.url("/news.rss")}, receiver)
     once(config)
     assert [e["type"] for e in verified(receiver)] == ["story.opened"]
 
-    full = {"title": "Aleppo evacuation nears end as U.N. warns on Idlib", "link": "http://other.test/aleppo",
-            "description": html(seed_story.full)}  # fmt: skip
+    full = {
+        "title": "Aleppo evacuation nears end as U.N. warns on Idlib",
+        "link": "http://other.test/aleppo",
+        "description": html(seed_story.full),
+    }
     feed_server.set("/news.rss", rss([*UNRELATED, flash, full]))
     once(config)
     events = verified(receiver)

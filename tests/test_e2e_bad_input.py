@@ -32,8 +32,15 @@ def test_broken_feeds_and_latin1_seed_are_reported_and_the_rest_goes_on(
     feed_server.set("/html", "<html><body><h1>Service unavailable</h1></body></html>", content_type="text/html")
     feed_server.set("/slow.rss", rss(UNRELATED), delay=4.0)
     feed_server.set("/gone.rss", "not here", status=404, content_type="text/plain")
-    feeds = {name: feed_server.url(path) for name, path in
-             (("good", "/good.rss"), ("html", "/html"), ("slow", "/slow.rss"), ("gone", "/gone.rss"))}  # fmt: skip
+    feeds = {
+        name: feed_server.url(path)
+        for name, path in (
+            ("good", "/good.rss"),
+            ("html", "/html"),
+            ("slow", "/slow.rss"),
+            ("gone", "/gone.rss"),
+        )
+    }
     config = write_config(tmp_path, feeds, receiver, fetch_timeout="1s")
     seeds = tmp_path / "seeds"
     (seeds / "latin1.txt").write_bytes("Caf\xe9 owner says Aleppo\n\nA developing story.\n".encode("latin-1"))
@@ -80,8 +87,13 @@ def test_daemon_runs_alerts_and_stops_cleanly_on_sigterm(
     config = write_config(tmp_path, {"html": feed_server.url("/html")}, receiver)
     (tmp_path / "seeds" / "aleppo.txt").write_text(f"{seed_story.headline}\n\n{seed_story.flash}\n", encoding="utf-8")
     env = {**os.environ, "DESK_WEBHOOK_SECRET": SECRET}
-    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(config)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not receiver.accepted():

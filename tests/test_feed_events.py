@@ -42,11 +42,19 @@ def poll(p: Pipeline) -> Any:
 
 
 def items(prefix: str, n: int = 8, extra: str = "") -> str:
-    stories = [(f"Storm {i} hits coast town {i}",
-                f"Officials in Port{i} said {i + 3} boats sank. {extra.format(i=i)} This is a developing story.")
-               for i in range(n)]  # fmt: skip
-    return rss([{"title": t, "link": f"http://wire.test/{i}", "guid": f"{prefix}-{i}", "description": d}
-                for i, (t, d) in enumerate(stories)])  # fmt: skip
+    stories = [
+        (
+            f"Storm {i} hits coast town {i}",
+            f"Officials in Port{i} said {i + 3} boats sank. {extra.format(i=i)} This is a developing story.",
+        )
+        for i in range(n)
+    ]
+    return rss(
+        [
+            {"title": t, "link": f"http://wire.test/{i}", "guid": f"{prefix}-{i}", "description": d}
+            for i, (t, d) in enumerate(stories)
+        ]
+    )
 
 
 def test_anomaly_thresholds() -> None:

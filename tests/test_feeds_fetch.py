@@ -41,14 +41,11 @@ class Chunks(httpx.AsyncByteStream):
 
 
 def body(status: int, data: bytes, **headers: str) -> httpx.Response:
-    return httpx.Response(
-        status, stream=Chunks(data), headers={k.replace("_", "-"): v for k, v in headers.items()}
-    )
+    return httpx.Response(status, stream=Chunks(data), headers={k.replace("_", "-"): v for k, v in headers.items()})
 
 
 def client_for(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=True,
-                             max_redirects=MAX_REDIRECTS)  # fmt: skip
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=True, max_redirects=MAX_REDIRECTS)
 
 
 def fetch(handler: Callable[[httpx.Request], httpx.Response], **kwargs: object) -> Fetched | NotModified:
@@ -87,9 +84,7 @@ def test_compressed_bodies_are_decoded(encoding: str) -> None:
 def test_gzip_bomb_stops_at_the_decompressed_cap() -> None:
     bomb = gzip.compress(b"\0" * (50 * 1024 * 1024))  # 50 MiB of zeros -> ~50 KB on the wire
     handler = lambda r: body(200, bomb, Content_Encoding="gzip")  # noqa: E731
-    with pytest.raises(
-        FetchError, match=r"feed 'a': response larger than 1,048,576 bytes \(after decompression\)"
-    ):
+    with pytest.raises(FetchError, match=r"feed 'a': response larger than 1,048,576 bytes \(after decompression\)"):
         fetch(handler, max_bytes=1024 * 1024)
 
 
@@ -100,9 +95,7 @@ def test_gzip_bomb_over_a_real_socket_never_holds_more_than_the_cap(feed_server:
 
     async def run() -> None:
         async with httpx.AsyncClient() as client:
-            await fetch_feed(
-                client, feed_server.url("/bomb.rss"), where="feed 'bomb'", max_bytes=2 * 1024 * 1024
-            )
+            await fetch_feed(client, feed_server.url("/bomb.rss"), where="feed 'bomb'", max_bytes=2 * 1024 * 1024)
 
     with pytest.raises(FetchError, match="larger than 2,097,152 bytes"):
         asyncio.run(run())
@@ -184,10 +177,21 @@ def test_total_deadline() -> None:
 
 @pytest.mark.parametrize(
     ("address", "public"),
-    [("8.8.8.8", True), ("2606:4700::1111", True), ("127.0.0.1", False), ("10.1.2.3", False),
-     ("192.168.0.1", False), ("169.254.169.254", False), ("::1", False), ("fe80::1", False),
-     ("::ffff:127.0.0.1", False), ("0.0.0.0", False), ("100.64.0.1", False), ("224.0.0.1", False)],
-)  # fmt: skip
+    [
+        ("8.8.8.8", True),
+        ("2606:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.0.1", False),
+        ("169.254.169.254", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("0.0.0.0", False),
+        ("100.64.0.1", False),
+        ("224.0.0.1", False),
+    ],
+)
 def test_public_addresses(address: str, public: bool) -> None:
     assert is_public_address(address) is public
 

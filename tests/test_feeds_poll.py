@@ -73,9 +73,15 @@ def state(config: Config, name: str) -> feed_state.FeedState:
 
 
 def test_regenerated_guids_make_no_duplicates(tmp_path: Path, feed_server: FeedServer) -> None:
-    items = [{"title": f"Story {i}", "link": f"http://news.test/{i}?utm_source=rss", "guid": f"v1-{i}",
-              "description": f"<p>Body of story number {i} with enough words to stand alone.</p>"}
-             for i in range(3)]  # fmt: skip
+    items = [
+        {
+            "title": f"Story {i}",
+            "link": f"http://news.test/{i}?utm_source=rss",
+            "guid": f"v1-{i}",
+            "description": f"<p>Body of story number {i} with enough words to stand alone.</p>",
+        }
+        for i in range(3)
+    ]
     feed_server.set("/a.rss", rss(items))
     config, clock = make_config(tmp_path, {"a": feed_server.url("/a.rss")}), Clock()
     assert poll(config, clock)[0].new_articles == 3
@@ -91,9 +97,7 @@ def test_regenerated_guids_make_no_duplicates(tmp_path: Path, feed_server: FeedS
 
 
 def test_429_retry_after_is_honoured_and_recorded(tmp_path: Path, feed_server: FeedServer) -> None:
-    feed_server.set(
-        "/busy.rss", "slow down", status=429, content_type="text/plain", headers={"Retry-After": "7200"}
-    )
+    feed_server.set("/busy.rss", "slow down", status=429, content_type="text/plain", headers={"Retry-After": "7200"})
     config, clock = make_config(tmp_path, {"busy": feed_server.url("/busy.rss")}), Clock()
     [outcome] = poll(config, clock)
     assert outcome.result == "error"
@@ -110,9 +114,7 @@ def test_failures_back_off_and_keep_retrying(tmp_path: Path, feed_server: FeedSe
         poll(config, clock)
     row = state(config, "gone")
     assert row.failures == 6 and row.next_poll_at == NOW + timedelta(hours=1)  # capped, still scheduled
-    feed_server.set(
-        "/gone.rss", rss([{"title": "Back", "link": "http://news.test/back", "description": "ok"}])
-    )
+    feed_server.set("/gone.rss", rss([{"title": "Back", "link": "http://news.test/back", "description": "ok"}]))
     poll(config, clock)
     row = state(config, "gone")
     assert row.status == "ok" and row.failures == 0 and row.last_error is None
@@ -137,8 +139,9 @@ def test_a_feed_carrying_a_developing_story_is_polled_faster_then_decays(
         "description": DEVELOPING,
     }
     feed_server.set("/live.rss", rss([item]))
-    config = make_config(tmp_path, {"live": feed_server.url("/live.rss")}, developing_interval="1m",
-                         developing_window="1h")  # fmt: skip
+    config = make_config(
+        tmp_path, {"live": feed_server.url("/live.rss")}, developing_interval="1m", developing_window="1h"
+    )
     clock = Clock()
     poll(config, clock)
     row = state(config, "live")
@@ -152,9 +155,7 @@ def test_a_feed_carrying_a_developing_story_is_polled_faster_then_decays(
 
 
 def test_an_ordinary_feed_keeps_its_interval(tmp_path: Path, feed_server: FeedServer) -> None:
-    feed_server.set(
-        "/plain.rss", rss([{"title": "Markets", "link": "http://news.test/m", "description": "Calm day."}])
-    )
+    feed_server.set("/plain.rss", rss([{"title": "Markets", "link": "http://news.test/m", "description": "Calm day."}]))
     config, clock = make_config(tmp_path, {"plain": feed_server.url("/plain.rss")}), Clock()
     poll(config, clock)
     assert state(config, "plain").next_poll_at == NOW + timedelta(minutes=10)
@@ -170,9 +171,7 @@ def counting_transport(body: bytes) -> tuple[httpx.AsyncClient, Callable[[], dic
         peak[host] = max(peak.get(host, 0), in_flight[host])
         await asyncio.sleep(0.02)
         in_flight[host] -= 1
-        return httpx.Response(
-            200, stream=httpx.ByteStream(b""), headers={"Content-Type": "application/rss+xml"}
-        )
+        return httpx.Response(200, stream=httpx.ByteStream(b""), headers={"Content-Type": "application/rss+xml"})
 
     return httpx.AsyncClient(transport=httpx.MockTransport(handler)), lambda: dict(peak)
 

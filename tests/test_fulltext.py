@@ -49,8 +49,11 @@ def poll(p: Pipeline) -> Any:
 
 
 def setup(server: FeedServer) -> None:
-    item = {"title": "BREAKING: Porto closes Luiz I bridge", "link": server.url("/porto-bridge"),
-            "description": "The Luiz I bridge in Porto was closed on Monday after inspectors found a crack."}  # fmt: skip
+    item = {
+        "title": "BREAKING: Porto closes Luiz I bridge",
+        "link": server.url("/porto-bridge"),
+        "description": "The Luiz I bridge in Porto was closed on Monday after inspectors found a crack.",
+    }
     server.set("/f.rss", rss([item]))
     server.set("/porto-bridge", PAGE, content_type="text/html; charset=utf-8")
 
@@ -61,7 +64,7 @@ def test_summary_then_full_text_once(tmp_path: Path, feed_server: FeedServer) ->
     poll(p)
     kinds = [d.type for d in outbox.list_deliveries(p.db, ("pending", "delivered"))]
     assert kinds == ["story.opened", "story.updated"]
-    update = [d for d in outbox.list_deliveries(p.db, ("pending",)) if d.type == "story.updated"][0].payload
+    update = next(d for d in outbox.list_deliveries(p.db, ("pending",)) if d.type == "story.updated").payload
     added = " ".join(update["update"]["added"])
     assert "Rui Moreira" in added and "15 minutes" in added
     assert "Home | World" not in added and "newsletter" not in added

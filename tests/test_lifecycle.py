@@ -28,9 +28,16 @@ class Clock:
 
 
 def make(tmp_path: Path, clock: Clock) -> Pipeline:
-    raw = {"monitor": {"database": "sqlite:///m.db", "quiet_after": "6h", "close_after": "2d",
-                       "keep_closed_stories": "30d", "keep_delivered_events": "10d"},
-           "watchlists": [{"name": "syria", "keywords": ["Aleppo"]}]}  # fmt: skip
+    raw = {
+        "monitor": {
+            "database": "sqlite:///m.db",
+            "quiet_after": "6h",
+            "close_after": "2d",
+            "keep_closed_stories": "30d",
+            "keep_delivered_events": "10d",
+        },
+        "watchlists": [{"name": "syria", "keywords": ["Aleppo"]}],
+    }
     config = parse_config(raw, base=tmp_path)
     return Pipeline(config, Database(config.monitor.database), clock=clock)
 
@@ -78,7 +85,9 @@ def test_quiet_closed_event_then_new_story_then_pruned(tmp_path: Path, seed_stor
     p.housekeeping()
     with p.db.read() as conn:
         left = conn.execute(select(func.count()).select_from(articles)).scalar_one()
-        old_events = conn.execute(select(func.count()).select_from(events).where(events.c.story_id == first.story_id)).scalar_one()
+        old_events = conn.execute(
+            select(func.count()).select_from(events).where(events.c.story_id == first.story_id)
+        ).scalar_one()
     assert stories.get_story(p.db, first.story_id or "") is None
     assert old_events == 0
     assert left == 1

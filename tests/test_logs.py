@@ -36,7 +36,8 @@ def test_json_lines_with_event_words_and_no_secret(
     config.write_text(
         f'[monitor]\ndatabase = "sqlite:///m.db"\nseeds_dir = "seeds"\n\n[[feeds]]\nname = "x"\n'
         f'url = "{feed_server.url("/x")}"\n\n[[webhooks]]\nname = "desk"\nurl = "{receiver.url}"\n'
-        f'secret = "env:DESK_WEBHOOK_SECRET"\n\n[[watchlists]]\nname = "w"\nkeywords = ["Aleppo"]\nwebhooks = ["desk"]\n',
+        f'secret = "env:DESK_WEBHOOK_SECRET"\n\n'
+        f'[[watchlists]]\nname = "w"\nkeywords = ["Aleppo"]\nwebhooks = ["desk"]\n',
         encoding="utf-8",
     )
     result = run_cli("--log-format", "json", "once", "--config", str(config), "--flush-timeout", "15s")

@@ -68,9 +68,7 @@ def test_process_counters_are_isolated_per_metrics_object() -> None:
 
 
 def test_daemon_counters_become_config_reloads_and_job_outcomes() -> None:
-    counters = Counter(
-        {"config.reload.ok": 2, "config.reload.refused": 1, "job.poll.ok": 5, "job.deliver.missed": 1}
-    )
+    counters = Counter({"config.reload.ok": 2, "config.reload.refused": 1, "job.poll.ok": 5, "job.deliver.missed": 1})
     registry = CollectorRegistry()
     registry.register(metrics.DaemonCollector(counters))
     got = samples(generate_latest(registry).decode())
@@ -100,8 +98,15 @@ def test_status_at_a_glance(built: Built) -> None:
     from monitor.store import feed_state
 
     feed_state.sync_feeds(built.db, [("wire", "http://127.0.0.1:9/wire.rss", 300)], built.clock())
-    feed_state.record_poll(built.db, "wire", "me", status="failing", failures=3, last_error="timed out",
-                           last_polled_at=built.clock())  # fmt: skip
+    feed_state.record_poll(
+        built.db,
+        "wire",
+        "me",
+        status="failing",
+        failures=3,
+        last_error="timed out",
+        last_polled_at=built.clock(),
+    )
     got = status(built.db, built.clock())
     assert got["database"]["reachable"] is True
     assert got["counts"]["stories"] == 2 and got["counts"]["stories_by_status"] == {"open": 2}

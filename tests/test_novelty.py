@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from monitor.core.model import Facts, Novelty
-from monitor.core.novelty import KnownText, compute_novelty, extract_names, extract_numbers, extract_quotes, is_material
+from monitor.core.novelty import (
+    KnownText,
+    compute_novelty,
+    extract_names,
+    extract_numbers,
+    extract_quotes,
+    is_material,
+)
 from tests.conftest import SeedStory
 
 

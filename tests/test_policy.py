@@ -40,10 +40,7 @@ def delay(**kwargs: object) -> float:
 def test_next_poll(
     interval: float, failures: int, retry_after: float | None, max_backoff: float, expected: float
 ) -> None:
-    assert (
-        delay(interval=interval, failures=failures, retry_after=retry_after, max_backoff=max_backoff)
-        == expected
-    )
+    assert delay(interval=interval, failures=failures, retry_after=retry_after, max_backoff=max_backoff) == expected
 
 
 def test_jitter_stays_within_its_share_and_spreads_feeds() -> None:

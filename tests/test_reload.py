@@ -61,8 +61,11 @@ def test_reload_on_change_and_sighup_refuses_invalid_keeps_state(tmp_path: Path,
     write(config, config_text({"a": a}))
     log_path = tmp_path / "daemon.log"
     with log_path.open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "monitor", "--log-format", "json", "run", "--config", str(config)],
-                                stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--log-format", "json", "run", "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     try:
 
         def count(word: str) -> int:
@@ -79,7 +82,7 @@ def test_reload_on_change_and_sighup_refuses_invalid_keeps_state(tmp_path: Path,
         assert wait_for(lambda: logged("config.reloaded why=file changed"))
 
         # 2. An invalid config is refused with every problem; the running config stays (b is still polled).
-        write(config, config_text({"a": "ftp://nope"}, keywords='"("') + '\n[monitor2]\n')
+        write(config, config_text({"a": "ftp://nope"}, keywords='"("') + "\n[monitor2]\n")
         assert wait_for(lambda: logged("config.reload_refused"))
         problems = [json.loads(line)["msg"] for line in log_path.read_text().splitlines() if "reload_refused" in line]
         assert any("feeds[0].url" in p for p in problems) and any("monitor2" in p for p in problems)

@@ -49,8 +49,15 @@ def test_three_instances_one_database_no_double_polls_or_alerts(
     receiver: Receiver,
 ) -> None:
     feeds = PublishingFeeds(FEEDS, period=PERIOD, publish_for=PUBLISH_FOR)
-    config = write_config(tmp_path / "monitor.toml", pg_url, feeds, receiver, interval=INTERVAL,
-                          feed_lease=LEASE, delivery_lease=LEASE)  # fmt: skip
+    config = write_config(
+        tmp_path / "monitor.toml",
+        pg_url,
+        feeds,
+        receiver,
+        interval=INTERVAL,
+        feed_lease=LEASE,
+        delivery_lease=LEASE,
+    )
     cluster = Cluster(config, 3, tmp_path)
     try:
         time.sleep(max(0.0, feeds.start + KILL_AT - time.time()))

@@ -17,9 +17,7 @@ from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
 
 def _diffs(db: Database) -> list[Any]:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": False}
-        )
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
         return list(compare_metadata(context, metadata))
 
 

@@ -27,15 +27,43 @@ CONFIG = "/etc/news-monitor/monitor.toml"
 Directive = tuple[str, str, str]  # (section, key, value)
 
 HARDENING = [
-    "DynamicUser", "User", "Group", "StateDirectory", "StateDirectoryMode", "UMask", "ProtectSystem",
-    "ProtectHome", "PrivateTmp", "PrivateDevices", "DevicePolicy", "PrivateMounts", "PrivateIPC",
-    "PrivateUsers", "NoNewPrivileges", "CapabilityBoundingSet", "AmbientCapabilities", "ProtectProc",
-    "ProcSubset", "ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs",
-    "ProtectControlGroups", "ProtectClock", "ProtectHostname", "LockPersonality",
-    "MemoryDenyWriteExecute", "RestrictNamespaces", "RestrictRealtime", "RestrictSUIDSGID", "RemoveIPC",
-    "SystemCallArchitectures", "SystemCallFilter", "SystemCallErrorNumber", "RestrictAddressFamilies",
+    "DynamicUser",
+    "User",
+    "Group",
+    "StateDirectory",
+    "StateDirectoryMode",
+    "UMask",
+    "ProtectSystem",
+    "ProtectHome",
+    "PrivateTmp",
+    "PrivateDevices",
+    "DevicePolicy",
+    "PrivateMounts",
+    "PrivateIPC",
+    "PrivateUsers",
+    "NoNewPrivileges",
+    "CapabilityBoundingSet",
+    "AmbientCapabilities",
+    "ProtectProc",
+    "ProcSubset",
+    "ProtectKernelTunables",
+    "ProtectKernelModules",
+    "ProtectKernelLogs",
+    "ProtectControlGroups",
+    "ProtectClock",
+    "ProtectHostname",
+    "LockPersonality",
+    "MemoryDenyWriteExecute",
+    "RestrictNamespaces",
+    "RestrictRealtime",
+    "RestrictSUIDSGID",
+    "RemoveIPC",
+    "SystemCallArchitectures",
+    "SystemCallFilter",
+    "SystemCallErrorNumber",
+    "RestrictAddressFamilies",
     "IPAddressDeny",
-]  # fmt: skip
+]
 
 REQUIRED: dict[str, list[Directive]] = {
     "news-monitor.service": [
@@ -148,9 +176,7 @@ needs_analyze = pytest.mark.skipif(
 
 def analyze(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": "", "LC_ALL": "C.UTF-8"}
-    return subprocess.run(
-        ["systemd-analyze", "--no-pager", *args], capture_output=True, text=True, env=env, timeout=60
-    )
+    return subprocess.run(["systemd-analyze", "--no-pager", *args], capture_output=True, text=True, env=env, timeout=60)
 
 
 def private_root(tmp_path: Path) -> Path:
@@ -179,9 +205,7 @@ def test_systemd_accepts_every_line(tmp_path: Path) -> None:
     paths = [str(p) for p in sorted(private_root(tmp_path).glob("etc/systemd/system/*"))]
     result = analyze("verify", "--man=no", *paths)
     complaints = [
-        line
-        for line in (result.stdout + result.stderr).splitlines()
-        if f"Command {EXE} is not executable" not in line
+        line for line in (result.stdout + result.stderr).splitlines() if f"Command {EXE} is not executable" not in line
     ]
     assert complaints == []
 

@@ -10,7 +10,9 @@ from tests.conftest import SeedStory
 
 
 def test_html_to_text_keeps_paragraphs_and_drops_scripts() -> None:
-    html = "<div><p>First &amp; one.</p><script>alert(1)</script><p>Second<br>line</p><figcaption>Photo</figcaption></div>"
+    html = (
+        "<div><p>First &amp; one.</p><script>alert(1)</script><p>Second<br>line</p><figcaption>Photo</figcaption></div>"
+    )
     assert text.paragraphs(text.html_to_text(html)) == ["First & one.", "Second", "line"]
     assert text.html_to_text("plain & simple") == "plain & simple"
 
@@ -18,13 +20,24 @@ def test_html_to_text_keeps_paragraphs_and_drops_scripts() -> None:
 @pytest.mark.parametrize(
     ("para", "expected"),
     [
-        ("He met U.N. envoy Staffan de Mistura. Then he left.", ["He met U.N. envoy Staffan de Mistura.", "Then he left."]),
-        ("John F. Kerry spoke on Dec. 22 in Washington. Nobody answered.",
-         ["John F. Kerry spoke on Dec. 22 in Washington.", "Nobody answered."]),
-        ("\u201cIt is over,\u201d he said. \u201cWe won.\u201d", ["\u201cIt is over,\u201d he said.", "\u201cWe won.\u201d"]),
-        ("Prices rose 3.5 percent. Analysts were surprised!", ["Prices rose 3.5 percent.", "Analysts were surprised!"]),
+        (
+            "He met U.N. envoy Staffan de Mistura. Then he left.",
+            ["He met U.N. envoy Staffan de Mistura.", "Then he left."],
+        ),
+        (
+            "John F. Kerry spoke on Dec. 22 in Washington. Nobody answered.",
+            ["John F. Kerry spoke on Dec. 22 in Washington.", "Nobody answered."],
+        ),
+        (
+            "\u201cIt is over,\u201d he said. \u201cWe won.\u201d",
+            ["\u201cIt is over,\u201d he said.", "\u201cWe won.\u201d"],
+        ),
+        (
+            "Prices rose 3.5 percent. Analysts were surprised!",
+            ["Prices rose 3.5 percent.", "Analysts were surprised!"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_split_sentences(para: str, expected: list[str]) -> None:
     assert text.split_sentences(para) == expected
 
@@ -71,7 +84,11 @@ def test_seed_flash_and_full_are_developing(seed_story: SeedStory) -> None:
         ("UPDATE 2-Syria says army retakes Aleppo", "The army said.", "update-prefix"),
         ("BREAKING: Quake hits coast", "A quake hit.", "breaking"),
         ("Live updates: election night", "Results are coming in.", "live"),
-        ("Fire in the hills", "This story will be updated as more information becomes available.", "will-be-updated"),
+        (
+            "Fire in the hills",
+            "This story will be updated as more information becomes available.",
+            "will-be-updated",
+        ),
         ("Fire in the hills", "Crews are at the scene. More to follow.", "more-to-follow"),
     ],
 )

@@ -69,14 +69,17 @@ def build_stories(tmp: Path, seed: SeedStory) -> Built:
     (seeds / "markets.txt").write_text(MARKETS, encoding="utf-8")
     pipeline.scan_seeds()
     now[0] = T0 + timedelta(hours=1)
-    (seeds / "aleppo.txt").write_text(
-        f"Syria's army retakes all of Aleppo\n\n{seed.full}\n", encoding="utf-8"
-    )
+    (seeds / "aleppo.txt").write_text(f"Syria's army retakes all of Aleppo\n\n{seed.full}\n", encoding="utf-8")
     pipeline.scan_seeds()
     by_title = {s.title: s.id for s in story_store.list_stories(db)}
     now[0] = T0 + timedelta(hours=2)
-    return Built(db, by_title["Syria's army retakes all of Aleppo"], by_title[MARKETS.split("\n")[0]],
-                 lambda: now[0], tmp)  # fmt: skip
+    return Built(
+        db,
+        by_title["Syria's army retakes all of Aleppo"],
+        by_title[MARKETS.split("\n")[0]],
+        lambda: now[0],
+        tmp,
+    )
 
 
 @pytest.fixture

@@ -32,7 +32,10 @@ def slack(payload: dict[str, Any]) -> dict[str, Any]:
         bullets = "\n".join(f"\u2022 {s}" for s in added[:8])
         more = f"\n_\u2026and {len(added) - 8} more_" if len(added) > 8 else ""
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(bullets + more, 3000)}})
-    fields = [{"type": "mrkdwn", "text": _cut(f"*{label}:* {value}", 2000)} for label, value in _facts_lines(update.get("facts", {}))]
+    fields = [
+        {"type": "mrkdwn", "text": _cut(f"*{label}:* {value}", 2000)}
+        for label, value in _facts_lines(update.get("facts", {}))
+    ]
     if fields:
         blocks.append({"type": "section", "fields": fields[:10]})
     link = (update.get("article") or {}).get("url") or story.get("url")
@@ -50,8 +53,13 @@ def discord(payload: dict[str, Any]) -> dict[str, Any]:
     embed: dict[str, Any] = {
         "title": _cut(str(story.get("title") or payload.get("type")), 256),
         "description": _cut("\n".join(f"\u2022 {s}" for s in added) or summary_line(payload), 4096),
-        "fields": [{"name": label, "value": _cut(value, 1024), "inline": False} for label, value in _facts_lines(update.get("facts", {}))],
-        "footer": {"text": f"{payload.get('type')} \u00b7 story {story.get('id')} \u00b7 event {payload.get('sequence')}"},
+        "fields": [
+            {"name": label, "value": _cut(value, 1024), "inline": False}
+            for label, value in _facts_lines(update.get("facts", {}))
+        ],
+        "footer": {
+            "text": f"{payload.get('type')} \u00b7 story {story.get('id')} \u00b7 event {payload.get('sequence')}"
+        },
     }
     url = (update.get("article") or {}).get("url") or story.get("url")
     if url:

@@ -19,9 +19,13 @@ def iso(when: datetime | None) -> str | None:
 
 
 def _envelope(
-    event_id: str, type_: str, created_at: datetime, story: dict[str, Any] | None, event_seq: int | None,
+    event_id: str,
+    type_: str,
+    created_at: datetime,
+    story: dict[str, Any] | None,
+    event_seq: int | None,
     previous_event_id: str | None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The fields every event has, in the documented order."""
     return {
         "schema": SCHEMA,
@@ -90,16 +94,27 @@ def summary_line(payload: dict[str, Any]) -> str:
 
 
 def feed_event(
-    *, event_id: str, type_: str, created_at: datetime, feed: dict[str, Any], detail: dict[str, Any] | None = None
+    *,
+    event_id: str,
+    type_: str,
+    created_at: datetime,
+    feed: dict[str, Any],
+    detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``feed.failing`` / ``feed.recovered`` / ``feed.anomaly``: about a feed, not a story."""
     return {**_envelope(event_id, type_, created_at, None, None, None), "feed": feed, "detail": detail or {}}
 
 
 def story_closed(
-    *, event_id: str, created_at: datetime, story: dict[str, Any], event_seq: int, previous_event_id: str | None,
-    versions: int, watchlists: list[dict[str, Any]],
-) -> dict[str, Any]:  # fmt: skip
+    *,
+    event_id: str,
+    created_at: datetime,
+    story: dict[str, Any],
+    event_seq: int,
+    previous_event_id: str | None,
+    versions: int,
+    watchlists: list[dict[str, Any]],
+) -> dict[str, Any]:
     """``story.closed``: a tracked developing story went quiet for the configured time."""
     return {
         **_envelope(event_id, "story.closed", created_at, story, event_seq, previous_event_id),

@@ -20,19 +20,100 @@ from monitor.core.model import Facts, Novelty
 _REWRITE_CONTAINMENT = 0.8
 _MIN_QUOTE_WORDS = 4
 
-_NUMBER = re.compile(
-    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(%|\s+(?:per ?cent|percent))?(?:\s+([a-z][a-z-]+))?"
-)
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(%|\s+(?:per ?cent|percent))?(?:\s+([a-z][a-z-]+))?")
 _QUOTE = re.compile(r"[“\"]([^”\"]{8,600})[”\"]")
 _NAME_PART = r"(?:(?:al|el|ad|as|bin|ibn)-)?(?:[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]\.(?:[A-Z]\.)+|[A-Z]{2,})"
 _NAME = re.compile(rf"{_NAME_PART}(?:\s+(?:(?:de|da|van|von|al|bin|la|del|du|le)\s+)?{_NAME_PART})*")
 _POSSESSIVE = re.compile(r"[’']s$")
 _NOT_NAMES = frozenset(
-    """the a an and but or if in on at of for to by with from as this that these those it its he she they we
-    i you his her their our there here when where while after before during since until because although
-    monday tuesday wednesday thursday friday saturday sunday january february march april may june july
-    august september october november december mr mrs ms dr according however meanwhile also more many some
-    several most police officials authorities state reuters ap afp update breaking""".split()
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "but",
+        "or",
+        "if",
+        "in",
+        "on",
+        "at",
+        "of",
+        "for",
+        "to",
+        "by",
+        "with",
+        "from",
+        "as",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "he",
+        "she",
+        "they",
+        "we",
+        "i",
+        "you",
+        "his",
+        "her",
+        "their",
+        "our",
+        "there",
+        "here",
+        "when",
+        "where",
+        "while",
+        "after",
+        "before",
+        "during",
+        "since",
+        "until",
+        "because",
+        "although",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "according",
+        "however",
+        "meanwhile",
+        "also",
+        "more",
+        "many",
+        "some",
+        "several",
+        "most",
+        "police",
+        "officials",
+        "authorities",
+        "state",
+        "reuters",
+        "ap",
+        "afp",
+        "update",
+        "breaking",
+    ]
 )
 
 

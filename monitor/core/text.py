@@ -14,9 +14,32 @@ from html.parser import HTMLParser
 
 # Block-level tags end a paragraph; everything inside these is dropped entirely.
 _BLOCK_TAGS = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote section article header footer tr table pre hr figure".split()
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "tr",
+        "table",
+        "pre",
+        "hr",
+        "figure",
+    ]
 )
-_SKIP_TAGS = frozenset("script style noscript template svg iframe object head figcaption".split())
+_SKIP_TAGS = frozenset(["script", "style", "noscript", "template", "svg", "iframe", "object", "head", "figcaption"])
 
 
 class _TextExtractor(HTMLParser):
@@ -75,9 +98,74 @@ def paragraphs(text: str) -> list[str]:
 # Abbreviations that end in a period but do not end a sentence. Checked case-insensitively on the word
 # before the period. Single capital letters (initials: "John F. Kerry", "U.N.") are handled separately.
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st gen col lt sgt capt cmdr rep sen gov pres supt det insp cpl pvt adm maj
-    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
-    no vs etc inc ltd co corp dept univ ave blvd rd hwy mt ft approx est fig vol""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "cmdr",
+        "rep",
+        "sen",
+        "gov",
+        "pres",
+        "supt",
+        "det",
+        "insp",
+        "cpl",
+        "pvt",
+        "adm",
+        "maj",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "no",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "dept",
+        "univ",
+        "ave",
+        "blvd",
+        "rd",
+        "hwy",
+        "mt",
+        "ft",
+        "approx",
+        "est",
+        "fig",
+        "vol",
+    ]
 )
 _SENTENCE_END = re.compile(r"""([.!?]+)(["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9])""")
 
@@ -111,7 +199,11 @@ def split_sentences(paragraph: str) -> list[str]:
 
 # "BEIRUT, Dec 22 (Reuters) – ", "WASHINGTON (AP) — ", "HAWTHORNE — ": a dateline is not news.
 _DATELINE = re.compile(
-    r"""^(?:[A-Z][A-Z .'’-]{2,40}(?:,\s*[A-Z][A-Za-z.]*(?:\s+\d{1,2})?)?\s*(?:\([A-Za-z .&]{2,30}\))?|\([A-Za-z .&]{2,30}\))\s*[–—-]{1,2}\s+"""
+    r"""^(?:[A-Z][A-Z .'’-]{2,40}"""  # PLACE
+    r"""(?:,\s*[A-Z][A-Za-z.]*(?:\s+\d{1,2})?)?"""  # , Dec 22
+    r"""\s*(?:\([A-Za-z .&]{2,30}\))?"""  # (Reuters)
+    r"""|\([A-Za-z .&]{2,30}\))"""  # or only (AP)
+    r"""\s*[–—-]{1,2}\s+"""  # the dash
 )
 
 # Sentences that are never news: update promises, credits, captions, calls to action.

@@ -28,9 +28,7 @@ class Watchlist:
     def build(cls, **kwargs: object) -> Watchlist:
         """Create a watchlist with its patterns compiled."""
         wl = cls(**kwargs)  # type: ignore[arg-type]
-        patterns = [
-            (kw, re.compile(rf"(?<!\w){re.escape(kw.strip())}(?!\w)", re.IGNORECASE)) for kw in wl.keywords
-        ]
+        patterns = [(kw, re.compile(rf"(?<!\w){re.escape(kw.strip())}(?!\w)", re.IGNORECASE)) for kw in wl.keywords]
         patterns += [(rx, re.compile(rx, re.IGNORECASE)) for rx in wl.regex]
         object.__setattr__(wl, "_patterns", tuple(patterns))
         return wl

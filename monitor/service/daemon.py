@@ -43,9 +43,7 @@ class Daemon:
         self.db = db
         self.config_path = config_path
         self.pipeline = Pipeline(config, db)
-        self.scheduler = AsyncIOScheduler(
-            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
-        )
+        self.scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30})
         self.counters: Counter[str] = Counter()
         self._stop = asyncio.Event()
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -110,8 +108,13 @@ class Daemon:
         self.config = new
         await asyncio.to_thread(self.pipeline.apply_config, new)
         self.counters["config.reload.ok"] += 1
-        log.info("config.reloaded why=%s feeds=%d watchlists=%d webhooks=%d", why, len(new.feeds),
-                 len(new.watchlists), len(new.webhooks))  # fmt: skip
+        log.info(
+            "config.reloaded why=%s feeds=%d watchlists=%d webhooks=%d",
+            why,
+            len(new.feeds),
+            len(new.watchlists),
+            len(new.webhooks),
+        )
         return True
 
     def _on_job_event(self, event: JobExecutionEvent) -> None:
@@ -127,13 +130,35 @@ class Daemon:
         m = self.config.monitor
         add = self.scheduler.add_job
         now = datetime.now(UTC)  # the first pass runs right away, not one interval later
-        add(self._tracked("poll", self.pipeline.poll_due), "interval", seconds=POLL_TICK, id="poll", next_run_time=now)
-        add(self._tracked("deliver", self.pipeline.deliver), "interval", seconds=m.deliver_interval, id="deliver",
-            next_run_time=now)  # fmt: skip
+        add(
+            self._tracked("poll", self.pipeline.poll_due),
+            "interval",
+            seconds=POLL_TICK,
+            id="poll",
+            next_run_time=now,
+        )
+        add(
+            self._tracked("deliver", self.pipeline.deliver),
+            "interval",
+            seconds=m.deliver_interval,
+            id="deliver",
+            next_run_time=now,
+        )
         if m.seeds_dir is not None:
-            add(self._tracked("seeds", self._seeds), "interval", seconds=m.seeds_interval, id="seeds", next_run_time=now)
+            add(
+                self._tracked("seeds", self._seeds),
+                "interval",
+                seconds=m.seeds_interval,
+                id="seeds",
+                next_run_time=now,
+            )
         add(self._tracked("config", self._check_config), "interval", seconds=CONFIG_CHECK, id="config")
-        add(self._tracked("housekeeping", self._housekeeping), "interval", seconds=HOUSEKEEPING, id="housekeeping")
+        add(
+            self._tracked("housekeeping", self._housekeeping),
+            "interval",
+            seconds=HOUSEKEEPING,
+            id="housekeeping",
+        )
         interval = sdnotify.watchdog_interval()
         if interval:
             add(self._tracked("watchdog", self._watchdog), "interval", seconds=interval / 2, id="watchdog")
@@ -154,13 +179,20 @@ class Daemon:
         self._schedule()
         self.scheduler.start()
         self.http = await http_listener.start(
-            self.config.monitor.http_listen, self.db, counters=self.counters,
+            self.config.monitor.http_listen,
+            self.db,
+            counters=self.counters,
             ready=lambda: {"scheduler": self.scheduler.running},
-        )  # fmt: skip
+        )
         sdnotify.ready()
         sdnotify.status(f"watching {len(self.config.feeds)} feeds")
-        log.info("daemon.started feeds=%d watchlists=%d webhooks=%d owner=%s", len(self.config.feeds),
-                 len(self.config.watchlists), len(self.config.webhooks), self.pipeline.owner)  # fmt: skip
+        log.info(
+            "daemon.started feeds=%d watchlists=%d webhooks=%d owner=%s",
+            len(self.config.feeds),
+            len(self.config.watchlists),
+            len(self.config.webhooks),
+            self.pipeline.owner,
+        )
         await self._stop.wait()
         await self.shutdown()
 

@@ -47,8 +47,9 @@ class Deliverer:
         self._sem = asyncio.Semaphore(concurrency)
 
     async def deliver_due(self, client: httpx.AsyncClient, clock: Callable[[], datetime]) -> DeliveryReport:
-        claimed = await asyncio.to_thread(outbox.claim_due, self.db, clock(), self.owner,
-                                          self.config.monitor.delivery_lease)  # fmt: skip
+        claimed = await asyncio.to_thread(
+            outbox.claim_due, self.db, clock(), self.owner, self.config.monitor.delivery_lease
+        )
         lanes: dict[tuple[str | None, str], list[DeliveryRecord]] = defaultdict(list)
         for d in claimed:
             lanes[(d.story_id or d.event_id, d.webhook)].append(d)
@@ -56,7 +57,9 @@ class Deliverer:
         flat = [r for lane in results for r in lane]
         return DeliveryReport(flat.count("delivered"), flat.count("retrying"), flat.count("dead"))
 
-    async def _lane(self, client: httpx.AsyncClient, lane: list[DeliveryRecord], clock: Callable[[], datetime]) -> list[str]:
+    async def _lane(
+        self, client: httpx.AsyncClient, lane: list[DeliveryRecord], clock: Callable[[], datetime]
+    ) -> list[str]:
         out: list[str] = []
         for i, d in enumerate(lane):
             async with self._sem:
@@ -69,8 +72,14 @@ class Deliverer:
 
     def _postpone(self, rest: list[DeliveryRecord]) -> None:
         for d in rest:
-            outbox.mark_failed(self.db, d.id, self.owner, error="waiting for an earlier event of this story",
-                               status=None, retry_at=d.next_attempt_at)  # fmt: skip
+            outbox.mark_failed(
+                self.db,
+                d.id,
+                self.owner,
+                error="waiting for an earlier event of this story",
+                status=None,
+                retry_at=d.next_attempt_at,
+            )
 
     async def _one(self, client: httpx.AsyncClient, d: DeliveryRecord, clock: Callable[[], datetime]) -> str:
         now = clock()
@@ -86,8 +95,16 @@ class Deliverer:
         elif hook.format == "apprise":
             outcome = await apprise_channel.notify(hook.url, d.payload)
         else:
-            outcome = await post_event(client, url=hook.url, fmt=hook.format, secret=hook.secret, event_id=d.event_id,
-                                       payload=d.payload, timeout=hook.timeout, now=now.timestamp())  # fmt: skip
+            outcome = await post_event(
+                client,
+                url=hook.url,
+                fmt=hook.format,
+                secret=hook.secret,
+                event_id=d.event_id,
+                payload=d.payload,
+                timeout=hook.timeout,
+                now=now.timestamp(),
+            )
         return await asyncio.to_thread(self._record, d, outcome, clock())
 
     def _record(self, d: DeliveryRecord, outcome: Outcome, now: datetime) -> str:
@@ -99,8 +116,14 @@ class Deliverer:
             # 410 Gone: the endpoint itself is gone. Keep the event pending (not lost) and stop sending to
             # this receiver until an operator runs `news-monitor deliveries enable NAME`.
             outbox.disable_webhook(self.db, d.webhook, now, outcome.error or "410 Gone")
-            outbox.mark_failed(self.db, d.id, self.owner, error=outcome.error or "410 Gone", status=outcome.status,
-                               retry_at=now)  # fmt: skip
+            outbox.mark_failed(
+                self.db,
+                d.id,
+                self.owner,
+                error=outcome.error or "410 Gone",
+                status=outcome.status,
+                retry_at=now,
+            )
             log.error("deliver.endpoint_disabled webhook=%s error=%s", d.webhook, outcome.error)
             return "disabled"
         attempts = d.attempts + 1
@@ -108,11 +131,37 @@ class Deliverer:
         too_old = (now - d.created_at).total_seconds() > m.max_event_age
         if outcome.permanent or attempts >= m.max_attempts or too_old:
             reason = "permanent error" if outcome.permanent else ("too old" if too_old else f"{attempts} attempts")
-            outbox.mark_failed(self.db, d.id, self.owner, error=f"{outcome.error} ({reason})", status=outcome.status, retry_at=None)
-            log.error("deliver.dead event=%s webhook=%s reason=%s error=%s", d.event_id, d.webhook, reason, outcome.error)
+            outbox.mark_failed(
+                self.db,
+                d.id,
+                self.owner,
+                error=f"{outcome.error} ({reason})",
+                status=outcome.status,
+                retry_at=None,
+            )
+            log.error(
+                "deliver.dead event=%s webhook=%s reason=%s error=%s",
+                d.event_id,
+                d.webhook,
+                reason,
+                outcome.error,
+            )
             return "dead"
         delay = delivery_retry_delay(attempts, retry_after=outcome.retry_after, rng=self.rng)
-        outbox.mark_failed(self.db, d.id, self.owner, error=outcome.error or "failed", status=outcome.status,
-                           retry_at=now + timedelta(seconds=delay))  # fmt: skip
-        log.warning("deliver.retry event=%s webhook=%s attempt=%d in=%.1fs error=%s", d.event_id, d.webhook, attempts, delay, outcome.error)
+        outbox.mark_failed(
+            self.db,
+            d.id,
+            self.owner,
+            error=outcome.error or "failed",
+            status=outcome.status,
+            retry_at=now + timedelta(seconds=delay),
+        )
+        log.warning(
+            "deliver.retry event=%s webhook=%s attempt=%d in=%.1fs error=%s",
+            d.event_id,
+            d.webhook,
+            attempts,
+            delay,
+            outcome.error,
+        )
         return "retrying"

@@ -106,13 +106,23 @@ async def _scenario(folder: Path, demo: _Demo, say: Progress) -> None:
     pipeline = Pipeline(config, Database(config.monitor.database))
     try:
         say.step("1/3 the flash is in the seed folder; the wire carries unrelated news")
-        demo.items = [("Stocks edge higher as investors weigh rate comments", "http://wire.test/markets",
-                       "<p>Shares rose modestly on Tuesday in New York as traders weighed comments on rates.</p>")]  # fmt: skip
+        demo.items = [
+            (
+                "Stocks edge higher as investors weigh rate comments",
+                "http://wire.test/markets",
+                "<p>Shares rose modestly on Tuesday in New York as traders weighed comments on rates.</p>",
+            )
+        ]
         await pipeline.run_once(flush_timeout=5)
         say.step(f"    receiver got: {[r['event']['type'] for r in demo.received]}")
         say.step("2/3 the long version arrives on the wire, under another URL and headline")
-        demo.items.append(("Syria's army retakes all of Aleppo; U.N. warns Idlib may be next",
-                           "http://wire.test/world/aleppo-full", _html(body)))  # fmt: skip
+        demo.items.append(
+            (
+                "Syria's army retakes all of Aleppo; U.N. warns Idlib may be next",
+                "http://wire.test/world/aleppo-full",
+                _html(body),
+            )
+        )
         await pipeline.run_once(flush_timeout=5)
         say.step(f"    receiver got: {[r['event']['type'] for r in demo.received]}")
         say.step("3/3 the wire is polled again, unchanged")

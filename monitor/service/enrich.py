@@ -23,8 +23,8 @@ from monitor.config import Config
 from monitor.core.model import Article
 from monitor.errors import MonitorError
 from monitor.service.ingest import Ingestor, IngestResult
-from monitor.sources.fulltext import extract_main_text, fetch_article_page, fulltext_available
 from monitor.sources.feeds import NotModified
+from monitor.sources.fulltext import extract_main_text, fetch_article_page, fulltext_available
 
 log = logging.getLogger("monitor.fulltext")
 SUMMARY_CHARS = 800  # shorter than this, a feed item is a summary rather than the article
@@ -42,15 +42,23 @@ class FullText:
 
     def wanted(self, article: Article, result: IngestResult) -> bool:
         return (
-            self.config.monitor.fulltext and self.available and result.tracked and result.status != "unchanged"
-            and article.url is not None and len(article.text) < SUMMARY_CHARS
+            self.config.monitor.fulltext
+            and self.available
+            and result.tracked
+            and result.status != "unchanged"
+            and article.url is not None
+            and len(article.text) < SUMMARY_CHARS
             and not article.guid.endswith("#fulltext")
-        )  # fmt: skip
+        )
 
     async def enrich(
-        self, client: httpx.AsyncClient, articles: Sequence[Article], results: Sequence[IngestResult],
-        clock: Callable[[], datetime], hold: bool = False,
-    ) -> int:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        articles: Sequence[Article],
+        results: Sequence[IngestResult],
+        clock: Callable[[], datetime],
+        hold: bool = False,
+    ) -> int:
         """Fetch and ingest full texts where wanted; returns how many events they produced."""
         events = 0
         for article, result in zip(articles, results, strict=True):
@@ -63,9 +71,14 @@ class FullText:
         etag, modified = self._validators.get(article.url, (None, None))
         try:
             page = await fetch_article_page(
-                client, article.url, where=f"article page {article.url}", etag=etag, last_modified=modified,
-                allow_private=self.config.monitor.allow_private_addresses, deadline=self.config.monitor.fetch_timeout,
-            )  # fmt: skip
+                client,
+                article.url,
+                where=f"article page {article.url}",
+                etag=etag,
+                last_modified=modified,
+                allow_private=self.config.monitor.allow_private_addresses,
+                deadline=self.config.monitor.fetch_timeout,
+            )
         except MonitorError as e:
             log.warning("fulltext.failed %s", e)
             return 0

@@ -20,9 +20,7 @@ from monitor.store.records import FeedState
 log = logging.getLogger("monitor.feeds")
 
 
-def _write(
-    config: Config, db: Database, kind: str, state: FeedState, now: datetime, detail: dict[str, Any]
-) -> str:
+def _write(config: Config, db: Database, kind: str, state: FeedState, now: datetime, detail: dict[str, Any]) -> str:
     event_id = new_id("evt")
     feed = {"name": state.name, "url": state.url}
     body = payloads.feed_event(event_id=event_id, type_=kind, created_at=now, feed=feed, detail=detail)
@@ -33,9 +31,7 @@ def _write(
     return event_id
 
 
-def after_failure(
-    config: Config, db: Database, state: FeedState, failures: int, error: str, now: datetime
-) -> None:
+def after_failure(config: Config, db: Database, state: FeedState, failures: int, error: str, now: datetime) -> None:
     """``feed.failing`` once, when the consecutive failures reach the configured count."""
     if failures == config.monitor.feed_failing_after:
         _write(config, db, "feed.failing", state, now, {"failures": failures, "error": error})
@@ -55,7 +51,16 @@ def after_success(config: Config, db: Database, state: FeedState, now: datetime)
 
 
 def anomaly(config: Config, db: Database, state: FeedState, total: int, unseen: int, now: datetime) -> None:
-    _write(config, db, "feed.anomaly", state, now, {
-        "items": total, "unseen_guids": unseen, "known_before": state.items_seen,
-        "action": "alerts from this poll are held: news-monitor deliveries retry --held releases them",
-    })  # fmt: skip
+    _write(
+        config,
+        db,
+        "feed.anomaly",
+        state,
+        now,
+        {
+            "items": total,
+            "unseen_guids": unseen,
+            "known_before": state.items_seen,
+            "action": "alerts from this poll are held: news-monitor deliveries retry --held releases them",
+        },
+    )

@@ -34,11 +34,22 @@ def _closed_event(config: Config, now: datetime) -> Any:
 
     def build(story: StoryRecord, seq: int) -> tuple[str, dict[str, Any], tuple[str, ...]]:
         event_id = new_id("evt")
-        ref = {"id": story.id, "title": story.title, "url": story.url, "status": "closed", "developing": story.developing}
+        ref = {
+            "id": story.id,
+            "title": story.title,
+            "url": story.url,
+            "status": "closed",
+            "developing": story.developing,
+        }
         body = payloads.story_closed(
-            event_id=event_id, created_at=now, story=ref, event_seq=seq, previous_event_id=story.last_event_id,
-            versions=story.version_count, watchlists=story.watchlists,
-        )  # fmt: skip
+            event_id=event_id,
+            created_at=now,
+            story=ref,
+            event_seq=seq,
+            previous_event_id=story.last_event_id,
+            versions=story.version_count,
+            watchlists=story.watchlists,
+        )
         names = [w["name"] for w in story.watchlists if w["name"] in lists]
         hooks = tuple(h for n in names for h in (lists[n].webhooks or (LOG_RECEIVER,)))
         return event_id, body, hooks or (LOG_RECEIVER,)
@@ -61,5 +72,10 @@ def run_housekeeping(config: Config, db: Database, now: datetime) -> Housekeepin
             log.info("story.%s story=%s tracked=%s", status, story.id, story.tracked)
     pruned = lifecycle.prune(db, now, m.keep_closed_stories, m.keep_delivered_events)
     if any(pruned.values()):
-        log.info("prune.done stories=%d articles=%d events=%d", pruned["stories"], pruned["articles"], pruned["events"])
+        log.info(
+            "prune.done stories=%d articles=%d events=%d",
+            pruned["stories"],
+            pruned["articles"],
+            pruned["events"],
+        )
     return HousekeepingReport(quiet, closed, pruned)

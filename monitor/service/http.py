@@ -104,9 +104,13 @@ def build(app: object, host: str, port: int) -> Listener:
 
 
 async def start(
-    listen: str, db: Database, *, ready: ReadyCheck | None = None, counters: Mapping[str, int] | None = None,
+    listen: str,
+    db: Database,
+    *,
+    ready: ReadyCheck | None = None,
+    counters: Mapping[str, int] | None = None,
     clock: Callable[[], datetime] | None = None,
-) -> Listener | None:  # fmt: skip
+) -> Listener | None:
     """Start the listener when ``listen`` is set ("host:port"); None when the listener is off."""
     if not listen:
         return None

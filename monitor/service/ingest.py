@@ -132,7 +132,9 @@ class Ingestor:
             return same.story_id, {"signal": "same url", "url": article.url}
         if (dup := tx.with_content(article.content_hash)) is not None:
             return dup.story_id, {"signal": "same content", "article": dup.id}
-        res = self.matcher.match(self._input(article.guid, article.title, article.text, now, article.url, article.source))
+        res = self.matcher.match(
+            self._input(article.guid, article.title, article.text, now, article.url, article.source)
+        )
         return res.story, {"signal": "matcher", "score": res.score, **res.reasons}
 
     def _decide_and_write(
@@ -157,15 +159,36 @@ class Ingestor:
         novelty = compute_novelty(KnownText.of(tx.known_texts(story.id)), article.title, article.text)
         markers = developing_markers(article.title, article.text, article.html_markers)
         article_id = tx.insert_article(article, story.id, now, bool(markers))
-        events, tracked = self._write_version_and_events(tx, story, article, article_id, novelty, markers, match, now, hold)
-        rec = ArticleRecord(article_id, article.source, article.guid, article.content_hash, article.url,
-                            article.title, article.text, article.outlet, article.published, now, story.id)  # fmt: skip
+        events, tracked = self._write_version_and_events(
+            tx, story, article, article_id, novelty, markers, match, now, hold
+        )
+        rec = ArticleRecord(
+            article_id,
+            article.source,
+            article.guid,
+            article.content_hash,
+            article.url,
+            article.title,
+            article.text,
+            article.outlet,
+            article.published,
+            now,
+            story.id,
+        )
         status = "new-story" if story.version_count == 0 else "new-version"
         return IngestResult(status, story.id, story.version_count + 1, events, novelty, match, tracked), rec
 
     def _write_version_and_events(
-        self, tx: story_store.IngestTx, story: StoryRecord, article: Article, article_id: int, novelty: Novelty,
-        markers: tuple[str, ...], match: dict[str, Any], now: datetime, hold: bool = False,
+        self,
+        tx: story_store.IngestTx,
+        story: StoryRecord,
+        article: Article,
+        article_id: int,
+        novelty: Novelty,
+        markers: tuple[str, ...],
+        match: dict[str, Any],
+        now: datetime,
+        hold: bool = False,
     ) -> tuple[tuple[str, ...], bool]:
         all_markers = tuple(dict.fromkeys([*story.markers, *markers]))
         developing = bool(all_markers)
@@ -174,49 +197,107 @@ class Ingestor:
         lists = {wl.name: wl for wl in self.watchlists}
         active = [h for h in hits if h.name in lists and (developing or not lists[h.name].developing_only)]
         seq = story.version_count + 1
-        material_for = [h for h in active if is_material(
-            novelty, min_new_sentences=lists[h.name].min_new_sentences, min_new_facts=lists[h.name].min_new_facts)]  # fmt: skip
+        material_for = [
+            h
+            for h in active
+            if is_material(
+                novelty,
+                min_new_sentences=lists[h.name].min_new_sentences,
+                min_new_facts=lists[h.name].min_new_facts,
+            )
+        ]
         tx.insert_version(
-            story.id, seq, article_id, now, added=list(novelty.added), facts=novelty.facts.as_dict(),
-            headline_changed=novelty.headline_changed, material=bool(material_for), match=match,
-        )  # fmt: skip
+            story.id,
+            seq,
+            article_id,
+            now,
+            added=list(novelty.added),
+            facts=novelty.facts.as_dict(),
+            headline_changed=novelty.headline_changed,
+            material=bool(material_for),
+            match=match,
+        )
         kind, targets = None, []
         if active and not story.tracked:
             kind, targets = "story.opened", active
         elif active and story.tracked and material_for:
             kind, targets = "story.updated", material_for
         event_seq, last_event = story.event_seq, story.last_event_id
-        if kind == "story.updated" and not hold and self._coalesce(tx, story, article, novelty, targets, lists, all_markers, match, seq, now):
+        if (
+            kind == "story.updated"
+            and not hold
+            and self._coalesce(tx, story, article, novelty, targets, lists, all_markers, match, seq, now)
+        ):
             kind = None  # folded into an event that is still waiting to be sent
         elif kind:
             event_seq += 1
             event_id = new_id("evt")
-            story_ref = {"id": story.id, "title": article.title, "url": article.url or story.url,
-                         "status": story.status, "developing": developing}  # fmt: skip
+            story_ref = {
+                "id": story.id,
+                "title": article.title,
+                "url": article.url or story.url,
+                "status": story.status,
+                "developing": developing,
+            }
             body = payloads.story_event(
-                event_id=event_id, type_=kind, created_at=now, story=story_ref, event_seq=event_seq,
-                previous_event_id=last_event, version_seq=seq, article=article, novelty=novelty,
-                hits=tuple(targets), match=match, markers=all_markers,
-            )  # fmt: skip
+                event_id=event_id,
+                type_=kind,
+                created_at=now,
+                story=story_ref,
+                event_seq=event_seq,
+                previous_event_id=last_event,
+                version_seq=seq,
+                article=article,
+                novelty=novelty,
+                hits=tuple(targets),
+                match=match,
+                markers=all_markers,
+            )
             hooks = tuple(h for t in targets for h in (lists[t.name].webhooks or (LOG_RECEIVER,)))
             delay = self.config.monitor.coalesce_window if kind == "story.updated" else 0.0
-            tx.insert_event(event_id, kind, story.id, event_seq, now, body, hooks, send_at=now + timedelta(seconds=delay),
-                            held=hold)  # fmt: skip
+            tx.insert_event(
+                event_id,
+                kind,
+                story.id,
+                event_seq,
+                now,
+                body,
+                hooks,
+                send_at=now + timedelta(seconds=delay),
+                held=hold,
+            )
             last_event = event_id
             log.info("event %s %s story=%s seq=%d added=%d", kind, event_id, story.id, seq, len(novelty.added))
         tx.update_story(
-            story.id, status="open", title=article.title, url=article.url or story.url, developing=developing,
-            markers=list(all_markers), tracked=story.tracked or bool(active),
-            watchlists=[{"name": h.name, "matched": list(h.matched)} for h in hits], updated_at=now,
-            last_published=article.published, version_count=seq, event_seq=event_seq, last_event_id=last_event,
-        )  # fmt: skip
+            story.id,
+            status="open",
+            title=article.title,
+            url=article.url or story.url,
+            developing=developing,
+            markers=list(all_markers),
+            tracked=story.tracked or bool(active),
+            watchlists=[{"name": h.name, "matched": list(h.matched)} for h in hits],
+            updated_at=now,
+            last_published=article.published,
+            version_count=seq,
+            event_seq=event_seq,
+            last_event_id=last_event,
+        )
         return ((kind,) if kind else ()), story.tracked or bool(active)
 
     def _coalesce(
-        self, tx: story_store.IngestTx, story: StoryRecord, article: Article, novelty: Novelty,
-        targets: list[WatchHit], lists: dict[str, Watchlist], markers: tuple[str, ...], match: dict[str, Any],
-        seq: int, now: datetime,
-    ) -> bool:  # fmt: skip
+        self,
+        tx: story_store.IngestTx,
+        story: StoryRecord,
+        article: Article,
+        novelty: Novelty,
+        targets: list[WatchHit],
+        lists: dict[str, Watchlist],
+        markers: tuple[str, ...],
+        match: dict[str, Any],
+        seq: int,
+        now: datetime,
+    ) -> bool:
         """Fold this update into the story's unsent ``story.updated`` from within the coalescing window."""
         window = self.config.monitor.coalesce_window
         held = tx.unsent_update(story.id, now - timedelta(seconds=window)) if window > 0 else None
@@ -225,12 +306,26 @@ class Ingestor:
         event_id, held_payload, receivers = held
         story_ref = {**held_payload["story"], "title": article.title, "url": article.url or story.url}
         fresh = payloads.story_event(
-            event_id=event_id, type_="story.updated", created_at=now, story=story_ref, event_seq=held_payload["sequence"],
-            previous_event_id=held_payload["previous_event_id"], version_seq=seq, article=article, novelty=novelty,
-            hits=tuple(targets), match=match, markers=markers,
-        )  # fmt: skip
+            event_id=event_id,
+            type_="story.updated",
+            created_at=now,
+            story=story_ref,
+            event_seq=held_payload["sequence"],
+            previous_event_id=held_payload["previous_event_id"],
+            version_seq=seq,
+            article=article,
+            novelty=novelty,
+            hits=tuple(targets),
+            match=match,
+            markers=markers,
+        )
         hooks = tuple(h for t in targets for h in (lists[t.name].webhooks or (LOG_RECEIVER,)))
         send_at = now + timedelta(seconds=window)
-        tx.merge_into_event(event_id, payloads.merge_updates(held_payload, fresh), tuple(h for h in hooks if h not in receivers), send_at)
+        tx.merge_into_event(
+            event_id,
+            payloads.merge_updates(held_payload, fresh),
+            tuple(h for h in hooks if h not in receivers),
+            send_at,
+        )
         log.info("event story.updated coalesced into %s story=%s seq=%d", event_id, story.id, seq)
         return True

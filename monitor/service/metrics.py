@@ -43,9 +43,7 @@ class Metrics:
         polls_doc = "Feed polls by result (changed, unchanged, not-modified, error)"
         self.polls = Counter(f"{PREFIX}_polls", polls_doc, ["result"], registry=r)
         latency_doc = "Time to fetch, parse and ingest one feed"
-        self.poll_seconds = Histogram(
-            f"{PREFIX}_poll_duration_seconds", latency_doc, buckets=POLL_BUCKETS, registry=r
-        )
+        self.poll_seconds = Histogram(f"{PREFIX}_poll_duration_seconds", latency_doc, buckets=POLL_BUCKETS, registry=r)
         ingest_doc = "Articles stored by this process (new-story, new-version)"
         self.articles = Counter(f"{PREFIX}_articles_ingested", ingest_doc, ["status"], registry=r)
 
@@ -97,8 +95,12 @@ class StoreCollector(Collector):
         yield up
         yield _gauge("stories", "Stories by status (open, quiet, closed)", "status", snap.stories_by_status)
         yield _gauge("events", "Events in the outbox table by type", "type", snap.events_by_type)
-        yield _gauge("deliveries", "Deliveries by result (pending, delivered, dead)", "status",
-                     snap.deliveries_by_status)  # fmt: skip
+        yield _gauge(
+            "deliveries",
+            "Deliveries by result (pending, delivered, dead)",
+            "status",
+            snap.deliveries_by_status,
+        )
         yield _gauge("feeds", "Active feeds by status (new, ok, failing)", "status", snap.feeds_by_status)
         stored = GaugeMetricFamily(f"{PREFIX}_articles_stored", "Articles in the database")
         stored.add_metric([], snap.articles)
@@ -106,8 +108,10 @@ class StoreCollector(Collector):
         depth = GaugeMetricFamily(f"{PREFIX}_outbox_depth", "Deliveries still pending")
         depth.add_metric([], snap.deliveries_by_status.get("pending", 0))
         yield depth
-        age = GaugeMetricFamily(f"{PREFIX}_outbox_oldest_pending_age_seconds",
-                                "Age of the oldest event with a pending delivery (0 when none)")  # fmt: skip
+        age = GaugeMetricFamily(
+            f"{PREFIX}_outbox_oldest_pending_age_seconds",
+            "Age of the oldest event with a pending delivery (0 when none)",
+        )
         age.add_metric([], snap.oldest_pending_age_s)
         yield age
 
@@ -119,8 +123,9 @@ class DaemonCollector(Collector):
         self.counters = counters
 
     def collect(self) -> Iterator[Metric]:
-        reloads = CounterMetricFamily(f"{PREFIX}_config_reloads", "Config reloads by result (ok, refused)",
-                                      labels=["result"])  # fmt: skip
+        reloads = CounterMetricFamily(
+            f"{PREFIX}_config_reloads", "Config reloads by result (ok, refused)", labels=["result"]
+        )
         jobs_doc = "Scheduler job runs by outcome (ok, error, missed, skipped, crashed)"
         jobs = CounterMetricFamily(f"{PREFIX}_jobs", jobs_doc, labels=["job", "outcome"])
         for result in ("ok", "refused"):  # always present, so a rate() has a series from the start
@@ -144,9 +149,12 @@ class _Forward(Collector):
 
 
 def registry_for(
-    db: Database, clock: Callable[[], datetime], *, counters: Mapping[str, int] | None = None,
+    db: Database,
+    clock: Callable[[], datetime],
+    *,
+    counters: Mapping[str, int] | None = None,
     base: Metrics | None = None,
-) -> CollectorRegistry:  # fmt: skip
+) -> CollectorRegistry:
     """One listener's registry: the process counters, the store's numbers and the daemon's counters."""
     registry = CollectorRegistry(auto_describe=False)  # no collect() at registration: that would query
     registry.register(_Forward((base or METRICS).registry))

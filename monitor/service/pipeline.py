@@ -22,7 +22,7 @@ from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.service.delivering import Deliverer, DeliveryReport
 from monitor.service.housekeeping import HousekeepingReport, run_housekeeping
-from monitor.service.ingest import IngestResult, Ingestor
+from monitor.service.ingest import Ingestor, IngestResult
 from monitor.service.polling import Poller, PollOutcome
 from monitor.sources.feeds import build_client
 from monitor.sources.seeds import scan_seeds
@@ -56,9 +56,14 @@ class RunReport:
 
 class Pipeline:
     def __init__(
-        self, config: Config, db: Database, *, clock: Callable[[], datetime] = utcnow, owner: str | None = None,
+        self,
+        config: Config,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
         client: httpx.AsyncClient | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.config = config
         self.db = db
         self.clock = clock
@@ -121,8 +126,15 @@ class Pipeline:
         batch = None if every_feed else 2 * m.poll_concurrency
         outcomes: list[PollOutcome] = []
         while True:
-            claim = partial(feed_state.claim_due_feeds, self.db, self.clock(), self.owner, m.feed_lease,
-                            batch or 100_000, every_feed=every_feed)  # fmt: skip
+            claim = partial(
+                feed_state.claim_due_feeds,
+                self.db,
+                self.clock(),
+                self.owner,
+                m.feed_lease,
+                batch or 100_000,
+                every_feed=every_feed,
+            )
             states = await asyncio.to_thread(claim)
             if states:
                 outcomes += await self.poller.poll_many(self.client, states, self.clock)

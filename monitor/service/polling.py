@@ -65,9 +65,15 @@ def host_key(url: str) -> str:
 
 class Poller:
     def __init__(
-        self, config: Config, db: Database, ingestor: Ingestor, owner: str, rng: random.Random | None = None,
-        concurrency: int | None = None, parse_executor: Executor | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        config: Config,
+        db: Database,
+        ingestor: Ingestor,
+        owner: str,
+        rng: random.Random | None = None,
+        concurrency: int | None = None,
+        parse_executor: Executor | None = None,
+    ) -> None:
         self.config, self.db, self.ingestor, self.owner = config, db, ingestor, owner
         self.rng = rng or random.Random()
         self.fulltext = FullText(config, ingestor)
@@ -96,25 +102,43 @@ class Poller:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
-    def _next(self, state: FeedState, now: datetime, failures: int, retry_after: float | None = None,
-              developing_until: datetime | None = None) -> datetime:  # fmt: skip
+    def _next(
+        self,
+        state: FeedState,
+        now: datetime,
+        failures: int,
+        retry_after: float | None = None,
+        developing_until: datetime | None = None,
+    ) -> datetime:
         m = self.config.monitor
         interval = float(state.interval_s)
         if failures == 0:  # a failing feed backs off from its normal interval, not the boosted one
-            interval = adaptive_interval(now, interval, developing_until, fast_interval=m.developing_interval,
-                                         window=m.developing_window)  # fmt: skip
-        return next_poll(now, interval, failures=failures, retry_after=retry_after,
-                         max_backoff=m.max_backoff, jitter=m.jitter, rng=self.rng)  # fmt: skip
+            interval = adaptive_interval(
+                now,
+                interval,
+                developing_until,
+                fast_interval=m.developing_interval,
+                window=m.developing_window,
+            )
+        return next_poll(
+            now,
+            interval,
+            failures=failures,
+            retry_after=retry_after,
+            max_backoff=m.max_backoff,
+            jitter=m.jitter,
+            rng=self.rng,
+        )
 
     async def poll_many(
-        self, client: httpx.AsyncClient, states: list[ClaimedFeed] | list[FeedState],
+        self,
+        client: httpx.AsyncClient,
+        states: list[ClaimedFeed] | list[FeedState],
         clock: Callable[[], datetime],
-    ) -> list[PollOutcome]:  # fmt: skip
+    ) -> list[PollOutcome]:
         return list(await asyncio.gather(*(self.poll(client, s, clock) for s in states)))
 
-    async def poll(
-        self, client: httpx.AsyncClient, state: FeedState, clock: Callable[[], datetime]
-    ) -> PollOutcome:
+    async def poll(self, client: httpx.AsyncClient, state: FeedState, clock: Callable[[], datetime]) -> PollOutcome:
         async with self._host(state.url), self._sem:  # host first: a task waiting for its host holds no slot
             started = time.monotonic()  # inside the limits: queueing is not poll latency
             try:
@@ -130,36 +154,43 @@ class Poller:
     async def _failed(self, state: FeedState, now: datetime, error: Exception) -> PollOutcome:
         failures = state.failures + 1
         retry_after = getattr(error, "retry_after", None)
-        if isinstance(error, MonitorError):
-            message = str(error)
-        else:
-            message = f"internal error: {type(error).__name__}: {error}"
+        internal = f"internal error: {type(error).__name__}: {error}"
+        message = str(error) if isinstance(error, MonitorError) else internal
         status = getattr(error, "status", None)
         log.warning("poll.failed feed=%s failures=%d error=%s", state.name, failures, message)
         await asyncio.to_thread(
-            feed_state.record_poll, self.db, state.name, self.owner, status="failing", failures=failures,
-            last_error=message, last_status=status, last_polled_at=now,
+            feed_state.record_poll,
+            self.db,
+            state.name,
+            self.owner,
+            status="failing",
+            failures=failures,
+            last_error=message,
+            last_status=status,
+            last_polled_at=now,
             next_poll_at=self._next(state, now, failures, retry_after),
-        )  # fmt: skip
-        await asyncio.to_thread(
-            feed_events.after_failure, self.config, self.db, state, failures, message, now
         )
+        await asyncio.to_thread(feed_events.after_failure, self.config, self.db, state, failures, message, now)
         return PollOutcome(state.name, "error", error=message)
 
     async def _parse(self, fetched: Fetched, name: str) -> ParsedFeed:
-        parse = partial(
-            parse_feed, fetched.body, feed_name=name, url=fetched.url, content_type=fetched.content_type
-        )
+        parse = partial(parse_feed, fetched.body, feed_name=name, url=fetched.url, content_type=fetched.content_type)
         pool = self._pool() if len(fetched.body) >= POOL_MIN_BYTES else None
         return await asyncio.get_running_loop().run_in_executor(pool, parse)
 
-    async def _poll(
-        self, client: httpx.AsyncClient, state: FeedState, clock: Callable[[], datetime]
-    ) -> PollOutcome:
+    async def _poll(self, client: httpx.AsyncClient, state: FeedState, clock: Callable[[], datetime]) -> PollOutcome:
         m = self.config.monitor
-        fetched = await fetch_feed(client, state.url, where=f"feed {state.name!r}", etag=state.etag,
-                                   last_modified=state.last_modified, max_bytes=m.max_feed_bytes,
-                                   deadline=m.fetch_timeout * 3)  # fmt: skip
+        mark = partial(feed_state.mark_fetching, self.db, state.name, self.owner, clock(), state.interval_s)
+        await asyncio.to_thread(mark)
+        fetched = await fetch_feed(
+            client,
+            state.url,
+            where=f"feed {state.name!r}",
+            etag=state.etag,
+            last_modified=state.last_modified,
+            max_bytes=m.max_feed_bytes,
+            deadline=m.fetch_timeout * 3,
+        )
         developing_until = state.developing_until if isinstance(state, ClaimedFeed) else None
         now = clock()
         if isinstance(fetched, NotModified):
@@ -178,8 +209,7 @@ class Poller:
             log.info("poll.lenient feed=%s warning=%s", state.name, parsed.warning)
         hold = await self._circuit_breaker(state, parsed, clock())
         results = [
-            await asyncio.to_thread(partial(self.ingestor.ingest, a, clock(), hold=hold))
-            for a in parsed.articles
+            await asyncio.to_thread(partial(self.ingestor.ingest, a, clock(), hold=hold)) for a in parsed.articles
         ]
         new = sum(r.status != "unchanged" for r in results)
         events = sum(len(r.events) for r in results)
@@ -188,9 +218,14 @@ class Poller:
         if await self._carries_developing(results):
             developing_until = developing_boost_until(now, m.developing_window)
         await self._record_ok(
-            state, now, developing_until, body_hash=fetched.body_hash, items_seen=len(parsed.articles),
-            articles_total=state.articles_total + new, **validators,
-        )  # fmt: skip
+            state,
+            now,
+            developing_until,
+            body_hash=fetched.body_hash,
+            items_seen=len(parsed.articles),
+            articles_total=state.articles_total + new,
+            **validators,
+        )
         log.info("poll.ok feed=%s items=%d new=%d events=%d", state.name, len(parsed.articles), new, events)
         return PollOutcome(state.name, "changed", new, events)
 
@@ -217,6 +252,13 @@ class Poller:
         if state.failures:
             await asyncio.to_thread(feed_events.after_success, self.config, self.db, state, now)
         due = self._next(state, now, 0, None, developing_until)
-        ok = {"status": "ok", "failures": 0, "last_error": None, "last_polled_at": now, "last_ok_at": now,
-              "developing_until": developing_until, "next_poll_at": due}  # fmt: skip
+        ok = {
+            "status": "ok",
+            "failures": 0,
+            "last_error": None,
+            "last_polled_at": now,
+            "last_ok_at": now,
+            "developing_until": developing_until,
+            "next_poll_at": due,
+        }
         await asyncio.to_thread(feed_state.record_poll, self.db, state.name, self.owner, **ok, **values)

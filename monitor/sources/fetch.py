@@ -24,9 +24,7 @@ import httpx
 from monitor.errors import FetchError
 
 MAX_REDIRECTS = 5
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.5"
-)
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.5"
 Guard = Callable[[str], Awaitable[None]]
 
 
@@ -121,10 +119,17 @@ class CappedDecoder:
 
 
 async def fetch_url(
-    client: httpx.AsyncClient, url: str, *, where: str, accept: str = FEED_ACCEPT, etag: str | None = None,
-    last_modified: str | None = None, max_bytes: int = 10 * 1024 * 1024, deadline: float = 60.0,
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    where: str,
+    accept: str = FEED_ACCEPT,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int = 10 * 1024 * 1024,
+    deadline: float = 60.0,
     guard: Guard | None = None,
-) -> Fetched | NotModified:  # fmt: skip
+) -> Fetched | NotModified:
     """GET conditionally. Raises ``FetchError`` (naming ``where``) on every failure.
 
     With ``guard`` (an async check that raises ``FetchError``), redirects are followed here, one hop at a
@@ -151,12 +156,25 @@ async def fetch_url(
 
 
 async def fetch_feed(
-    client: httpx.AsyncClient, url: str, *, where: str, etag: str | None = None,
-    last_modified: str | None = None, max_bytes: int = 10 * 1024 * 1024, deadline: float = 60.0,
-) -> Fetched | NotModified:  # fmt: skip
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    where: str,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int = 10 * 1024 * 1024,
+    deadline: float = 60.0,
+) -> Fetched | NotModified:
     """GET a feed conditionally (its URL comes from the config, so no SSRF guard)."""
-    return await fetch_url(client, url, where=where, etag=etag, last_modified=last_modified,
-                           max_bytes=max_bytes, deadline=deadline)  # fmt: skip
+    return await fetch_url(
+        client,
+        url,
+        where=where,
+        etag=etag,
+        last_modified=last_modified,
+        max_bytes=max_bytes,
+        deadline=deadline,
+    )
 
 
 async def _get_guarded(

@@ -30,14 +30,28 @@ def fulltext_available() -> tuple[bool, str]:
 
 
 async def fetch_article_page(
-    client: httpx.AsyncClient, url: str, *, where: str, allow_private: bool = False,
-    etag: str | None = None, last_modified: str | None = None, deadline: float = 30.0,
-) -> Fetched | NotModified:  # fmt: skip
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    where: str,
+    allow_private: bool = False,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    deadline: float = 30.0,
+) -> Fetched | NotModified:
     """GET an article page found in a feed; refuses non-public addresses unless ``allow_private``."""
     guard = partial(ensure_public_url, where=where, allow_private=allow_private)
-    return await fetch_url(client, url, where=where, accept=PAGE_ACCEPT, etag=etag,
-                           last_modified=last_modified, max_bytes=MAX_PAGE_BYTES, deadline=deadline,
-                           guard=guard)  # fmt: skip
+    return await fetch_url(
+        client,
+        url,
+        where=where,
+        accept=PAGE_ACCEPT,
+        etag=etag,
+        last_modified=last_modified,
+        max_bytes=MAX_PAGE_BYTES,
+        deadline=deadline,
+        guard=guard,
+    )
 
 
 def extract_main_text(html: bytes, url: str) -> str | None:
@@ -46,7 +60,5 @@ def extract_main_text(html: bytes, url: str) -> str | None:
         return None
     import trafilatura
 
-    text = trafilatura.extract(
-        html, url=url, include_comments=False, include_tables=False, favor_precision=True
-    )
+    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_precision=True)
     return text.strip() or None if isinstance(text, str) else None

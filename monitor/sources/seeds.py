@@ -33,9 +33,7 @@ def read_seed(path: Path, root: Path) -> Article:
     try:
         size = path.stat().st_size
         if size > MAX_SEED_BYTES:
-            raise SeedFileError(
-                where, f"{size:,} bytes, over the {MAX_SEED_BYTES:,}-byte limit for one article"
-            )
+            raise SeedFileError(where, f"{size:,} bytes, over the {MAX_SEED_BYTES:,}-byte limit for one article")
         data = path.read_bytes()
         mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except OSError as e:

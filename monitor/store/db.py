@@ -79,9 +79,7 @@ def make_engine(url: str) -> Engine:
             )
             _sqlite_pragmas(engine)
             return engine
-        return create_engine(
-            url, pool_size=5, max_overflow=10, pool_pre_ping=True, isolation_level="READ COMMITTED"
-        )
+        return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, isolation_level="READ COMMITTED")
     except (SQLAlchemyError, ImportError, ValueError, OSError) as e:
         raise StoreError(f"database {redact(url)}: cannot set up: {e}") from e
 

@@ -82,6 +82,18 @@ def claim_due_feeds(
     return [ClaimedFeed.from_row(r) for r in rows]
 
 
+def mark_fetching(db: Database, name: str, owner: str, now: datetime, interval: float) -> None:
+    """Just before a fetch: should this instance die before recording the poll, the feed is taken over
+    once the lease expires but not before one interval after this fetch, so a crash never causes two
+    polls within an interval (issue 7). A normal ``record_poll`` overwrites it."""
+    with db.write() as conn:
+        conn.execute(
+            update(feeds)
+            .where(feeds.c.name == name, feeds.c.lease_owner == owner)
+            .values(next_poll_at=now + timedelta(seconds=interval))
+        )
+
+
 def developing_stories(db: Database, story_ids: Iterable[str]) -> set[str]:
     """Which of ``story_ids`` are open, tracked developing stories (they make their feeds poll faster)."""
     ids = sorted(set(story_ids))
@@ -110,9 +122,7 @@ def record_poll(db: Database, name: str, owner: str, **values: object) -> None:
 def release_leases(db: Database, owner: str) -> None:
     """Give back every feed lease ``owner`` holds (on shutdown), so others need not wait for expiry."""
     with db.write() as conn:
-        conn.execute(
-            update(feeds).where(feeds.c.lease_owner == owner).values(lease_owner=None, lease_until=None)
-        )
+        conn.execute(update(feeds).where(feeds.c.lease_owner == owner).values(lease_owner=None, lease_until=None))
 
 
 def feed_states(db: Database, *, active_only: bool = False) -> list[FeedState]:

@@ -21,23 +21,32 @@ from monitor.store.stories import IngestTx
 def stale_stories(db: Database, idle_since: datetime, limit: int = 1000) -> list[StoryRecord]:
     """Open or quiet stories whose last version is older than ``idle_since``."""
     query = (
-        select(stories).where(stories.c.status.in_(("open", "quiet")), stories.c.updated_at < idle_since)
-        .order_by(stories.c.updated_at).limit(limit)
-    )  # fmt: skip
+        select(stories)
+        .where(stories.c.status.in_(("open", "quiet")), stories.c.updated_at < idle_since)
+        .order_by(stories.c.updated_at)
+        .limit(limit)
+    )
     with db.read() as conn:
         return [StoryRecord.from_row(r) for r in conn.execute(query)]
 
 
 def set_status(
-    db: Database, story: StoryRecord, status: str, now: datetime,
+    db: Database,
+    story: StoryRecord,
+    status: str,
+    now: datetime,
     closed_event: Callable[[StoryRecord, int], tuple[str, dict[str, Any], tuple[str, ...]]] | None = None,
-) -> bool:  # fmt: skip
+) -> bool:
     """Move one story to ``status`` if it has not changed meanwhile; with ``closed_event`` (tracked
     stories being closed) also write that event. Returns whether the story moved."""
     with db.write(ingest_lock=True) as conn:
         changed = conn.execute(
             update(stories)
-            .where(stories.c.id == story.id, stories.c.updated_at == story.updated_at, stories.c.status == story.status)
+            .where(
+                stories.c.id == story.id,
+                stories.c.updated_at == story.updated_at,
+                stories.c.status == story.status,
+            )
             .values(status=status)
         ).rowcount
         if not changed or closed_event is None:

@@ -17,10 +17,20 @@ from monitor.store.records import DeliveryRecord
 from monitor.store.schema import deliveries, events, webhook_state
 
 _COLUMNS = (
-    deliveries.c.id, deliveries.c.event_id, deliveries.c.webhook, deliveries.c.status, deliveries.c.attempts,
-    deliveries.c.next_attempt_at, deliveries.c.last_error, deliveries.c.last_status, deliveries.c.delivered_at,
-    events.c.type, events.c.story_id, events.c.created_at, events.c.payload,
-)  # fmt: skip
+    deliveries.c.id,
+    deliveries.c.event_id,
+    deliveries.c.webhook,
+    deliveries.c.status,
+    deliveries.c.attempts,
+    deliveries.c.next_attempt_at,
+    deliveries.c.last_error,
+    deliveries.c.last_status,
+    deliveries.c.delivered_at,
+    events.c.type,
+    events.c.story_id,
+    events.c.created_at,
+    events.c.payload,
+)
 
 
 def claim_due(db: Database, now: datetime, owner: str, lease: float, limit: int = 100) -> list[DeliveryRecord]:
@@ -44,9 +54,12 @@ def claim_due(db: Database, now: datetime, owner: str, lease: float, limit: int 
     due = and_(due, ~blocked, deliveries.c.webhook.not_in(disabled))
     with db.write() as conn:
         query = (
-            select(*_COLUMNS).join(events, events.c.id == deliveries.c.event_id).where(due)
-            .order_by(events.c.created_at, events.c.story_seq, deliveries.c.id).limit(limit)
-        )  # fmt: skip
+            select(*_COLUMNS)
+            .join(events, events.c.id == deliveries.c.event_id)
+            .where(due)
+            .order_by(events.c.created_at, events.c.story_seq, deliveries.c.id)
+            .limit(limit)
+        )
         rows = conn.execute(query.with_for_update(of=deliveries, skip_locked=True)).fetchall()
         if rows:
             conn.execute(
@@ -68,16 +81,26 @@ def _finish(db: Database, delivery_id: int, owner: str, **values: Any) -> None:
 
 def mark_delivered(db: Database, delivery_id: int, owner: str, now: datetime, status: int | None) -> None:
     _finish(
-        db, delivery_id, owner, status="delivered", delivered_at=now, last_status=status, last_error=None,
+        db,
+        delivery_id,
+        owner,
+        status="delivered",
+        delivered_at=now,
+        last_status=status,
+        last_error=None,
         attempts=deliveries.c.attempts + 1,
-    )  # fmt: skip
+    )
 
 
 def mark_failed(
     db: Database, delivery_id: int, owner: str, *, error: str, status: int | None, retry_at: datetime | None
 ) -> None:
     """A failed attempt: retry at ``retry_at``, or dead-letter it when ``retry_at`` is None."""
-    values: dict[str, Any] = {"last_error": error[:2000], "last_status": status, "attempts": deliveries.c.attempts + 1}
+    values: dict[str, Any] = {
+        "last_error": error[:2000],
+        "last_status": status,
+        "attempts": deliveries.c.attempts + 1,
+    }
     if retry_at is None:
         values["status"] = "dead"
     else:
@@ -95,9 +118,12 @@ def release(db: Database, owner: str) -> None:
 
 def list_deliveries(db: Database, statuses: tuple[str, ...], limit: int = 200) -> list[DeliveryRecord]:
     query = (
-        select(*_COLUMNS).join(events, events.c.id == deliveries.c.event_id)
-        .where(deliveries.c.status.in_(statuses)).order_by(deliveries.c.id).limit(limit)
-    )  # fmt: skip
+        select(*_COLUMNS)
+        .join(events, events.c.id == deliveries.c.event_id)
+        .where(deliveries.c.status.in_(statuses))
+        .order_by(deliveries.c.id)
+        .limit(limit)
+    )
     with db.read() as conn:
         return [DeliveryRecord.from_row(r) for r in conn.execute(query)]
 
@@ -105,7 +131,9 @@ def list_deliveries(db: Database, statuses: tuple[str, ...], limit: int = 200) -
 def summary(db: Database, now: datetime) -> dict[str, Any]:
     """Counts by status and the age of the oldest pending delivery (seconds)."""
     with db.read() as conn:
-        by_status: dict[str, int] = dict(conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status)).all())
+        by_status: dict[str, int] = dict(
+            conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status)).all()
+        )
         oldest = conn.execute(
             select(func.min(events.c.created_at))
             .join(deliveries, events.c.id == deliveries.c.event_id)

@@ -29,16 +29,16 @@ class IngestTx:
 
     def latest_of_item(self, source: str, guid: str) -> ArticleRecord | None:
         query = (
-            select(articles).where(articles.c.source == source, articles.c.guid == guid)
-            .order_by(articles.c.id.desc()).limit(1)
-        )  # fmt: skip
+            select(articles)
+            .where(articles.c.source == source, articles.c.guid == guid)
+            .order_by(articles.c.id.desc())
+            .limit(1)
+        )
         row = self.conn.execute(query).first()
         return ArticleRecord.from_row(row) if row else None
 
     def with_content(self, content_hash: str) -> ArticleRecord | None:
-        query = (
-            select(articles).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
-        )
+        query = select(articles).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
         row = self.conn.execute(query).first()
         return ArticleRecord.from_row(row) if row else None
 
@@ -78,29 +78,49 @@ class IngestTx:
         return [(r.title, r.text) for r in self.conn.execute(query)]
 
     def create_story(self, story_id: str, title: str, url: str | None, now: datetime) -> None:
-        self.conn.execute(insert(stories).values(
-            id=story_id, title=title, url=url, status="open", developing=False, markers=[], tracked=False,
-            watchlists=[], created_at=now, updated_at=now, version_count=0, event_seq=0,
-        ))  # fmt: skip
+        self.conn.execute(
+            insert(stories).values(
+                id=story_id,
+                title=title,
+                url=url,
+                status="open",
+                developing=False,
+                markers=[],
+                tracked=False,
+                watchlists=[],
+                created_at=now,
+                updated_at=now,
+                version_count=0,
+                event_seq=0,
+            )
+        )
 
     def update_story(self, story_id: str, **values: Any) -> None:
         self.conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
 
     def insert_article(self, article: Article, story_id: str, now: datetime, developing: bool) -> int:
-        result = self.conn.execute(insert(articles).values(
-            source=article.source, guid=article.guid, content_hash=article.content_hash, url=article.url,
-            title=article.title, text=article.text, outlet=article.outlet, published=article.published,
-            fetched_at=now, developing=developing, story_id=story_id,
-        ))  # fmt: skip
+        result = self.conn.execute(
+            insert(articles).values(
+                source=article.source,
+                guid=article.guid,
+                content_hash=article.content_hash,
+                url=article.url,
+                title=article.title,
+                text=article.text,
+                outlet=article.outlet,
+                published=article.published,
+                fetched_at=now,
+                developing=developing,
+                story_id=story_id,
+            )
+        )
         key = result.inserted_primary_key
         assert key is not None  # a single-row INSERT always has one
         return int(key[0])
 
     def insert_version(self, story_id: str, seq: int, article_id: int, now: datetime, **values: Any) -> None:
         self.conn.execute(
-            insert(versions).values(
-                story_id=story_id, seq=seq, article_id=article_id, created_at=now, **values
-            )
+            insert(versions).values(story_id=story_id, seq=seq, article_id=article_id, created_at=now, **values)
         )
 
     def insert_event(
@@ -117,28 +137,42 @@ class IngestTx:
     ) -> None:
         """An outbox event and one pending delivery per receiver, in this same transaction; ``send_at``
         holds the deliveries back (per-story coalescing)."""
-        self.conn.execute(insert(events).values(
-            id=event_id, type=type_, story_id=story_id, story_seq=story_seq, created_at=now, payload=payload,
-        ))  # fmt: skip
+        self.conn.execute(
+            insert(events).values(
+                id=event_id,
+                type=type_,
+                story_id=story_id,
+                story_seq=story_seq,
+                created_at=now,
+                payload=payload,
+            )
+        )
         for hook in dict.fromkeys(webhooks):
-            self.conn.execute(insert(deliveries).values(
-                event_id=event_id, webhook=hook, status="held" if held else "pending", attempts=0,
-                next_attempt_at=send_at or now,
-            ))  # fmt: skip
+            self.conn.execute(
+                insert(deliveries).values(
+                    event_id=event_id,
+                    webhook=hook,
+                    status="held" if held else "pending",
+                    attempts=0,
+                    next_attempt_at=send_at or now,
+                )
+            )
 
     def unsent_update(self, story_id: str, since: datetime) -> tuple[str, dict[str, Any], set[str]] | None:
         """The story's latest ``story.updated`` event created since ``since`` that no receiver has been sent
         or claimed yet: the one a new update can still be merged into. (id, payload, receivers)."""
         row = self.conn.execute(
-            select(events.c.id, events.c.payload).where(
-                events.c.story_id == story_id, events.c.type == "story.updated", events.c.created_at >= since
-            ).order_by(events.c.story_seq.desc()).limit(1)
+            select(events.c.id, events.c.payload)
+            .where(events.c.story_id == story_id, events.c.type == "story.updated", events.c.created_at >= since)
+            .order_by(events.c.story_seq.desc())
+            .limit(1)
         ).first()
         if row is None:
             return None
         rows = self.conn.execute(
-            select(deliveries.c.webhook, deliveries.c.status, deliveries.c.attempts, deliveries.c.lease_owner)
-            .where(deliveries.c.event_id == row.id)
+            select(deliveries.c.webhook, deliveries.c.status, deliveries.c.attempts, deliveries.c.lease_owner).where(
+                deliveries.c.event_id == row.id
+            )
         ).fetchall()
         if any(r.status != "pending" or r.attempts or r.lease_owner for r in rows):
             return None
@@ -149,9 +183,15 @@ class IngestTx:
     ) -> None:
         self.conn.execute(update(events).where(events.c.id == event_id).values(payload=payload))
         for hook in dict.fromkeys(new_webhooks):
-            self.conn.execute(insert(deliveries).values(
-                event_id=event_id, webhook=hook, status="pending", attempts=0, next_attempt_at=send_at,
-            ))  # fmt: skip
+            self.conn.execute(
+                insert(deliveries).values(
+                    event_id=event_id,
+                    webhook=hook,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=send_at,
+                )
+            )
 
 
 @contextmanager
@@ -207,11 +247,19 @@ def story_versions(db: Database, story_id: str) -> list[VersionRecord]:
         for r in conn.execute(query):
             m = r._mapping
             art = ArticleRecord(**{f: m[f"a_{f}"] for f in ArticleRecord.__dataclass_fields__})
-            out.append(VersionRecord(
-                story_id=m["story_id"], seq=m["seq"], created_at=m["created_at"], added=m["added"],
-                facts=m["facts"], headline_changed=m["headline_changed"], material=m["material"],
-                match=m["match"], article=art,
-            ))  # fmt: skip
+            out.append(
+                VersionRecord(
+                    story_id=m["story_id"],
+                    seq=m["seq"],
+                    created_at=m["created_at"],
+                    added=m["added"],
+                    facts=m["facts"],
+                    headline_changed=m["headline_changed"],
+                    material=m["material"],
+                    match=m["match"],
+                    article=art,
+                )
+            )
     return out
 
 

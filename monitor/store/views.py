@@ -96,9 +96,7 @@ def _outlets(conn: Any, story_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
 
 def watchlist_names(db: Database) -> list[str]:
     """Names of the watchlists that live stories carry (the filter links of the story list)."""
-    query = select(stories.c.watchlists).where(
-        stories.c.tracked.is_(True), stories.c.status.in_(LIVE_STATUSES)
-    )
+    query = select(stories.c.watchlists).where(stories.c.tracked.is_(True), stories.c.status.in_(LIVE_STATUSES))
     with db.read() as conn:
         names = {w["name"] for (lists,) in conn.execute(query) for w in lists or []}
     return sorted(names)
@@ -107,11 +105,17 @@ def watchlist_names(db: Database) -> list[str]:
 def story_updates(db: Database, *, watchlist: str | None = None, limit: int = 50) -> list[EventRecord]:
     """The newest ``story.updated`` events (an Atom entry each), newest first."""
     query = (
-        select(events.c.id, events.c.type, events.c.story_id, events.c.story_seq, events.c.created_at,
-               events.c.payload)
+        select(
+            events.c.id,
+            events.c.type,
+            events.c.story_id,
+            events.c.story_seq,
+            events.c.created_at,
+            events.c.payload,
+        )
         .where(events.c.type == "story.updated")
         .order_by(events.c.created_at.desc(), events.c.id)
-    )  # fmt: skip
+    )
     if watchlist:
         # The payload names the watchlists this update was sent for; filter on the decoded value.
         query = query.where(cast(events.c.payload, Text).contains(f'"name": "{watchlist}"', autoescape=True))
@@ -133,9 +137,7 @@ def snapshot(db: Database, now: datetime) -> StoreSnapshot:
         .join(deliveries, events.c.id == deliveries.c.event_id)
         .where(deliveries.c.status == "pending")
     )
-    active_feeds = (
-        select(feeds.c.status, func.count()).where(feeds.c.active.is_(True)).group_by(feeds.c.status)
-    )
+    active_feeds = select(feeds.c.status, func.count()).where(feeds.c.active.is_(True)).group_by(feeds.c.status)
     with db.read() as conn:
         snap = StoreSnapshot(
             stories_by_status=_grouped(conn, stories.c.status),

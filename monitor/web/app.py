@@ -36,8 +36,9 @@ from monitor.web import atom, present
 
 HERE = Path(__file__).parent
 # No scripts at all; styles only from our own stylesheet; nothing may frame us or post anywhere.
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
-       "frame-ancestors 'none'")  # fmt: skip
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -91,8 +92,14 @@ class VersionView:
 class Site:
     """The endpoints, bound to one database, clock and readiness check."""
 
-    def __init__(self, db: Database, *, ready: ReadyCheck | None, registry: CollectorRegistry | None,
-                 clock: Callable[[], datetime]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        db: Database,
+        *,
+        ready: ReadyCheck | None,
+        registry: CollectorRegistry | None,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.db, self.ready, self.registry, self.clock = db, ready, registry, clock
         self.env = templates(clock)
 
@@ -110,9 +117,7 @@ class Site:
         watchlist = request.query_params.get("watchlist") or None
         rows = views.live_stories(self.db, watchlist=watchlist, limit=PAGE_SIZE)
         names = views.watchlist_names(self.db)
-        return self.render(
-            request, "stories.html", page="stories", rows=rows, watchlists=names, watchlist=watchlist
-        )
+        return self.render(request, "stories.html", page="stories", rows=rows, watchlists=names, watchlist=watchlist)
 
     def story(self, request: Request) -> Response:
         story = story_store.get_story(self.db, request.path_params["story_id"])
@@ -165,9 +170,7 @@ class Site:
     def http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         code = exc.status_code
-        response = self.render(
-            request, "error.html", code, page="error", status_code=code, message=exc.detail
-        )
+        response = self.render(request, "error.html", code, page="error", status_code=code, message=exc.detail)
         response.headers.update(exc.headers or {})  # e.g. ``Allow`` on a 405
         return response
 
@@ -177,9 +180,12 @@ class Site:
 
 
 def create_app(
-    db: Database, *, ready: ReadyCheck | None = None, registry: CollectorRegistry | None = None,
+    db: Database,
+    *,
+    ready: ReadyCheck | None = None,
+    registry: CollectorRegistry | None = None,
     clock: Callable[[], datetime] = utcnow,
-) -> ASGIApp:  # fmt: skip
+) -> ASGIApp:
     site = Site(db, ready=ready, registry=registry, clock=clock)
     routes = [
         Route("/", site.stories, methods=["GET"]),
@@ -192,7 +198,5 @@ def create_app(
         Route("/metrics", site.metrics, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(
-        routes=routes, exception_handlers={HTTPException: site.http_error, MonitorError: site.store_error}
-    )
+    app = Starlette(routes=routes, exception_handlers={HTTPException: site.http_error, MonitorError: site.store_error})
     return SecurityHeaders(app)

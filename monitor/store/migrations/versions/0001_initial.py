@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -83,9 +82,7 @@ def upgrade() -> None:
             ["story_id"], ["stories.id"], name=op.f("fk_articles_story_id_stories"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_articles")),
-        sa.UniqueConstraint(
-            "source", "guid", "content_hash", name=op.f("uq_articles_source_guid_content_hash")
-        ),
+        sa.UniqueConstraint("source", "guid", "content_hash", name=op.f("uq_articles_source_guid_content_hash")),
     )
     with op.batch_alter_table("articles", schema=None) as batch_op:
         batch_op.create_index("ix_articles_hash", ["content_hash"], unique=False)
