@@ -77,9 +77,7 @@ class PublishingFeeds:
     def item(self, i: int, j: int) -> dict[str, str]:
         """A story of its own: made-up words, so the matcher joins nothing (one event per item)."""
         rnd = random.Random(i * 100_003 + j)
-        words = [
-            "".join(rnd.choice("bcdfghklmnprstvz") + rnd.choice("aeiou") for _ in range(3)) for _ in range(40)
-        ]
+        words = ["".join(rnd.choice("bcdfghklmnprstvz") + rnd.choice("aeiou") for _ in range(3)) for _ in range(40)]
         sentences = [" ".join(words[k : k + 10]).capitalize() + "." for k in range(0, 40, 10)]
         body = f"<p>{' '.join(sentences)}</p><p>Check back for updates on this developing story.</p>"
         return {"title": f"{words[0]} {words[1]} {words[2]}".capitalize(), "link": f"http://news.test/{i}/{j}",
@@ -157,10 +155,7 @@ class Cluster:
         try:
             with engine.connect() as conn:
                 owners = {
-                    r[0]
-                    for r in conn.execute(
-                        select(feeds_t.c.lease_owner).where(feeds_t.c.lease_owner.is_not(None))
-                    )
+                    r[0] for r in conn.execute(select(feeds_t.c.lease_owner).where(feeds_t.c.lease_owner.is_not(None)))
                 }
         finally:
             engine.dispose()

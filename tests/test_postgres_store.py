@@ -93,9 +93,7 @@ def test_a_dead_instances_feed_lease_expires_and_its_late_record_is_ignored(
     feed_state.record_poll(a, "wire", "dead", next_poll_at=later, last_error="stale")  # lost its lease
     feed_state.record_poll(b, "wire", "alive", next_poll_at=later + timedelta(minutes=1), last_error=None)
     state = feed_state.get_feed(a, "wire")
-    assert (
-        state is not None and state.last_error is None and state.next_poll_at == later + timedelta(minutes=1)
-    )
+    assert state is not None and state.last_error is None and state.next_poll_at == later + timedelta(minutes=1)
 
 
 @postgres
@@ -181,9 +179,7 @@ def test_an_article_committed_while_waiting_for_the_lock_is_matched(
     results = []
     try:
         with story_store.ingest_transaction(db_b) as tx:
-            racer = threading.Thread(
-                target=lambda: results.append(a.ingest(full, NOW + timedelta(minutes=5)))
-            )
+            racer = threading.Thread(target=lambda: results.append(a.ingest(full, NOW + timedelta(minutes=5))))
             racer.start()
             deadline = time.monotonic() + 10
             if db_b.dialect == "postgresql":
@@ -258,9 +254,7 @@ def test_instances_ingesting_at_once_keep_one_story_and_a_clean_sequence(url: st
     assert errors == []
     db = instances[0].db
     with db.read() as conn:
-        by_story = conn.execute(
-            select(versions.c.story_id, versions.c.seq).order_by(versions.c.story_id)
-        ).all()
+        by_story = conn.execute(select(versions.c.story_id, versions.c.seq).order_by(versions.c.story_id)).all()
         n_articles = conn.execute(select(func.count()).select_from(articles)).scalar_one()
         event_seqs = conn.execute(select(events.c.story_id, events.c.story_seq)).all()
         counts = dict(conn.execute(select(stories.c.id, stories.c.version_count)).all())
