@@ -74,6 +74,7 @@ class Daemon:
             finally:
                 self._inflight.discard(task)
 
+        job.__name__ = job.__qualname__ = f"{name} job"  # how APScheduler names it in its own warnings
         return job
 
     async def _seeds(self) -> None:
