@@ -72,12 +72,8 @@ def _names(words: str) -> list[str]:
 
 CITIES = _names("Dayton Toledo Akron Flint Gary Peoria Joliet Erie Macon Tulsa Fresno Reno Provo Boise Waco")
 FIRST = _names("James Maria Luis Keisha Derek Ana Tyrone Rosa Kyle Imani Omar Grace Dante Lena Ray")
-LAST = _names(
-    "Hollis Vega Dunbar Pruitt Nakamura Sosa Fenwick Abara Lindqvist Castellano Byrd Mott Quinn Reyes"
-)
-STREETS = _names(
-    "Oak Maple Pine Cedar Elm Walnut Birch Spruce Willow Chestnut Ash Poplar Hickory Laurel Alder"
-)
+LAST = _names("Hollis Vega Dunbar Pruitt Nakamura Sosa Fenwick Abara Lindqvist Castellano Byrd Mott Quinn Reyes")
+STREETS = _names("Oak Maple Pine Cedar Elm Walnut Birch Spruce Willow Chestnut Ash Poplar Hickory Laurel Alder")
 
 
 def background(m: Matcher, n: int = 120) -> None:
@@ -132,10 +128,7 @@ def test_url_keeps_the_query_that_names_the_article() -> None:
     assert signals.normalise_url("http://www.news.example/?nid=148&sid=251") != signals.normalise_url(
         "http://www.news.example/?nid=148&sid=252"
     )
-    assert (
-        signals.normalise_url("https://v.example/watch?v=abc&utm_source=x&feature=share")
-        == "v.example/watch?v=abc"
-    )
+    assert signals.normalise_url("https://v.example/watch?v=abc&utm_source=x&feature=share") == "v.example/watch?v=abc"
 
 
 def test_name_phrases_are_neighbouring_capitalised_words() -> None:
@@ -164,9 +157,9 @@ def test_names_are_capitalised_words_and_numbers_not_weekdays() -> None:
 
 
 def test_short_sentences_are_not_containment_evidence() -> None:
-    assert signals.sentence_hashes(
-        ["Police said.", "The victim was taken to a local hospital by ambulance."]
-    ) == [hash("the victim was taken to a local hospital by ambulance")]
+    assert signals.sentence_hashes(["Police said.", "The victim was taken to a local hospital by ambulance."]) == [
+        hash("the victim was taken to a local hospital by ambulance")
+    ]
 
 
 def test_headline_words_weigh_more_than_body_words() -> None:
@@ -279,7 +272,11 @@ def test_time_window_applies_only_to_dated_articles() -> None:
     background(m)
     m.add("a", SHOOTING_A)
     late = MatchInput("late", SHOOTING_A_FOLLOWUP.title, SHOOTING_A_FOLLOWUP.text, DAY + timedelta(days=60))
-    assert m.match(late).story is None
+    # Outside the window only the story's own name phrases can bring it back (recall by name)...
+    assert m.match(late).reasons["recalled_by_name"]
+    # ...without them (the same words, no names of this story), the window keeps it out.
+    anonymous = late.text.replace("Marcus Whitfield", "the victim").replace("Laura Brennan", "a detective")
+    assert m.match(MatchInput("late2", "Arrest made in killing", anonymous, late.published)).story is None
     undated = MatchInput("u", SHOOTING_A_FOLLOWUP.title, SHOOTING_A_FOLLOWUP.text, None)
     assert m.match(undated).story == "a"
 
@@ -314,3 +311,59 @@ def test_reasons_are_json_and_explain() -> None:
     json.dumps(reasons)
     assert reasons["best_story"] == "a" and reasons["candidates"] >= 2 and reasons["margin"] > 0
     assert {"score", "cosine", "names", "margin", "rule", "gap_days"} <= set(reasons)
+
+
+# --- site chrome and long-range recall by name ---------------------------------------------------------
+
+CHROME = "Get Breaking News First and receive the top headlines in your inbox each morning."
+
+
+def test_sentence_in_three_stories_is_chrome_and_left_out() -> None:
+    m = Matcher(MatchSettings())
+    for i, city in enumerate(("Dayton", "Toledo", "Akron")):
+        m.add(f"s{i}", MatchInput(f"s{i}", f"Fire in {city}", f"A fire burned a warehouse in {city}.\n\n{CHROME}"))
+    index = m._index  # the signal itself: a sentence three stories share is counted as repeated
+    key = signals.sentence_hash(CHROME)
+    assert key is not None and index.is_repeated(key)
+    plain = signals.features("Flood", f"A river flooded Gary.\n\n{CHROME}", None, None)
+    filtered = signals.features("Flood", f"A river flooded Gary.\n\n{CHROME}", None, None, index.is_repeated)
+    assert "headlines" in plain.terms and "headlines" not in filtered.terms
+    assert "breaking" not in filtered.names and key in filtered.sentences  # still counted for the stream
+    m.remove_story("s2")
+    assert not index.is_repeated(key)
+
+
+def test_one_story_repeating_its_own_sentence_is_not_chrome() -> None:
+    m = Matcher(MatchSettings())
+    for i in range(4):  # four articles of one story, and a second story alternating with it
+        m.add("wire", MatchInput(f"w{i}", "Quake", f"{CHROME}\n\nA quake shook the coast, update {i}."))
+        m.add("other", MatchInput(f"o{i}", "Storm", f"{CHROME}\n\nA storm hit the coast, update {i}."))
+    key = signals.sentence_hash(CHROME)
+    assert key is not None and not m._index.is_repeated(key)
+
+
+def _victim_story(when: datetime) -> MatchInput:
+    return MatchInput(
+        "v1",
+        "Woman killed in Fenwick Park shooting",
+        "Police said Rosalind Tarkington, 31, was shot near Fenwick Park on Quillfeather Lane. Her brother "
+        "Desmond Tarkington said she was a nurse at Ormsby General.",
+        when,
+    )
+
+
+def test_story_beyond_the_window_is_recalled_by_its_name_phrases() -> None:
+    m = Matcher(MatchSettings())
+    background(m)
+    m.add("victim", _victim_story(DAY - timedelta(days=150)))
+    trial = MatchInput(
+        "v2",
+        "Man sentenced for killing nurse",
+        "A man was sentenced Monday for the killing of Rosalind Tarkington near Fenwick Park on Quillfeather "
+        "Lane. Desmond Tarkington read a statement in court.",
+        DAY,
+    )
+    res = m.match(trial)
+    assert res.story == "victim" and res.reasons["recalled_by_name"], res.reasons
+    one_phrase = MatchInput("v3", "Park cleanup", "Volunteers cleaned Fenwick Park on Saturday.", DAY)
+    assert m.match(one_phrase).story is None  # one shared place is not enough months later

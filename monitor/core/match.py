@@ -47,7 +47,7 @@ class Matcher:
 
     def match(self, article: MatchInput) -> MatchResult:
         """The story ``article`` belongs to (None: a new one), with the evidence. Changes nothing."""
-        feats = signals.features(article.title, article.text, article.url, article.published)
+        feats = self._features(article)
         same_url = self._index.urls.get(feats.url) if feats.url else None
         if same_url is not None:
             story = self._index.docs[same_url].story
@@ -67,6 +67,10 @@ class Matcher:
         weights = self.settings.weights
         young = len(self._index) < weights.specific_min_stream
         specific = {} if young else specific_evidence(self._index, feats, weights.rare_df)
+        need = weights.recall_phrases
+        by_name = {s for s, keys in specific.items() if s not in best and sum(" " in k for k in keys) >= need}
+        for story in by_name:
+            best[story] = self._recall_by_name(feats, query, qnorm, story)
 
         def story_score(story: str, base: float) -> float:
             if young:
@@ -79,15 +83,27 @@ class Matcher:
         ranked = sorted(best.items(), key=lambda kv: story_score(kv[0], kv[1].total), reverse=True)
         out = [
             Candidate(
-                s, p, story_score(s, self._linkage(feats, query, qnorm, s, p)), tuple(specific.get(s, ()))
+                s,
+                p,
+                story_score(s, self._linkage(feats, query, qnorm, s, p)),
+                tuple(specific.get(s, ())),
+                s in by_name,
             )
             for s, p in ranked[:_RESCORED]
         ]
         out += [
-            Candidate(s, p, story_score(s, p.total), tuple(specific.get(s, ())))
+            Candidate(s, p, story_score(s, p.total), tuple(specific.get(s, ())), s in by_name)
             for s, p in ranked[_RESCORED:]
         ]
         return sorted(out, key=lambda c: c.score, reverse=True)
+
+    def _recall_by_name(self, feats: signals.Features, query: dict[str, float], qnorm: float, story: str) -> PairScore:
+        """Score a story the word index did not offer (outside the window, or few shared words) that alone
+        holds one of the article's name phrases: a trial or funeral article names the victim months later."""
+        members = self._index.stories[story].docs[-_LINKAGE_MEMBERS:]
+        w = self.settings.weights
+        pairs = [score_pair(self._index, feats, query, qnorm, self._index.docs[d], w) for d in members]
+        return max(pairs, key=lambda p: p.total)
 
     def _linkage(
         self, feats: signals.Features, query: dict[str, float], qnorm: float, story: str, best: PairScore
@@ -109,8 +125,11 @@ class Matcher:
 
     def add(self, story: str, article: MatchInput) -> None:
         """Record ``article`` as a member of ``story`` (created if new)."""
-        feats = signals.features(article.title, article.text, article.url, article.published)
+        feats = self._features(article)
         self._index.add(story, feats)
+
+    def _features(self, article: MatchInput) -> signals.Features:
+        return signals.features(article.title, article.text, article.url, article.published, self._index.is_repeated)
 
     def remove_story(self, story: str) -> None:
         """Forget ``story`` and its articles; unknown stories are ignored."""

@@ -21,6 +21,7 @@ class Candidate:
     pair: PairScore  # the best-matching member article
     score: float  # the story's score (``pair.total`` blended with the other members', specific evidence)
     specific: tuple[str, ...] = ()  # the article's names/phrases that no other stored story has
+    by_name: bool = False  # offered by a name phrase only it holds, not by the word index (any age)
 
 
 def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dict[str, Any]:
@@ -40,6 +41,7 @@ def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dic
             rare_shared_names=p.rare_names,
             gap_days=None if p.gap_days is None else round(p.gap_days, 1),
             shared_lede=p.lede,
+            recalled_by_name=best.by_name,
         )
     if runner_up is not None:
         reasons["runner_up"] = runner_up.story

@@ -21,6 +21,7 @@ class IndexSettings:
     query_terms: int = 12  # look up only the query's k most informative words (pruning, issue 3)
     posting_cap: int = 400  # keep the newest entries per word: old news rarely gets updates
     max_candidates: int = 40  # articles scored in full per query
+    repeated_stories: int = 3  # a sentence already in this many stories is site chrome, not news
     stored_terms: int = 60  # per article: its most informative words only (bounded memory)
 
 
@@ -51,6 +52,8 @@ class StorySpan:
     last: float | None
 
 
+_LOW = (1 << 32) - 1
+_STORY = 1 << 64  # one story in ``DocIndex.sentence_stories``
 _WEIGHTS: dict[float, float] = {}  # one float object per distinct weight: most are 1.0 (memory)
 
 
@@ -77,6 +80,9 @@ class DocIndex:
         # name belongs to one story; a police chief's or a city's to many (specific evidence, issue 3).
         self.owner: dict[str, str | None] = {}
         self.key_df: Counter[str] = Counter()  # articles per name or phrase
+        # sentence hash -> how many stories have it (bits 64+) and 32-bit tags of the last two: one int per
+        # sentence, not a set of stories (memory at 100k stories).
+        self.sentence_stories: dict[int, int] = {}
         self._next = 0
 
     def __len__(self) -> int:
@@ -123,6 +129,7 @@ class DocIndex:
             feats.when,
         )
         self.lede_df.update(feats.lede)
+        self._count_sentences(story, feats.sentences)
         self.phrase_df.update(feats.phrases)
         self._own(story, feats.names | feats.phrases)
         if feats.url:
@@ -136,6 +143,25 @@ class DocIndex:
         for key in keys:
             held = owner.get(key, story)
             owner[key] = story if held == story else None
+
+    def _count_sentences(self, story: str, hashes: frozenset[int]) -> None:
+        # Packed: stories so far, and the 32-bit tags of the last two. A story alternating with one other
+        # (a wire story split in two) never counts more than two; three distinct stories count three.
+        tag = hash(story) & _LOW
+        seen = self.sentence_stories
+        for h in hashes:
+            packed = seen.get(h)
+            if packed is None:
+                seen[h] = _STORY | tag
+            elif tag != packed & _LOW and tag != (packed >> 32) & _LOW:
+                seen[h] = ((packed >> 64) + 1) << 64 | (packed & _LOW) << 32 | tag
+
+    def is_repeated(self, sentence: int) -> bool:
+        """Is this sentence already in ``repeated_stories`` stories (site chrome: nav, sign-up, tip lines)?
+
+        Counted in stories, not articles: a wire story's lede repeated by twenty outlets is one story's news.
+        """
+        return self.sentence_stories.get(sentence, 0) >> 64 >= self.settings.repeated_stories
 
     def _keep_informative(self, terms: dict[str, float]) -> dict[str, float]:
         cap = self.settings.stored_terms
@@ -157,6 +183,13 @@ class DocIndex:
     def remove_story(self, story: str) -> None:
         """Forget a story and its articles (postings are cleaned lazily: dead numbers are skipped)."""
         span = self.stories.pop(story, None)
+        held = {h for docno in span.docs for h in self.docs[docno].sentences} if span else set()
+        for h in held:  # one story fewer has it
+            packed = self.sentence_stories.get(h, 0)
+            if packed >> 64 <= 1:
+                self.sentence_stories.pop(h, None)
+            else:
+                self.sentence_stories[h] = packed - _STORY
         for docno in span.docs if span else ():
             doc = self.docs.pop(docno)
             self.df.subtract(doc.terms.keys())  # one per article, not the term weights

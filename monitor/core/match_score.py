@@ -39,8 +39,10 @@ class PairWeights:
     specific_phrase: float = 0.5  # evidence units per such phrase ("marcus whitfield"): saturating
     specific_name: float = 0.3  # ... per such single name or number ("whitfield", "13500")
     no_specific: float = 0.1  # penalty when the query shares nothing specific with the story
+    recall_phrases: int = 3  # name phrases only one story holds that offer it beyond the word index/window
     specific_min_stream: int = 100  # below this many stored articles every name is "specific"
     age: float = 0.1  # per log-day since the story's span: the same words a month later are weaker evidence
+    age_cap_days: float = 30.0  # no further penalty past this gap (only stories holding a name phrase get there)
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,7 @@ def weigh_query(index: DocIndex, terms: dict[str, float]) -> tuple[dict[str, flo
     return vec, qw, math.sqrt(sum(v * v for v in vec.values())) or 1.0
 
 
-def name_overlap(
-    index: DocIndex, a: frozenset[str], b: tuple[str, ...], prior: float
-) -> tuple[float, tuple[str, ...]]:
+def name_overlap(index: DocIndex, a: frozenset[str], b: tuple[str, ...], prior: float) -> tuple[float, tuple[str, ...]]:
     """idf-weighted share of the smaller name set found in the other (a follow-up repeats the flash's
     names and adds its own), damped by ``prior`` so that a text with one or two names cannot score high."""
     shared = [n for n in b if n in a]
@@ -150,7 +150,7 @@ def score_pair(
     total += weights.any_phrases * min(len(phrases), weights.any_phrases_full) / weights.any_phrases_full
     conflict = bool(feats.ages and doc.ages) and feats.ages.isdisjoint(doc.ages)
     total -= weights.age_conflict if conflict else 0.0
-    total -= weights.age * math.log1p(gap) if gap else 0.0
+    total -= weights.age * math.log1p(min(gap, weights.age_cap_days)) if gap else 0.0
     lede = cos >= _LEDE_MIN_COSINE and lede_contained(index, feats, doc)
     if lede:
         total = max(total, _LEDE_SCORE)

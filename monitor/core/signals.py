@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -88,9 +89,7 @@ def normalise_url(url: str | None) -> str | None:
     host = parts.netloc.lower().removeprefix("www.")
     if not host:
         return None
-    query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k.lower())
-    )
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k.lower()))
     return f"{host}{parts.path.rstrip('/')}" + (f"?{urlencode(query)}" if query else "")
 
 
@@ -150,27 +149,44 @@ def ages(title: str, sentences: list[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+def sentence_hash(sentence: str) -> int | None:
+    """Hash of the sentence's key, if it is long enough to be evidence (None: too short)."""
+    key = textmod.sentence_key(sentence)
+    return hash(key) if key.count(" ") + 1 >= _MIN_KEY_WORDS else None
+
+
 def sentence_hashes(sentences: list[str]) -> list[int]:
     """Hashes of the sentence keys of sentences long enough to be evidence (in order)."""
-    out = []
-    for s in sentences:
-        key = textmod.sentence_key(s)
-        if key.count(" ") + 1 >= _MIN_KEY_WORDS:
-            out.append(hash(key))
-    return out
+    return [h for h in map(sentence_hash, sentences) if h is not None]
 
 
-def features(title: str, text: str, url: str | None, published: datetime | None) -> Features:
-    """Extract every signal of one article (the expensive part of matching, done once per article)."""
+def features(
+    title: str,
+    text: str,
+    url: str | None,
+    published: datetime | None,
+    repeated: Callable[[int], bool] | None = None,
+) -> Features:
+    """Every signal of one article (the expensive part of matching, done once per article).
+
+    ``repeated(hash)``: is this sentence (key hash) already in several unrelated stories? Such sentences are
+    site chrome no fixed pattern catches ("Get Breaking News First ...", a video playlist, a tip line); they
+    are left out of the words, names and lede, and kept in ``sentences`` (what the stream statistics count).
+    """
     sents = textmod.news_sentences(text)
     head = headline(title)
-    hashes = sentence_hashes(sents)
+    keyed = [(s, sentence_hash(s)) for s in sents]
+    hashes = [h for _, h in keyed if h is not None]
+    if repeated is not None:
+        keyed = [(s, h) for s, h in keyed if h is None or not repeated(h)]
+        sents = [s for s, _ in keyed]
+    news = [h for _, h in keyed if h is not None]
     return Features(
         terms=content_terms(head, sents),
         names=names(head, sents),
         phrases=name_phrases(head, sents),
         ages=ages(head, sents),
-        lede=frozenset(hashes[:_LEDE_SENTENCES]),
+        lede=frozenset(news[:_LEDE_SENTENCES]),
         sentences=frozenset(hashes),
         url=normalise_url(url),
         when=timestamp(published),

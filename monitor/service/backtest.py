@@ -183,9 +183,7 @@ def _peak_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
 
 
-def assign(
-    records: list[Record], settings: MatchSettings, progress: Callable[[int, int], None] | None
-) -> list[str]:
+def assign(records: list[Record], settings: MatchSettings, progress: Callable[[int, int], None] | None) -> list[str]:
     """Stream the records through one Matcher; the story of each record, in the same order."""
     matcher = Matcher(settings)
     stories: list[str] = []
