@@ -43,9 +43,7 @@ class _State:
 
 def _answer(status: int, body: bytes = b"ok", content_type: str = "text/plain") -> bytes:
     reason = {200: "OK", 404: "Not Found", 500: "Internal Server Error"}[status]
-    head = (
-        f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
+    head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
     return head.encode("latin-1") + body
 
 
@@ -93,9 +91,7 @@ async def _connection(state: _State, reader: asyncio.StreamReader, writer: async
 def _serve(conn: Connection, fail: float, seed: int) -> None:
     async def main() -> None:
         state = _State(fail, seed)
-        server = await asyncio.start_server(
-            lambda r, w: _connection(state, r, w), "127.0.0.1", 0, backlog=1024
-        )
+        server = await asyncio.start_server(lambda r, w: _connection(state, r, w), "127.0.0.1", 0, backlog=1024)
         conn.send(server.sockets[0].getsockname()[1])
         async with server:
             await server.serve_forever()
@@ -145,7 +141,5 @@ class Receiver:
     def __enter__(self) -> Receiver:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()

@@ -96,11 +96,19 @@ def payload(event_id: str, story_id: str, seq: int, prev: str | None, now: datet
     article = Article("wire", f"a{n}-{seq}", title, TEXT, url=f"http://wire.test/{n}/{seq}", outlet="Bench wire")
     story = {"id": story_id, "title": title, "url": article.url, "status": "open", "developing": True}
     return payloads.story_event(
-        event_id=event_id, type_="story.opened" if seq == 1 else "story.updated", created_at=now, story=story,
-        event_seq=seq, previous_event_id=prev, version_seq=seq, article=article, novelty=NOVELTY,
-        hits=(WatchHit("all", ("Aleppo", "Idlib")),), match={"signal": "matcher", "score": 0.9},
+        event_id=event_id,
+        type_="story.opened" if seq == 1 else "story.updated",
+        created_at=now,
+        story=story,
+        event_seq=seq,
+        previous_event_id=prev,
+        version_seq=seq,
+        article=article,
+        novelty=NOVELTY,
+        hits=(WatchHit("all", ("Aleppo", "Idlib")),),
+        match={"signal": "matcher", "score": 0.9},
         markers=("developing-story", "check-back"),
-    )  # fmt: skip
+    )
 
 
 def write_events(db: Database, keys: list[tuple[int, int]]) -> None:
@@ -169,20 +177,22 @@ def measure(db: Database, posts: list[Post], start: float) -> dict[str, Any]:
     delays = sorted(ok[i] - _ts(c) for i, c in created.items() if i in ok)
     q = statistics.quantiles(delays, n=100, method="inclusive") if len(delays) > 1 else delays * 99
     return {
-        "events": len(created), "posts": len(posts), "lost": len(set(created) - set(ok)),
+        "events": len(created),
+        "posts": len(posts),
+        "lost": len(set(created) - set(ok)),
         "rate": len(first) / max(max(first.values(), default=start) - start, 1e-9),
         "done_s": max(ok.values(), default=start) - start,
-        "p50": q[49] if q else 0.0, "p99": q[98] if q else 0.0, "worst": delays[-1] if delays else 0.0,
-    }  # fmt: skip
+        "p50": q[49] if q else 0.0,
+        "p99": q[98] if q else 0.0,
+        "worst": delays[-1] if delays else 0.0,
+    }
 
 
 def _ts(when: datetime) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
-def backlog_run(
-    receiver: Receiver, mode: str, concurrency: int, fail: float, stories: int, per_story: int
-) -> Row:  # fmt: skip
+def backlog_run(receiver: Receiver, mode: str, concurrency: int, fail: float, stories: int, per_story: int) -> Row:
     receiver.set(fail)
     with tempfile.TemporaryDirectory() as tmp:
         p = make_pipeline(Path(tmp), receiver.url, concurrency)
@@ -316,8 +326,10 @@ def main() -> int:
             print(table(rows[-1:]).splitlines()[-1], flush=True)
     print()
     run = "--quick" if args.quick else "full"
-    print(f"news-monitor webhook delivery, SQLite outbox, receiver on 127.0.0.1 (own process); {run} run; "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}")  # fmt: skip
+    print(
+        f"news-monitor webhook delivery, SQLite outbox, receiver on 127.0.0.1 (own process); {run} run; "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     print(table(rows))
     print("events/s: first attempts answered per second (with 0% failures = deliveries/s); base: the plain")
     print("httpx POST loop at the same concurrency, measured just before the row; ratio = events/s / base;")

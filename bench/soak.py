@@ -57,16 +57,54 @@ WINDOW = 10  # items listed per feed
 TOPICS = 40
 WATCHED = 30  # topics 0..29 are on the watchlist
 UPDATE_SHARE = 0.3
-PLACES = [a + b for a in ("Vor", "Kal", "Mer", "Tash", "Bel", "Orin", "Zar", "Hal")
-          for b in ("ova", "eth", "ind", "ama", "usk")]  # fmt: skip
+PLACES = [
+    a + b
+    for a in ("Vor", "Kal", "Mer", "Tash", "Bel", "Orin", "Zar", "Hal")
+    for b in ("ova", "eth", "ind", "ama", "usk")
+]
 KINDS = ("Fire", "Flooding", "Strike", "Earthquake", "Landslide", "Blackout", "Protest", "Explosion")
 WORDS = (
-    "harbour", "council", "reactor", "ferry", "glacier", "tariff", "vaccine", "drought", "senate", "mine",
-    "bridge", "pipeline", "court", "refinery", "election", "border", "satellite", "railway", "hospital",
-    "dam", "budget", "airport", "quarry", "treaty", "embassy", "outbreak", "verdict", "convoy", "recall",
-    "merger", "orchestra", "museum", "festival", "league", "transfer", "stadium", "gallery", "recipe",
-    "bakery", "garden",
-)  # fmt: skip
+    "harbour",
+    "council",
+    "reactor",
+    "ferry",
+    "glacier",
+    "tariff",
+    "vaccine",
+    "drought",
+    "senate",
+    "mine",
+    "bridge",
+    "pipeline",
+    "court",
+    "refinery",
+    "election",
+    "border",
+    "satellite",
+    "railway",
+    "hospital",
+    "dam",
+    "budget",
+    "airport",
+    "quarry",
+    "treaty",
+    "embassy",
+    "outbreak",
+    "verdict",
+    "convoy",
+    "recall",
+    "merger",
+    "orchestra",
+    "museum",
+    "festival",
+    "league",
+    "transfer",
+    "stadium",
+    "gallery",
+    "recipe",
+    "bakery",
+    "garden",
+)
 
 
 # --- the feeds ------------------------------------------------------------------------------------------
@@ -91,13 +129,17 @@ def topic_item(t: int, rnd: random.Random) -> tuple[str, str]:
     even when its numbers changed; see docs/operations.md)."""
     place, kind = PLACES[t], KINDS[t % len(KINDS)]
     w = pseudo_words(random.Random(t * 7919), 7)  # the words of story t alone: 40 stories stay 40
-    lede = (f"A {kind.lower()} hit {place} near the {w[0]} {w[1]}, officials in {w[2].title()} said, "
-            f"and {w[3]} {w[4]} crews were sent from {w[5].title()} {w[6]}.")  # fmt: skip
+    lede = (
+        f"A {kind.lower()} hit {place} near the {w[0]} {w[1]}, officials in {w[2].title()} said, "
+        f"and {w[3]} {w[4]} crews were sent from {w[5].title()} {w[6]}."
+    )
     n, m = rnd.randrange(10, 99_999), rnd.randrange(2, 900)
     f = pseudo_words(rnd, 6)
-    new = (f"Officials in {place} said {n:,} people had been moved to shelters in {f[0].title()} and "
-           f"{f[1].title()}. Engineers from {f[2].title()} counted {m} damaged {f[3]} buildings near the "
-           f"{f[4]} {f[5]}.")  # fmt: skip
+    new = (
+        f"Officials in {place} said {n:,} people had been moved to shelters in {f[0].title()} and "
+        f"{f[1].title()}. Engineers from {f[2].title()} counted {m} damaged {f[3]} buildings near the "
+        f"{f[4]} {f[5]}."
+    )
     body = f"<p>{lede}</p><p>{new}</p><p>This is a developing story. Check back for updates.</p>"
     return f"UPDATE {m % 9 + 2}-{kind} in {place}: {n:,} moved to shelters", body
 
@@ -214,8 +256,14 @@ class PublishingFeeds:
 
 def write_config(folder: Path, feeds: PublishingFeeds, receiver: Receiver, interval: float) -> Path:
     keywords = ", ".join(f'"{PLACES[t]}"' for t in range(WATCHED))
-    lines = ["[monitor]", 'database = "sqlite:///soak.db"', f'poll_interval = "{interval:g}s"',
-             "allow_private_addresses = true", 'log_format = "human"', ""]  # fmt: skip
+    lines = [
+        "[monitor]",
+        'database = "sqlite:///soak.db"',
+        f'poll_interval = "{interval:g}s"',
+        "allow_private_addresses = true",
+        'log_format = "human"',
+        "",
+    ]
     for i in range(feeds.n):
         lines += ["[[feeds]]", f'name = "f{i}"', f'url = "{feeds.url(i)}"', ""]
     lines += ["[[webhooks]]", 'name = "desk"', f'url = "{receiver.url}"', f'secret = "{SECRET}"', ""]
@@ -277,8 +325,11 @@ def db_counts(path: Path) -> tuple[int, int, int]:
         return 0, 0, 0
     try:
         one = lambda sql: int(conn.execute(sql).fetchone()[0])  # noqa: E731
-        return (one("SELECT count(*) FROM articles"), one("SELECT count(*) FROM events"),
-                one("SELECT count(*) FROM deliveries WHERE status = 'delivered'"))  # fmt: skip
+        return (
+            one("SELECT count(*) FROM articles"),
+            one("SELECT count(*) FROM events"),
+            one("SELECT count(*) FROM deliveries WHERE status = 'delivered'"),
+        )
     except sqlite3.Error:
         return 0, 0, 0
     finally:
@@ -289,8 +340,18 @@ def sample(pid: int, db: Path, receiver: Receiver, t: float, phase: str) -> Samp
     status = proc_status(pid)
     fds = len(os.listdir(f"/proc/{pid}/fd"))
     articles, events, delivered = db_counts(db)
-    return Sample(round(t, 1), phase, int(status["VmRSS"].split()[0]) / 1024, fds, int(status["Threads"]),
-                  len(children(pid)), articles, events, delivered, len(receiver.accepted_ids()))  # fmt: skip
+    return Sample(
+        round(t, 1),
+        phase,
+        int(status["VmRSS"].split()[0]) / 1024,
+        fds,
+        int(status["Threads"]),
+        len(children(pid)),
+        articles,
+        events,
+        delivered,
+        len(receiver.accepted_ids()),
+    )
 
 
 def slope(points: list[tuple[float, float]]) -> float:
@@ -304,12 +365,16 @@ def slope(points: list[tuple[float, float]]) -> float:
 
 
 def row(s: Sample) -> str:
-    return (f"{s.t:>7.0f} {s.phase:<7} {s.rss_mib:>8.1f} {s.fds:>4} {s.threads:>4} {s.children:>4} "
-            f"{s.articles:>8} {s.events:>6} {s.delivered:>9} {s.received:>8}")  # fmt: skip
+    return (
+        f"{s.t:>7.0f} {s.phase:<7} {s.rss_mib:>8.1f} {s.fds:>4} {s.threads:>4} {s.children:>4} "
+        f"{s.articles:>8} {s.events:>6} {s.delivered:>9} {s.received:>8}"
+    )
 
 
-HEADER = (f"{'t (s)':>7} {'phase':<7} {'RSS MiB':>8} {'fds':>4} {'thr':>4} {'kids':>4} "
-          f"{'articles':>8} {'events':>6} {'delivered':>9} {'received':>8}")  # fmt: skip
+HEADER = (
+    f"{'t (s)':>7} {'phase':<7} {'RSS MiB':>8} {'fds':>4} {'thr':>4} {'kids':>4} "
+    f"{'articles':>8} {'events':>6} {'delivered':>9} {'received':>8}"
+)
 
 
 # --- the run --------------------------------------------------------------------------------------------
@@ -347,15 +412,19 @@ def run(args: argparse.Namespace, folder: Path) -> int:
     kids_seen: set[int] = set()
     log = (folder / "daemon.log").open("wb")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(config)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(config)], stdout=log, stderr=subprocess.STDOUT, env=env
+    )
     up = time.monotonic() + 60
     while b"daemon.started" not in (folder / "daemon.log").read_bytes() and time.monotonic() < up:
         time.sleep(0.2)  # sample the running daemon, not the interpreter starting
     started = time.monotonic()
     publish_end = started + args.minutes * 60
-    print(f"daemon pid {proc.pid}, {args.feeds} feeds on {HOSTS} local servers, "
-          f"receiver fails {args.fail:.0%}; work folder {folder}", flush=True)  # fmt: skip
+    print(
+        f"daemon pid {proc.pid}, {args.feeds} feeds on {HOSTS} local servers, "
+        f"receiver fails {args.fail:.0%}; work folder {folder}",
+        flush=True,
+    )
     print(HEADER, flush=True)
     try:
         drained_at = None
@@ -385,13 +454,36 @@ def run(args: argparse.Namespace, folder: Path) -> int:
         receiver.close()
         published = feeds.published()
         feeds.close()
-    return report(args, folder, samples, crashed, code, drained_at, publish_end - started, started,
-                  accepted_posts, all_posts, published, kids_seen)  # fmt: skip
+    return report(
+        args,
+        folder,
+        samples,
+        crashed,
+        code,
+        drained_at,
+        publish_end - started,
+        started,
+        accepted_posts,
+        all_posts,
+        published,
+        kids_seen,
+    )
 
 
-def report(args: argparse.Namespace, folder: Path, samples: list[Sample], crashed: int | None, code: int,
-           drained_at: float | None, publish_s: float, started: float, accepted: list[Any], all_posts: int,
-           published: set[tuple[str, str]], kids_seen: set[int]) -> int:  # fmt: skip
+def report(
+    args: argparse.Namespace,
+    folder: Path,
+    samples: list[Sample],
+    crashed: int | None,
+    code: int,
+    drained_at: float | None,
+    publish_s: float,
+    started: float,
+    accepted: list[Any],
+    all_posts: int,
+    published: set[tuple[str, str]],
+    kids_seen: set[int],
+) -> int:
     with (folder / "samples.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(asdict(samples[0])))
         writer.writeheader()
@@ -425,35 +517,55 @@ def report(args: argparse.Namespace, folder: Path, samples: list[Sample], crashe
     fd_slope = slope([(s.t, s.fds) for s in half]) * 60
     fds_flat = fd_slope < 1.0 and (not drain or fd_drain[1] <= fd_half[1] + 4)
     rss_flat = rss_drain <= 0.5
-    print(f"\nmachine: {os.cpu_count()} CPUs; {args.feeds} feeds, poll_interval {args.interval:g}s, "
-          f"an item per feed every {args.period:g}s, {args.minutes:g} min publishing, "
-          f"receiver fails {args.fail:.0%}")  # fmt: skip
+    print(
+        f"\nmachine: {os.cpu_count()} CPUs; {args.feeds} feeds, poll_interval {args.interval:g}s, "
+        f"an item per feed every {args.period:g}s, {args.minutes:g} min publishing, "
+        f"receiver fails {args.fail:.0%}"
+    )
     end_pub = pub[-1].rss_mib if pub else 0.0
-    print(f"RSS: start {samples[0].rss_mib:.1f} MiB, end of publishing {end_pub:.1f} MiB, "
-          f"end {samples[-1].rss_mib:.1f} MiB, peak {max(s.rss_mib for s in samples):.1f} MiB")  # fmt: skip
-    print(f"RSS slope, last half of publishing: {rss_half:+.2f} MiB/min ({art_half} articles stored "
-          f"meanwhile: {mib_per_k:+.2f} MiB per 1000 articles); during the drain (no new articles): "
-          f"{rss_drain:+.2f} MiB/min")  # fmt: skip
-    print(f"fds: last half of publishing {fd_half[0]}..{fd_half[1]}, drain {fd_drain[0]}..{fd_drain[1]} "
-          f"slope {fd_slope:+.2f}/min -> {'flat' if fds_flat else 'GROWING'}; threads "
-          f"{min(s.threads for s in samples)}..{max(s.threads for s in samples)}; "
-          f"child processes seen {len(kids_seen)}")  # fmt: skip
+    print(
+        f"RSS: start {samples[0].rss_mib:.1f} MiB, end of publishing {end_pub:.1f} MiB, "
+        f"end {samples[-1].rss_mib:.1f} MiB, peak {max(s.rss_mib for s in samples):.1f} MiB"
+    )
+    print(
+        f"RSS slope, last half of publishing: {rss_half:+.2f} MiB/min ({art_half} articles stored "
+        f"meanwhile: {mib_per_k:+.2f} MiB per 1000 articles); during the drain (no new articles): "
+        f"{rss_drain:+.2f} MiB/min"
+    )
+    print(
+        f"fds: last half of publishing {fd_half[0]}..{fd_half[1]}, drain {fd_drain[0]}..{fd_drain[1]} "
+        f"slope {fd_slope:+.2f}/min -> {'flat' if fds_flat else 'GROWING'}; threads "
+        f"{min(s.threads for s in samples)}..{max(s.threads for s in samples)}; "
+        f"child processes seen {len(kids_seen)}"
+    )
     missing = published - stored
     lost = event_ids - ids
-    print(f"articles: {len(published)} published, {len(stored)} stored, "
-          f"{len(missing)} published but not stored")  # fmt: skip
+    print(f"articles: {len(published)} published, {len(stored)} stored, {len(missing)} published but not stored")
     print(f"events: {len(event_ids)} in the database {kinds}; deliveries by status {by_status}")
-    print(f"receiver: {all_posts} POSTs, {len(accepted)} answered 200, {len(ids)} distinct ids "
-          f"({len(accepted) - len(ids)} duplicate 200s); unknown ids: {len(ids - event_ids)}")  # fmt: skip
+    print(
+        f"receiver: {all_posts} POSTs, {len(accepted)} answered 200, {len(ids)} distinct ids "
+        f"({len(accepted) - len(ids)} duplicate 200s); unknown ids: {len(ids - event_ids)}"
+    )
     drain_note = "NOT drained"
     if drained_at:
         drain_note = f"drained {drained_at - started - publish_s:.0f}s after publishing stopped"
     print(f"every event delivered: {'YES' if not lost else f'NO, {len(lost)} missing'} ({drain_note})")
-    words = ("Traceback", "poll.bug", "job.crashed", "job.skipped", "job.missed", "deliver.dead",
-             "poll.failed", "deliver.retry", "feed.anomaly")  # fmt: skip
+    words = (
+        "Traceback",
+        "poll.bug",
+        "job.crashed",
+        "job.skipped",
+        "job.missed",
+        "deliver.dead",
+        "poll.failed",
+        "deliver.retry",
+        "feed.anomaly",
+    )
     print("daemon log: " + ", ".join(f"{w} {log_text.count(w)}" for w in words))
-    print(f"daemon: {'crashed with ' + str(crashed) if crashed is not None else 'ran to the end'}; "
-          f"SIGTERM exit code {code}; stray child processes after stop: {len(strays)}")  # fmt: skip
+    print(
+        f"daemon: {'crashed with ' + str(crashed) if crashed is not None else 'ran to the end'}; "
+        f"SIGTERM exit code {code}; stray child processes after stop: {len(strays)}"
+    )
     verdict = "flat" if rss_flat else "GROWING"
     print(f"RSS without new articles (drain): {verdict} (criterion: <= 0.5 MiB/min)")
     ok = not lost and not missing and fds_flat and rss_flat and crashed is None and code == 0 and not strays
