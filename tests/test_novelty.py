@@ -65,3 +65,13 @@ def test_materiality_thresholds() -> None:
     assert not is_material(one_sentence, min_new_sentences=2, min_new_facts=1)
     assert is_material(one_fact, min_new_sentences=2, min_new_facts=1)
     assert not is_material(one_fact, min_new_sentences=2, min_new_facts=0)
+
+
+def test_a_changed_number_in_the_same_sentence_is_the_news() -> None:
+    known = KnownText.of([("Quake", "At least 34 people were killed in the earthquake, officials said.")])
+    n = compute_novelty(known, "Quake", "At least 52 people were killed in the earthquake, officials said.")
+    assert n.added == ("At least 52 people were killed in the earthquake, officials said.",)
+    assert n.facts.numbers == ("52 people",)
+    assert is_material(n)
+    same = compute_novelty(known, "Quake", "At least 34 people were killed in the quake, officials said.")
+    assert same.added == ()  # the same number in other words is still a rewrite

@@ -24,6 +24,7 @@ _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(%|\s+(?:per 
 _QUOTE = re.compile(r"[“\"]([^”\"]{8,600})[”\"]")
 _NAME_PART = r"(?:(?:al|el|ad|as|bin|ibn)-)?(?:[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]\.(?:[A-Z]\.)+|[A-Z]{2,})"
 _NAME = re.compile(rf"{_NAME_PART}(?:\s+(?:(?:de|da|van|von|al|bin|la|del|du|le)\s+)?{_NAME_PART})*")
+_NUMBER_RUN = re.compile(r"\d[\d,.]*")
 _POSSESSIVE = re.compile(r"[’']s$")
 _NOT_NAMES = frozenset(
     [
@@ -139,13 +140,27 @@ def _informative(sentence: str) -> set[str]:
     return {w for w in textmod.words(sentence) if len(w) > 2 and w.lower() not in _NOT_NAMES}
 
 
-def _is_known(sentence: str, keys: set[str], known_words: Sequence[set[str]]) -> bool:
+def _is_known(sentence: str, keys: set[str], known_words: Sequence[set[str]], known_numbers: set[str]) -> bool:
     if textmod.sentence_key(sentence) in keys:
         return True
     mine = _informative(sentence)
     if not mine:
         return True  # nothing informative: not news on its own
+    if any(_number_token(n) not in known_numbers for n in extract_numbers(sentence)):
+        # "At least 52 people were killed" after "At least 34 ...": the words are a rewrite, the number is the
+        # news (the classic update of a developing story).
+        return False
     return any(len(mine & other) / len(mine) >= _REWRITE_CONTAINMENT for other in known_words)
+
+
+def _number_token(number: str) -> str:
+    """ "34,000 people" -> "34,000"; "35%" -> "35": the form ``_known_numbers`` holds."""
+    return number.split()[0].rstrip("%")
+
+
+def _known_numbers(blob: str) -> set[str]:
+    """Every number a text holds, as whole tokens ("34,000", "3.5"; a sentence's final "." dropped)."""
+    return {run.rstrip(".,") for run in _NUMBER_RUN.findall(blob)}
 
 
 def extract_numbers(sentence: str) -> list[str]:
@@ -175,19 +190,14 @@ def extract_names(sentence: str) -> list[str]:
     return names
 
 
-_NUMBER_RUN = re.compile(r"\d[\d,.]*")
-
-
 def _facts(added: Sequence[str], known_blob: str) -> Facts:
     numbers: dict[str, None] = {}
     quotes: dict[str, None] = {}
     names: dict[str, None] = {}
-    # Every number the known text holds, as whole tokens ("34,000", "3.5"; a sentence's final "." dropped),
-    # found once: a fact is new when its number is not among them.
-    known_numbers = {run.rstrip(".,") for run in _NUMBER_RUN.findall(known_blob)}
+    known_numbers = _known_numbers(known_blob)  # found once: a fact is new when its number is not among them
     for s in added:
         for n in extract_numbers(s):
-            if n.split()[0].rstrip("%") not in known_numbers:
+            if _number_token(n) not in known_numbers:
                 numbers[n] = None
         for q in extract_quotes(s):
             if textmod.sentence_key(q) not in known_blob:
@@ -203,15 +213,17 @@ def compute_novelty(known: KnownText, title: str, body: str) -> Novelty:
     keys = {textmod.sentence_key(s) for s in known.sentences}
     keys |= {textmod.sentence_key(t) for t in known.titles}
     known_words = [_informative(s) for s in (*known.sentences, *known.titles)]
+    known_numbers = _known_numbers("\n".join((*known.sentences, *known.titles)))
     added: list[str] = []
     repeated = 0
     for s in textmod.news_sentences(body):
-        if _is_known(s, keys, known_words):
+        if _is_known(s, keys, known_words, known_numbers):
             repeated += 1
         else:
             added.append(s)
             keys.add(textmod.sentence_key(s))  # a sentence repeated inside one version counts once
             known_words.append(_informative(s))
+            known_numbers |= {_number_token(n) for n in extract_numbers(s)}
     blob_parts = (*known.sentences, *known.titles)
     known_blob = "\n".join(blob_parts) + "\n" + " ".join(textmod.sentence_key(p) for p in blob_parts)
     facts = _facts(added, known_blob.lower()) if known.sentences or known.titles else _facts(added, "")
