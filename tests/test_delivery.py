@@ -248,3 +248,37 @@ def test_a_busy_story_drains_in_order_in_one_pass(tmp_path: Path, receiver: Rece
     events = receiver.accepted()
     assert [e["sequence"] for e in events] == [1, 2, 3, 4, 5]
     assert all(b["previous_event_id"] == a["id"] for a, b in itertools.pairwise(events))
+
+
+def test_an_event_held_behind_an_earlier_one_is_not_charged_an_attempt(tmp_path: Path, receiver: Receiver) -> None:
+    receiver.script = [500]
+    clock = Clock()
+    p = pipeline(tmp_path, receiver.url, clock)
+    title, lede, more = STORIES[1]
+    p.ingestor.ingest(Article("seeds", "s.txt", title, lede + "\n\nThis is a developing story."), clock())
+    p.ingestor.ingest(
+        Article("seeds", "s.txt", title, f"{lede} {more.format(k=40)}\n\nThis is a developing story."), clock()
+    )
+    asyncio.run(deliver_once(p))
+    attempts = {d.type: d.attempts for d in outbox.list_deliveries(p.db, ("pending",))}
+    assert attempts == {"story.opened": 1, "story.updated": 0}
+
+
+def test_a_backlog_larger_than_one_claim_drains_in_one_tick(tmp_path: Path, receiver: Receiver) -> None:
+    from monitor.service.delivering import CLAIM_BATCH
+    from monitor.store.stories import ingest_transaction
+
+    clock = Clock()
+    p = pipeline(tmp_path, receiver.url, clock)
+    with ingest_transaction(p.db) as tx:  # a backlog, e.g. after the receiver was down for a while
+        for i in range(CLAIM_BATCH + 50):
+            tx.insert_event(f"evt_{i:04d}", "feed.failing", None, None, clock(), {"id": f"evt_{i:04d}"}, ("desk",))
+    report = asyncio.run(deliver_once_report(p))
+    assert report.delivered == CLAIM_BATCH + 50 and len(receiver.accepted()) == CLAIM_BATCH + 50
+
+
+async def deliver_once_report(p: Pipeline) -> Any:
+    try:
+        return await p.deliver()
+    finally:
+        await p.aclose()

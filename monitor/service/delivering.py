@@ -29,6 +29,7 @@ from monitor.store.db import Database
 from monitor.store.records import DeliveryRecord
 
 log = logging.getLogger("monitor.deliver")
+CLAIM_BATCH = 100  # deliveries claimed at once; a full batch is followed by another (Pipeline.deliver)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,15 @@ class DeliveryReport:
     delivered: int = 0
     retrying: int = 0
     dead: int = 0
+    claimed: int = 0
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        return DeliveryReport(
+            self.delivered + other.delivered,
+            self.retrying + other.retrying,
+            self.dead + other.dead,
+            self.claimed + other.claimed,
+        )
 
 
 class Deliverer:
@@ -48,14 +58,14 @@ class Deliverer:
 
     async def deliver_due(self, client: httpx.AsyncClient, clock: Callable[[], datetime]) -> DeliveryReport:
         claimed = await asyncio.to_thread(
-            outbox.claim_due, self.db, clock(), self.owner, self.config.monitor.delivery_lease
+            outbox.claim_due, self.db, clock(), self.owner, self.config.monitor.delivery_lease, CLAIM_BATCH
         )
         lanes: dict[tuple[str | None, str], list[DeliveryRecord]] = defaultdict(list)
         for d in claimed:
             lanes[(d.story_id or d.event_id, d.webhook)].append(d)
         results = await asyncio.gather(*(self._lane(client, lane, clock) for lane in lanes.values()))
         flat = [r for lane in results for r in lane]
-        return DeliveryReport(flat.count("delivered"), flat.count("retrying"), flat.count("dead"))
+        return DeliveryReport(flat.count("delivered"), flat.count("retrying"), flat.count("dead"), len(claimed))
 
     async def _lane(
         self, client: httpx.AsyncClient, lane: list[DeliveryRecord], clock: Callable[[], datetime]
@@ -77,6 +87,7 @@ class Deliverer:
                 d.id,
                 self.owner,
                 error="waiting for an earlier event of this story",
+                attempted=False,  # not sent: its retry schedule must not grow
                 status=None,
                 retry_at=d.next_attempt_at,
             )

@@ -20,7 +20,7 @@ import httpx
 
 from monitor.config import Config
 from monitor.errors import MonitorError
-from monitor.service.delivering import Deliverer, DeliveryReport
+from monitor.service.delivering import CLAIM_BATCH, Deliverer, DeliveryReport
 from monitor.service.housekeeping import HousekeepingReport, run_housekeeping
 from monitor.service.ingest import Ingestor, IngestResult
 from monitor.service.polling import Poller, PollOutcome
@@ -142,13 +142,25 @@ class Pipeline:
                 return outcomes
 
     async def deliver(self) -> DeliveryReport:
-        return await self.deliverer.deliver_due(self.client, self.clock)
+        """Drain what is due: claim after claim while claims come back full, for at most one deliver
+        interval (a backlog is not held to one batch per tick)."""
+        loop = asyncio.get_running_loop()
+        stop = loop.time() + self.config.monitor.deliver_interval
+        report = await self.deliverer.deliver_due(self.client, self.clock)
+        total = report
+        while report.claimed >= CLAIM_BATCH and loop.time() < stop:
+            report = await self.deliverer.deliver_due(self.client, self.clock)
+            total += report
+        return total
 
     async def flush_outbox(self, timeout: float) -> list[DeliveryReport]:
         """Deliver, and keep retrying deliveries that come due within ``timeout`` seconds."""
         reports = [await self.deliver()]
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
+            if reports[-1].claimed and asyncio.get_running_loop().time() < deadline:
+                reports.append(await self.deliver())  # that pass found work: more may be due right now
+                continue
             pending = await asyncio.to_thread(outbox.list_deliveries, self.db, ("pending",), 1000)
             if not pending:
                 return reports

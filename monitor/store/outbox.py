@@ -93,14 +93,20 @@ def mark_delivered(db: Database, delivery_id: int, owner: str, now: datetime, st
 
 
 def mark_failed(
-    db: Database, delivery_id: int, owner: str, *, error: str, status: int | None, retry_at: datetime | None
+    db: Database,
+    delivery_id: int,
+    owner: str,
+    *,
+    error: str,
+    status: int | None,
+    retry_at: datetime | None,
+    attempted: bool = True,
 ) -> None:
-    """A failed attempt: retry at ``retry_at``, or dead-letter it when ``retry_at`` is None."""
-    values: dict[str, Any] = {
-        "last_error": error[:2000],
-        "last_status": status,
-        "attempts": deliveries.c.attempts + 1,
-    }
+    """A failed attempt: retry at ``retry_at``, or dead-letter it when ``retry_at`` is None. ``attempted``
+    False: it was not sent at all (held behind an earlier event), so its attempt count stays."""
+    values: dict[str, Any] = {"last_error": error[:2000], "last_status": status}
+    if attempted:
+        values["attempts"] = deliveries.c.attempts + 1
     if retry_at is None:
         values["status"] = "dead"
     else:
