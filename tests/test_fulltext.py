@@ -3,9 +3,7 @@ ingested as a sibling item of the same story; refused for private addresses unle
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,6 +12,7 @@ from monitor.service.pipeline import Pipeline
 from monitor.store import outbox, stories
 from monitor.store.db import Database
 from tests.servers import FeedServer, rss
+from tests.test_feed_events import poll
 
 pytest.importorskip("trafilatura", reason="the fulltext extra (trafilatura) is not installed")
 
@@ -36,16 +35,6 @@ def make(tmp_path: Path, feed_url: str, allow_private: bool) -> Pipeline:
     p = Pipeline(config, Database(config.monitor.database))
     p.sync_feeds()
     return p
-
-
-def poll(p: Pipeline) -> Any:
-    async def go() -> Any:
-        try:
-            return await p.poll_due(every_feed=True)
-        finally:
-            await p.aclose()
-
-    return asyncio.run(go())
 
 
 def setup(server: FeedServer) -> None:

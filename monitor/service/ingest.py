@@ -190,25 +190,16 @@ class Ingestor:
         now: datetime,
         hold: bool = False,
     ) -> tuple[tuple[str, ...], bool]:
+        """The version row, the event it calls for (if any), the story row; returns (events, tracked)."""
         all_markers = tuple(dict.fromkeys([*story.markers, *markers]))
-        developing = bool(all_markers)
-        new_hits = check_all(self.watchlists, article.title, article.text, article.source)
-        hits = _merge_hits(story.watchlists, new_hits)
+        hits = _merge_hits(story.watchlists, check_all(self.watchlists, article.title, article.text, article.source))
         lists = {wl.name: wl for wl in self.watchlists}
-        active = [h for h in hits if h.name in lists and (developing or not lists[h.name].developing_only)]
-        seq = story.version_count + 1
-        material_for = [
-            h
-            for h in active
-            if is_material(
-                novelty,
-                min_new_sentences=lists[h.name].min_new_sentences,
-                min_new_facts=lists[h.name].min_new_facts,
-            )
-        ]
+        active = [h for h in hits if h.name in lists and (all_markers or not lists[h.name].developing_only)]
+        material_for = [h for h in active if self._material(novelty, lists[h.name])]
+        change = _Change(story, article, novelty, all_markers, match, story.version_count + 1, now)
         tx.insert_version(
             story.id,
-            seq,
+            change.seq,
             article_id,
             now,
             added=list(novelty.added),
@@ -222,110 +213,91 @@ class Ingestor:
             kind, targets = "story.opened", active
         elif active and story.tracked and material_for:
             kind, targets = "story.updated", material_for
+        receivers = tuple(h for t in targets for h in (lists[t.name].webhooks or (LOG_RECEIVER,)))
         event_seq, last_event = story.event_seq, story.last_event_id
-        if (
-            kind == "story.updated"
-            and not hold
-            and self._coalesce(tx, story, article, novelty, targets, lists, all_markers, match, seq, now)
-        ):
+        if kind == "story.updated" and not hold and self._coalesce(tx, change, tuple(targets), receivers):
             kind = None  # folded into an event that is still waiting to be sent
         elif kind:
             event_seq += 1
-            event_id = new_id("evt")
-            story_ref = {
-                "id": story.id,
-                "title": article.title,
-                "url": article.url or story.url,
-                "status": story.status,
-                "developing": developing,
-            }
-            body = payloads.story_event(
-                event_id=event_id,
-                type_=kind,
-                created_at=now,
-                story=story_ref,
-                event_seq=event_seq,
-                previous_event_id=last_event,
-                version_seq=seq,
-                article=article,
-                novelty=novelty,
-                hits=tuple(targets),
-                match=match,
-                markers=all_markers,
-            )
-            hooks = tuple(h for t in targets for h in (lists[t.name].webhooks or (LOG_RECEIVER,)))
+            last_event = new_id("evt")
+            body = change.payload(last_event, kind, event_seq, story.last_event_id, tuple(targets))
             delay = self.config.monitor.coalesce_window if kind == "story.updated" else 0.0
-            tx.insert_event(
-                event_id,
-                kind,
-                story.id,
-                event_seq,
-                now,
-                body,
-                hooks,
-                send_at=now + timedelta(seconds=delay),
-                held=hold,
-            )
-            last_event = event_id
-            log.info("event %s %s story=%s seq=%d added=%d", kind, event_id, story.id, seq, len(novelty.added))
+            send_at = now + timedelta(seconds=delay)
+            tx.insert_event(last_event, kind, story.id, event_seq, now, body, receivers, send_at=send_at, held=hold)
+            log.info("event %s %s story=%s seq=%d added=%d", kind, last_event, story.id, change.seq, len(novelty.added))
         tx.update_story(
             story.id,
             status="open",
             title=article.title,
             url=article.url or story.url,
-            developing=developing,
+            developing=bool(all_markers),
             markers=list(all_markers),
             tracked=story.tracked or bool(active),
             watchlists=[{"name": h.name, "matched": list(h.matched)} for h in hits],
             updated_at=now,
             last_published=article.published,
-            version_count=seq,
+            version_count=change.seq,
             event_seq=event_seq,
             last_event_id=last_event,
         )
         return ((kind,) if kind else ()), story.tracked or bool(active)
 
+    @staticmethod
+    def _material(novelty: Novelty, wl: Watchlist) -> bool:
+        return is_material(novelty, min_new_sentences=wl.min_new_sentences, min_new_facts=wl.min_new_facts)
+
     def _coalesce(
-        self,
-        tx: story_store.IngestTx,
-        story: StoryRecord,
-        article: Article,
-        novelty: Novelty,
-        targets: list[WatchHit],
-        lists: dict[str, Watchlist],
-        markers: tuple[str, ...],
-        match: dict[str, Any],
-        seq: int,
-        now: datetime,
+        self, tx: story_store.IngestTx, change: _Change, targets: tuple[WatchHit, ...], receivers: tuple[str, ...]
     ) -> bool:
         """Fold this update into the story's unsent ``story.updated`` from within the coalescing window."""
         window = self.config.monitor.coalesce_window
-        held = tx.unsent_update(story.id, now - timedelta(seconds=window)) if window > 0 else None
+        held = tx.unsent_update(change.story.id, change.now - timedelta(seconds=window)) if window > 0 else None
         if held is None:
             return False
-        event_id, held_payload, receivers = held
-        story_ref = {**held_payload["story"], "title": article.title, "url": article.url or story.url}
-        fresh = payloads.story_event(
-            event_id=event_id,
-            type_="story.updated",
-            created_at=now,
-            story=story_ref,
-            event_seq=held_payload["sequence"],
-            previous_event_id=held_payload["previous_event_id"],
-            version_seq=seq,
-            article=article,
-            novelty=novelty,
-            hits=tuple(targets),
-            match=match,
-            markers=markers,
+        event_id, held_payload, known = held
+        fresh = change.payload(
+            event_id, "story.updated", held_payload["sequence"], held_payload["previous_event_id"], targets
         )
-        hooks = tuple(h for t in targets for h in (lists[t.name].webhooks or (LOG_RECEIVER,)))
-        send_at = now + timedelta(seconds=window)
-        tx.merge_into_event(
-            event_id,
-            payloads.merge_updates(held_payload, fresh),
-            tuple(h for h in hooks if h not in receivers),
-            send_at,
-        )
-        log.info("event story.updated coalesced into %s story=%s seq=%d", event_id, story.id, seq)
+        merged = payloads.merge_updates(held_payload, fresh)
+        send_at = change.now + timedelta(seconds=window)
+        tx.merge_into_event(event_id, merged, tuple(h for h in receivers if h not in known), send_at)
+        log.info("event story.updated coalesced into %s story=%s seq=%d", event_id, change.story.id, change.seq)
         return True
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One version of one story, as the events about it describe it."""
+
+    story: StoryRecord
+    article: Article
+    novelty: Novelty
+    markers: tuple[str, ...]
+    match: dict[str, Any]
+    seq: int
+    now: datetime
+
+    def payload(
+        self, event_id: str, kind: str, event_seq: int, previous: str | None, hits: tuple[WatchHit, ...]
+    ) -> dict[str, Any]:
+        ref = {
+            "id": self.story.id,
+            "title": self.article.title,
+            "url": self.article.url or self.story.url,
+            "status": "open",
+            "developing": bool(self.markers),
+        }
+        return payloads.story_event(
+            event_id=event_id,
+            type_=kind,
+            created_at=self.now,
+            story=ref,
+            event_seq=event_seq,
+            previous_event_id=previous,
+            version_seq=self.seq,
+            article=self.article,
+            novelty=self.novelty,
+            hits=hits,
+            match=self.match,
+            markers=self.markers,
+        )
