@@ -302,6 +302,18 @@ def test_match_does_not_mutate_and_remove_story_forgets() -> None:
     m.remove_story("never-added")
 
 
+def test_add_after_match_stores_the_added_article_not_the_matched_one() -> None:
+    # ``add`` reuses the features of the article ``match`` just saw (speed), and only of that article.
+    m = Matcher(MatchSettings())
+    background(m)
+    m.match(SHOOTING_A)
+    m.add("b", SHOOTING_B)
+    assert m.match(SHOOTING_B).story == "b"
+    m.match(SHOOTING_A)
+    m.add("a", SHOOTING_A)
+    assert m.match(SHOOTING_A_FOLLOWUP).story == "a"
+
+
 def test_reasons_are_json_and_explain() -> None:
     m = Matcher(MatchSettings())
     background(m)

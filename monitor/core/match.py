@@ -27,7 +27,7 @@ from __future__ import annotations
 from monitor.core import signals
 from monitor.core.match_decide import Candidate, decide
 from monitor.core.match_index import DocIndex, sublinear
-from monitor.core.match_score import PairScore, score_pair, specific_bonus, specific_evidence, weigh_query
+from monitor.core.match_score import PairScore, Query, prepare, score_pair, specific_bonus, specific_evidence
 from monitor.core.match_types import MatchInput, MatchResult, MatchSettings
 
 __all__ = ["MatchInput", "MatchResult", "MatchSettings", "Matcher"]
@@ -41,6 +41,9 @@ class Matcher:
     def __init__(self, settings: MatchSettings | None = None) -> None:
         self.settings = settings or MatchSettings()
         self._index = DocIndex(self.settings.index)
+        # The last matched article and its features: the pipeline and the backtest ``add`` the article they
+        # just matched, and the index cannot change in between except through ``add``/``remove_story``.
+        self._last: tuple[MatchInput, signals.Features] | None = None
 
     def __len__(self) -> int:
         return len(self._index.stories)
@@ -48,6 +51,7 @@ class Matcher:
     def match(self, article: MatchInput) -> MatchResult:
         """The story ``article`` belongs to (None: a new one), with the evidence. Changes nothing."""
         feats = self._features(article)
+        self._last = (article, feats)
         same_url = self._index.urls.get(feats.url) if feats.url else None
         if same_url is not None:
             story = self._index.docs[same_url].story
@@ -56,12 +60,12 @@ class Matcher:
 
     def _score_stories(self, feats: signals.Features) -> list[Candidate]:
         """Candidate stories by best member; the leaders re-scored by linkage; best first."""
-        vec, query, qnorm = weigh_query(self._index, sublinear(feats.terms))
+        vec, q = prepare(self._index, feats, sublinear(feats.terms))
         window = self.settings.window_days * _DAY
         best: dict[str, PairScore] = {}
         for docno in self._index.candidates(vec, feats.when, window):
             doc = self._index.docs[docno]
-            pair = score_pair(self._index, feats, query, qnorm, doc, self.settings.weights)
+            pair = self._pair(q, docno)
             if doc.story not in best or pair.total > best[doc.story].total:
                 best[doc.story] = pair
         weights = self.settings.weights
@@ -70,7 +74,7 @@ class Matcher:
         need = weights.recall_phrases
         by_name = {s for s, keys in specific.items() if s not in best and sum(" " in k for k in keys) >= need}
         for story in by_name:
-            best[story] = self._recall_by_name(feats, query, qnorm, story)
+            best[story] = self._recall_by_name(q, story)
 
         def story_score(story: str, base: float) -> float:
             if young:
@@ -85,7 +89,7 @@ class Matcher:
             Candidate(
                 s,
                 p,
-                story_score(s, self._linkage(feats, query, qnorm, s, p)),
+                story_score(s, self._linkage(q, s, p)),
                 tuple(specific.get(s, ())),
                 s in by_name,
             )
@@ -97,17 +101,21 @@ class Matcher:
         ]
         return sorted(out, key=lambda c: c.score, reverse=True)
 
-    def _recall_by_name(self, feats: signals.Features, query: dict[str, float], qnorm: float, story: str) -> PairScore:
+    def _pair(self, q: Query, docno: int) -> PairScore:
+        """The pair score of the query against one stored article, once per match (linkage re-reads it)."""
+        pair = q.pairs.get(docno)
+        if pair is None:
+            pair = q.pairs[docno] = score_pair(self._index, q, self._index.docs[docno], self.settings.weights)
+        return pair
+
+    def _recall_by_name(self, q: Query, story: str) -> PairScore:
         """Score a story the word index did not offer (outside the window, or few shared words) that alone
         holds one of the article's name phrases: a trial or funeral article names the victim months later."""
         members = self._index.stories[story].docs[-_LINKAGE_MEMBERS:]
-        w = self.settings.weights
-        pairs = [score_pair(self._index, feats, query, qnorm, self._index.docs[d], w) for d in members]
+        pairs = [self._pair(q, d) for d in members]
         return max(pairs, key=lambda p: p.total)
 
-    def _linkage(
-        self, feats: signals.Features, query: dict[str, float], qnorm: float, story: str, best: PairScore
-    ) -> float:
+    def _linkage(self, q: Query, story: str, best: PairScore) -> float:
         """Blend the best member's score with the mean over the story's recent members.
 
         Best-member ("single") linkage alone chains: a weekly "jobless claims" article joins last week's,
@@ -117,15 +125,13 @@ class Matcher:
         members = self._index.stories[story].docs[-_LINKAGE_MEMBERS:]
         if alpha == 0.0 or len(members) < 2 or best.lede:
             return best.total
-        totals = [
-            score_pair(self._index, feats, query, qnorm, self._index.docs[d], self.settings.weights).total
-            for d in members
-        ]
+        totals = [score_pair(self._index, q, self._index.docs[d], self.settings.weights).total for d in members]
         return (1 - alpha) * best.total + alpha * sum(totals) / len(totals)
 
     def add(self, story: str, article: MatchInput) -> None:
         """Record ``article`` as a member of ``story`` (created if new)."""
-        feats = self._features(article)
+        last, self._last = self._last, None
+        feats = last[1] if last is not None and (last[0] is article or last[0] == article) else self._features(article)
         self._index.add(story, feats)
 
     def _features(self, article: MatchInput) -> signals.Features:
@@ -133,4 +139,5 @@ class Matcher:
 
     def remove_story(self, story: str) -> None:
         """Forget ``story`` and its articles; unknown stories are ignored."""
+        self._last = None
         self._index.remove_story(story)

@@ -10,7 +10,9 @@ far" that scoring uses.
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from monitor.core.signals import Features
@@ -57,13 +59,26 @@ _STORY = 1 << 64  # one story in ``DocIndex.sentence_stories``
 _WEIGHTS: dict[float, float] = {}  # one float object per distinct weight: most are 1.0 (memory)
 
 
+_SUBLINEAR: dict[float, float] = {}  # count -> weight: counts repeat (1.0, 2.0, 3.0, ...), logs need not
+
+
 def sublinear(terms: dict[str, float]) -> dict[str, float]:
     """1 + log(count): the fifth "police" says less than the first."""
     out = {}
+    cache = _SUBLINEAR
     for t, c in terms.items():
-        w = round(1.0 + math.log(c) if c >= 1 else c, 3)
-        out[t] = _WEIGHTS.setdefault(w, w)
+        w = cache.get(c)
+        if w is None:
+            raw = round(1.0 + math.log(c) if c >= 1 else c, 3)
+            w = _WEIGHTS.setdefault(raw, raw)
+            if len(cache) < 4096:
+                cache[c] = w
+        out[t] = w
     return out
+
+
+def _interned(strings: frozenset[str]) -> tuple[str, ...]:
+    return tuple(map(sys.intern, strings))
 
 
 class DocIndex:
@@ -92,6 +107,11 @@ class DocIndex:
         """Smoothed idf from the stream so far; unseen words get the highest value."""
         return math.log((1 + len(self.docs)) / (1 + self.df.get(term, 0))) + 1.0
 
+    def idf_of(self) -> Callable[[str], float]:
+        """``idf`` with the corpus size read once (for loops over many words; same values)."""
+        n1, df_get, log = 1 + len(self.docs), self.df.get, math.log
+        return lambda term: log(n1 / (1 + df_get(term, 0))) + 1.0
+
     def vector(self, terms: dict[str, float]) -> tuple[dict[str, float], float]:
         """tf-idf weights and their Euclidean length."""
         vec = {t: w * self.idf(t) for t, w in terms.items()}
@@ -106,7 +126,10 @@ class DocIndex:
 
     def add(self, story: str, feats: Features) -> int:
         """Store one article as a member of ``story``; returns its internal number."""
-        terms = self._keep_informative(sublinear(feats.terms))
+        # Strings are interned here, not in ``signals``: only what is stored needs one copy per word (memory),
+        # and a query's words are thrown away after the match.
+        terms = {sys.intern(t): w for t, w in self._keep_informative(sublinear(feats.terms)).items()}
+        names, phrases = _interned(feats.names), _interned(feats.phrases)
         docno = self._next
         self._next += 1
         for t in terms:
@@ -121,23 +144,23 @@ class DocIndex:
             terms,
             norm,
             len(self.docs),
-            tuple(feats.names),
-            tuple(feats.phrases),
-            tuple(feats.ages),
+            names,
+            phrases,
+            _interned(feats.ages),
             tuple(feats.lede),
             tuple(feats.sentences),
             feats.when,
         )
         self.lede_df.update(feats.lede)
         self._count_sentences(story, feats.sentences)
-        self.phrase_df.update(feats.phrases)
-        self._own(story, feats.names | feats.phrases)
+        self.phrase_df.update(phrases)
+        self._own(story, names + phrases)
         if feats.url:
             self.urls[feats.url] = docno
         self._extend_story(story, docno, feats.when)
         return docno
 
-    def _own(self, story: str, keys: frozenset[str]) -> None:
+    def _own(self, story: str, keys: tuple[str, ...]) -> None:
         owner = self.owner
         self.key_df.update(keys)
         for key in keys:
@@ -218,19 +241,23 @@ class DocIndex:
 
     def candidates(self, query: dict[str, float], when: float | None, window: float) -> list[int]:
         """Stored articles worth scoring in full, best first (pruned: see the module docstring)."""
-        ranked = sorted((t for t in query if t in self.df), key=query.__getitem__, reverse=True)
+        df = self.df
+        ranked = sorted([t for t in query if t in df], key=query.__getitem__, reverse=True)
         acc: dict[int, float] = {}
         allowed: dict[str, bool] = {}
+        idf, docs, postings, cap = self.idf_of(), self.docs, self.postings, self.settings.posting_cap
+        acc_get, docs_get, allowed_get = acc.get, docs.get, allowed.get
         for term in ranked[: self.settings.query_terms]:
-            weight = query[term] * self.idf(term)
-            for docno in self.postings.get(term, ())[-self.settings.posting_cap :]:
-                doc = self.docs.get(docno)
+            weight = query[term] * idf(term)
+            posting = postings.get(term, ())
+            for docno in posting[-cap:] if len(posting) > cap else posting:
+                doc = docs_get(docno)
                 if doc is None:
                     continue
-                ok = allowed.get(doc.story)
+                ok = allowed_get(doc.story)
                 if ok is None:
                     ok = allowed[doc.story] = self.in_window(doc.story, when, window)
                 if ok:
-                    acc[docno] = acc.get(docno, 0.0) + weight
+                    acc[docno] = acc_get(docno, 0.0) + weight
         best = sorted(acc, key=acc.__getitem__, reverse=True)
         return best[: self.settings.max_candidates]

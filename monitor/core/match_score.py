@@ -9,7 +9,7 @@ containment (one text holds the other's opening sentences verbatim). It does not
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.core.match_index import Doc, DocIndex
 from monitor.core.signals import Features
@@ -59,35 +59,67 @@ class PairScore:
     gap_days: float | None
 
 
+@dataclass(slots=True)
+class Query:
+    """Per-query values every pair score reuses (computed once per ``match``, not once per stored article)."""
+
+    feats: Features
+    qw: dict[str, float]  # tf-idf vector times idf once more (``cosine``)
+    norm: float  # length of the tf-idf vector
+    idf: dict[str, float]  # memo of the stream's idf for names seen in this query's pairs (fixed during a match)
+    names_mass: float  # summed idf of the query's names
+    pairs: dict[int, PairScore] = field(default_factory=dict)  # stored article -> its pair score (memo)
+
+
 def cosine(index: DocIndex, qw: dict[str, float], qnorm: float, doc: Doc) -> float:
     """tf-idf cosine; ``qw`` is the query's tf-idf vector times idf once more (``weigh_query``), so the
     stored article's sublinear counts need no idf lookups here (the hot loop of matching)."""
+    terms = doc.terms
     dot = 0.0
-    for t, w in doc.terms.items():
-        q = qw.get(t)
-        if q is not None:
-            dot += q * w
+    for t in qw.keys() & terms.keys():  # only the shared words, found in C
+        dot += qw[t] * terms[t]
     return dot / (qnorm * index.doc_norm(doc))
 
 
 def weigh_query(index: DocIndex, terms: dict[str, float]) -> tuple[dict[str, float], dict[str, float], float]:
     """The query's tf-idf vector, that vector times idf once more (for ``cosine``) and its length."""
-    idf = {t: index.idf(t) for t in terms}
-    vec = {t: w * idf[t] for t, w in terms.items()}
-    qw = {t: v * idf[t] for t, v in vec.items()}
+    n1, df_get, log = 1 + len(index.docs), index.df.get, math.log  # ``DocIndex.idf``, inlined (hot)
+    vec: dict[str, float] = {}
+    qw: dict[str, float] = {}
+    for t, w in terms.items():
+        idf = log(n1 / (1 + df_get(t, 0))) + 1.0
+        v = vec[t] = w * idf
+        qw[t] = v * idf
     return vec, qw, math.sqrt(sum(v * v for v in vec.values())) or 1.0
 
 
-def name_overlap(index: DocIndex, a: frozenset[str], b: tuple[str, ...], prior: float) -> tuple[float, tuple[str, ...]]:
+def prepare(index: DocIndex, feats: Features, terms: dict[str, float]) -> tuple[dict[str, float], Query]:
+    """The query's tf-idf vector (for candidate retrieval) and its per-query scoring values."""
+    vec, qw, qnorm = weigh_query(index, terms)
+    of = index.idf_of()
+    idf = {n: of(n) for n in feats.names}
+    return vec, Query(feats, qw, qnorm, idf, sum(idf.values()))
+
+
+def _idf(index: DocIndex, q: Query, name: str) -> float:
+    v = q.idf.get(name)
+    if v is None:
+        v = q.idf[name] = index.idf(name)
+    return v
+
+
+def name_overlap(index: DocIndex, q: Query, b: tuple[str, ...], prior: float) -> tuple[float, tuple[str, ...]]:
     """idf-weighted share of the smaller name set found in the other (a follow-up repeats the flash's
     names and adds its own), damped by ``prior`` so that a text with one or two names cannot score high."""
+    a = q.feats.names
     shared = [n for n in b if n in a]
     if not shared:
         return 0.0, ()
-    wa = sum(index.idf(n) for n in a)
-    wb = sum(index.idf(n) for n in b)
-    ws = sum(index.idf(n) for n in shared)
-    return ws / (min(wa, wb) + prior), tuple(sorted(shared, key=index.idf, reverse=True))
+    idf = q.idf
+    wa = q.names_mass
+    wb = sum(_idf(index, q, n) for n in b)
+    ws = sum(idf[n] for n in shared)
+    return ws / (min(wa, wb) + prior), tuple(sorted(shared, key=idf.__getitem__, reverse=True))
 
 
 def gap_days(index: DocIndex, when: float | None, story: str) -> float | None:
@@ -134,11 +166,10 @@ def specific_bonus(keys: list[str], weights: PairWeights) -> float:
     return weights.specific * (1.0 - math.exp(-units))
 
 
-def score_pair(
-    index: DocIndex, feats: Features, query: dict[str, float], qnorm: float, doc: Doc, weights: PairWeights
-) -> PairScore:
-    cos = cosine(index, query, qnorm, doc)
-    names, shared = name_overlap(index, feats.names, doc.names, weights.names_prior)
+def score_pair(index: DocIndex, q: Query, doc: Doc, weights: PairWeights) -> PairScore:
+    feats = q.feats
+    cos = cosine(index, q.qw, q.norm, doc)
+    names, shared = name_overlap(index, q, doc.names, weights.names_prior)
     rare = rare_count(index, shared, weights.rare_df)
     gap = gap_days(index, feats.when, doc.story)
     total = cos + weights.names * names + weights.rare * min(rare, weights.rare_full) / weights.rare_full
