@@ -143,6 +143,22 @@ def test_ages_from_year_old_and_apposition() -> None:
     assert signals.ages("", ["A 24-year-old man and Marcus Whitfield, 19, were shot."]) == {"24", "19"}
 
 
+def test_places_from_paragraph_datelines() -> None:
+    text = "Updated 5 p.m.\n\nNASHVILLE, Tenn. (WKRN) – A man was shot.\n\nSANTA MONICA — Police said."
+    assert signals.places(text) == {"nashville", "santa monica"}
+    assert signals.places("HAWTHORNE — A man died.") == {"hawthorne"}
+    assert signals.places("A man was shot in Chicago (AP) on Monday.") == frozenset()
+
+
+def test_place_conflict_needs_datelines_that_neither_text_names() -> None:
+    from monitor.core.match_score import place_conflict
+
+    la = frozenset({"los angeles"}), frozenset({"los", "angeles", "santa", "monica"})
+    assert not place_conflict(*la, ("santa monica",), ("santa", "monica"))  # the station's city names the suburb
+    assert place_conflict(frozenset({"hawthorne"}), frozenset({"hawthorne"}), ("toledo",), ("toledo",))
+    assert not place_conflict(frozenset(), frozenset(), ("toledo",), ("toledo",))
+
+
 def test_naive_datetime_is_utc() -> None:
     naive = datetime(2020, 1, 1, 12)
     aware = datetime(2020, 1, 1, 13, tzinfo=timezone(timedelta(hours=1)))

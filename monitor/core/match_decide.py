@@ -38,6 +38,7 @@ def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dic
             shared_phrases=list(p.shared_phrases[:10]),
             specific_names=list(best.specific[:10]),
             conflicting_ages=p.age_conflict,
+            conflicting_places=p.place_conflict,
             rare_shared_names=p.rare_names,
             gap_days=None if p.gap_days is None else round(p.gap_days, 1),
             shared_lede=p.lede,

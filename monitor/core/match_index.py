@@ -40,6 +40,7 @@ class Doc:
     names: tuple[str, ...]
     phrases: tuple[str, ...]
     ages: tuple[str, ...]
+    places: tuple[str, ...]
     lede: tuple[int, ...]
     sentences: tuple[int, ...]
     when: float | None
@@ -147,6 +148,7 @@ class DocIndex:
             names,
             phrases,
             _interned(feats.ages),
+            _interned(feats.places),
             tuple(feats.lede),
             tuple(feats.sentences),
             feats.when,

@@ -35,6 +35,7 @@ class PairWeights:
     any_phrases: float = 0.0  # bonus for sharing name phrases, rare or not
     any_phrases_full: int = 5
     age_conflict: float = 0.15  # both give ages and none agrees: two different victims
+    place_conflict: float = 0.3  # both have datelines, none agrees and neither text names the other's town
     specific: float = 0.2  # most a story gains from names/phrases no other stored story has
     specific_phrase: float = 0.5  # evidence units per such phrase ("marcus whitfield"): saturating
     specific_name: float = 0.3  # ... per such single name or number ("whitfield", "13500")
@@ -57,6 +58,7 @@ class PairScore:
     age_conflict: bool
     lede: bool
     gap_days: float | None
+    place_conflict: bool = False
 
 
 @dataclass(slots=True)
@@ -166,6 +168,21 @@ def specific_bonus(keys: list[str], weights: PairWeights) -> float:
     return weights.specific * (1.0 - math.exp(-units))
 
 
+def _names_place(place: str, names: frozenset[str] | tuple[str, ...]) -> bool:
+    return all(w.rstrip(".") in names for w in place.split())
+
+
+def place_conflict(a: frozenset[str], a_names: frozenset[str], b: tuple[str, ...], b_names: tuple[str, ...]) -> bool:
+    """Datelines of two different towns, and neither text names the other's town.
+
+    A station's city as dateline and the suburb of the shooting ("LOS ANGELES" and "SANTA MONICA") disagree
+    on a quarter of the same-story GVA pairs; but then one text names the other's town, and that is no conflict.
+    """
+    if not a or not b or not a.isdisjoint(b):
+        return False
+    return not any(_names_place(p, b_names) for p in a) and not any(_names_place(p, a_names) for p in b)
+
+
 def score_pair(index: DocIndex, q: Query, doc: Doc, weights: PairWeights) -> PairScore:
     feats = q.feats
     cos = cosine(index, q.qw, q.norm, doc)
@@ -181,8 +198,10 @@ def score_pair(index: DocIndex, q: Query, doc: Doc, weights: PairWeights) -> Pai
     total += weights.any_phrases * min(len(phrases), weights.any_phrases_full) / weights.any_phrases_full
     conflict = bool(feats.ages and doc.ages) and feats.ages.isdisjoint(doc.ages)
     total -= weights.age_conflict if conflict else 0.0
+    elsewhere = place_conflict(feats.places, feats.names, doc.places, doc.names)
+    total -= weights.place_conflict if elsewhere else 0.0
     total -= weights.age * math.log1p(min(gap, weights.age_cap_days)) if gap else 0.0
     lede = cos >= _LEDE_MIN_COSINE and lede_contained(index, feats, doc)
     if lede:
         total = max(total, _LEDE_SCORE)
-    return PairScore(total, cos, names, rare, shared, phrases, rare_phrases, conflict, lede, gap)
+    return PairScore(total, cos, names, rare, shared, phrases, rare_phrases, conflict, lede, gap, elsewhere)

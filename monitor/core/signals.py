@@ -51,6 +51,15 @@ _NUMBER = re.compile(r"\b\d[\d,.:]*\d\b|\b\d\b")
 _CAPS_RUN = re.compile(r"\b[A-Z][A-Za-z]+(?:[’'-][A-Za-z]+)*(?:\s+[A-Z][A-Za-z]+(?:[’'-][A-Za-z]+)*)+")
 # "a 24-year-old man", "Marcus Whitfield, 24,": the ages of the people in a story.
 _AGE = re.compile(r"\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b[A-Z][a-z]+,\s(\d{1,2}),")
+# Where it happened, by the paragraph datelines ("HAWTHORNE —", "CHICAGO (AP) —", "NASHVILLE, Tenn. (WKRN) –").
+_PLACE_DATELINE = re.compile(
+    r"^\s*([A-Z][A-Z.'’]+(?: [A-Z][A-Z.'’]+){0,2})(?:, [A-Z][A-Za-z.]+(?: [A-Z][a-z]+)?)?\s*(?:\([^)\n]{2,30}\))?"
+    r"\s*(?:[–—]|--?)",
+    re.MULTILINE,
+)
+_NOT_PLACES = _wordset(
+    "update updated breaking news watch video photos exclusive developing live new alert police office"
+)
 _LEDE_SENTENCES = 2  # the lede: the first news sentences, the part a wire expansion keeps verbatim
 _MIN_KEY_WORDS = 6  # shorter sentences ("Police said.") are too common to prove containment
 _TITLE_BOOST = 2.0  # a headline word says more about the story than a body word
@@ -65,6 +74,7 @@ class Features:
     names: frozenset[str]  # lower-cased capitalised words and numbers: names, places, ages, addresses
     phrases: frozenset[str]  # neighbouring capitalised words: full names, streets ("marcus whitfield")
     ages: frozenset[str]  # ages of the people mentioned ("24" from "24-year-old" or "Whitfield, 24,")
+    places: frozenset[str]  # towns of the paragraph datelines ("hawthorne", "salt lake city")
     lede: frozenset[int]  # hashes of the lede's sentence keys
     sentences: frozenset[int]  # hashes of all news sentence keys
     url: str | None
@@ -148,6 +158,12 @@ def ages(title: str, sentences: list[str]) -> frozenset[str]:
     return frozenset(a or b for a, b in _AGE.findall(_join(title, sentences)))
 
 
+def places(text: str) -> frozenset[str]:
+    """The towns of the article's datelines (lower-cased; any paragraph may open with one)."""
+    found = (m.lower() for m in _PLACE_DATELINE.findall(text))
+    return frozenset(p for p in found if p not in _NOT_PLACES)
+
+
 def sentence_hash(sentence: str) -> int | None:
     """Hash of the sentence's key, if it is long enough to be evidence (None: too short)."""
     key = textmod.sentence_key(sentence)
@@ -185,6 +201,7 @@ def features(
         names=names(head, sents),
         phrases=name_phrases(head, sents),
         ages=ages(head, sents),
+        places=places(text),
         lede=frozenset(news[:_LEDE_SENTENCES]),
         sentences=frozenset(hashes),
         url=normalise_url(url),
