@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,6 +52,26 @@ def two(pg_url: str) -> Iterator[tuple[Database, Database]]:  # noqa: F811
     b.close()
 
 
+def race(dbs: tuple[Database, ...], claim: Callable[[Database, str], list[str]]) -> dict[str, list[str]]:
+    """One thread per database handle, started together, each claiming batches until none is left."""
+    claims: dict[str, list[str]] = {}
+    start = threading.Barrier(len(dbs))
+
+    def worker(db: Database, owner: str) -> None:
+        start.wait()
+        got: list[str] = []
+        while batch := claim(db, owner):
+            got += batch
+        claims[owner] = got
+
+    threads = [threading.Thread(target=worker, args=(db, f"i{n}")) for n, db in enumerate(dbs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return claims
+
+
 # --- feed leases ---------------------------------------------------------------------------------------
 
 
@@ -59,21 +79,7 @@ def two(pg_url: str) -> Iterator[tuple[Database, Database]]:  # noqa: F811
 def test_concurrent_feed_claims_are_disjoint(two: tuple[Database, Database]) -> None:
     a, b = two
     feed_state.sync_feeds(a, [(f"f{i:03d}", f"http://127.0.0.1/{i}", 60) for i in range(200)], NOW)
-    claims: dict[str, list[str]] = {}
-    start = threading.Barrier(4)
-
-    def claim(db: Database, owner: str) -> None:
-        start.wait()
-        got = []
-        while batch := feed_state.claim_due_feeds(db, NOW, owner, 300, limit=7):
-            got += [f.name for f in batch]
-        claims[owner] = got
-
-    threads = [threading.Thread(target=claim, args=(db, f"i{n}")) for n, db in enumerate((a, b, a, b))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    claims = race((a, b, a, b), lambda db, owner: [f.name for f in feed_state.claim_due_feeds(db, NOW, owner, 300, 7)])
     everything = [name for got in claims.values() for name in got]
     assert sorted(everything) == [f"f{i:03d}" for i in range(200)]  # each feed once, none left out
     assert sum(1 for got in claims.values() if got) >= 2, "one instance took everything"
@@ -128,21 +134,7 @@ def test_concurrent_delivery_claims_are_disjoint_and_expire(two: tuple[Database,
         for i in range(60):  # one event per story: per-story ordering does not hold any back
             tx.create_story(f"st_{i}", f"story {i}", None, NOW)
             tx.insert_event(f"evt_{i}", "story.opened", f"st_{i}", 1, NOW, {"id": f"evt_{i}"}, ("desk",))
-    claims: dict[str, list[str]] = {}
-    start = threading.Barrier(4)
-
-    def claim(db: Database, owner: str) -> None:
-        start.wait()
-        got = []
-        while batch := outbox.claim_due(db, NOW, owner, 120, limit=5):
-            got += [d.event_id for d in batch]
-        claims[owner] = got
-
-    threads = [threading.Thread(target=claim, args=(db, f"i{n}")) for n, db in enumerate((a, b, a, b))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    claims = race((a, b, a, b), lambda db, owner: [d.event_id for d in outbox.claim_due(db, NOW, owner, 120, 5)])
     everything = sorted(e for got in claims.values() for e in got)
     assert everything == sorted(f"evt_{i}" for i in range(60))
     # Nobody marked them: after the lease, another instance sends them (same ids: at-least-once).
