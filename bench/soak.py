@@ -51,6 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _servers import Receiver
 
+from tests.scale_servers import answer_feed
+
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks spec's example key
 HOSTS = 8
 WINDOW = 10  # items listed per feed
@@ -228,20 +230,7 @@ class PublishingFeeds:
         with self._lock:
             self.requests += 1
         last = self.latest(i, time.time())
-        etag = f'"{i}-{last}"'
-        if h.headers.get("If-None-Match") == etag:
-            h.send_response(304)
-            h.send_header("ETag", etag)
-            h.send_header("Content-Length", "0")
-            h.end_headers()
-            return
-        data = self.body(i, last)
-        h.send_response(200)
-        h.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-        h.send_header("Content-Length", str(len(data)))
-        h.send_header("ETag", etag)
-        h.end_headers()
-        h.wfile.write(data)
+        answer_feed(h, f'"{i}-{last}"', lambda: self.body(i, last))
 
     def published(self) -> set[tuple[str, str]]:
         """(source, guid) of every item published, as the daemon names them."""

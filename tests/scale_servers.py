@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,6 +37,23 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 1024
+
+
+def answer_feed(h: BaseHTTPRequestHandler, etag: str, body: Callable[[], bytes]) -> None:
+    """304 when the client's ETag is current, else 200 with ``body()`` (built only then)."""
+    if h.headers.get("If-None-Match") == etag:
+        h.send_response(304)
+        h.send_header("ETag", etag)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+        return
+    data = body()
+    h.send_response(200)
+    h.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+    h.send_header("Content-Length", str(len(data)))
+    h.send_header("ETag", etag)
+    h.end_headers()
+    h.wfile.write(data)
 
 
 @dataclass
@@ -94,21 +112,12 @@ class PublishingFeeds:
         with self._lock:
             self.hits.setdefault(i, []).append(now)
         last = self.latest(i, now)
-        etag = f'"{i}-{last}"'
-        if h.headers.get("If-None-Match") == etag:
-            h.send_response(304)
-            h.send_header("ETag", etag)
-            h.send_header("Content-Length", "0")
-            h.end_headers()
-            return
-        items = [self.item(i, j) for j in range(last, max(-1, last - self.window), -1)]
-        body = rss(items, title=f"Feed {i}").encode()
-        h.send_response(200)
-        h.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-        h.send_header("Content-Length", str(len(body)))
-        h.send_header("ETag", etag)
-        h.end_headers()
-        h.wfile.write(body)
+
+        def body() -> bytes:
+            items = [self.item(i, j) for j in range(last, max(-1, last - self.window), -1)]
+            return rss(items, title=f"Feed {i}").encode()
+
+        answer_feed(h, f'"{i}-{last}"', body)
 
     def published(self) -> set[tuple[str, str]]:
         """(source, guid) of every item published (as the daemon will name them)."""
