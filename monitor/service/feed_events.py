@@ -25,8 +25,9 @@ def _write(config: Config, db: Database, kind: str, state: FeedState, now: datet
     feed = {"name": state.name, "url": state.url}
     body = payloads.feed_event(event_id=event_id, type_=kind, created_at=now, feed=feed, detail=detail)
     hooks = tuple(w.name for w in config.webhooks) or (LOG_RECEIVER,)
-    with story_store.ingest_transaction(db) as tx:
-        tx.insert_event(event_id, kind, None, None, now, body, hooks)
+    # A plain write transaction: feed events touch no story, so they need not queue behind the ingest lock.
+    with db.write() as conn:
+        story_store.IngestTx(conn).insert_event(event_id, kind, None, None, now, body, hooks)
     log.warning("%s feed=%s %s", kind, state.name, " ".join(f"{k}={v}" for k, v in detail.items()))
     return event_id
 
