@@ -103,6 +103,24 @@ def test_a_dead_instances_feed_lease_expires_and_its_late_record_is_ignored(
 
 
 @postgres
+def test_a_claim_that_waited_past_its_lease_is_fenced_off_before_fetching(two: tuple[Database, Database]) -> None:
+    """The CI failure of the scale test: a claimed feed queued behind its host's limit past the lease, another
+    instance took it and polled it, then the first one fetched it too (two polls 0.9 s apart)."""
+    a, b = two
+    feed_state.sync_feeds(a, [("wire", "http://127.0.0.1/wire", 60)], NOW)
+    assert [f.name for f in feed_state.claim_due_feeds(a, NOW, "slow", lease=30)] == ["wire"]
+    late = NOW + timedelta(seconds=31)
+    assert [f.name for f in feed_state.claim_due_feeds(b, late, "quick", lease=30)] == ["wire"]
+    assert feed_state.mark_fetching(b, "wire", "quick", late, interval=60, lease=30)
+    assert not feed_state.mark_fetching(a, "wire", "slow", late + timedelta(seconds=1), interval=60, lease=30)
+    # An expired lease nobody took is still ours: the fence renews it, so no one can claim it mid-fetch.
+    feed_state.record_poll(b, "wire", "quick", next_poll_at=NOW)
+    assert [f.name for f in feed_state.claim_due_feeds(a, NOW, "slow", lease=30)] == ["wire"]
+    assert feed_state.mark_fetching(a, "wire", "slow", late, interval=60, lease=30)
+    assert feed_state.claim_due_feeds(b, late + timedelta(seconds=29), "quick", lease=30, every_feed=True) == []
+
+
+@postgres
 def test_instances_starting_together_insert_each_feed_once(two: tuple[Database, Database]) -> None:
     feeds = [(f"f{i}", f"http://127.0.0.1/{i}", 60) for i in range(50)]
     errors: list[BaseException] = []

@@ -51,7 +51,7 @@ POOL_MIN_BYTES = 32 * 1024
 @dataclass(frozen=True)
 class PollOutcome:
     feed: str
-    result: str  # changed | unchanged | not-modified | error
+    result: str  # changed | unchanged | not-modified | error | skipped (lease lost)
     new_articles: int = 0
     events: int = 0
     error: str | None = None
@@ -180,8 +180,12 @@ class Poller:
 
     async def _poll(self, client: httpx.AsyncClient, state: FeedState, clock: Callable[[], datetime]) -> PollOutcome:
         m = self.config.monitor
-        mark = partial(feed_state.mark_fetching, self.db, state.name, self.owner, clock(), state.interval_s)
-        await asyncio.to_thread(mark)
+        mark = partial(
+            feed_state.mark_fetching, self.db, state.name, self.owner, clock(), state.interval_s, m.feed_lease
+        )
+        if not await asyncio.to_thread(mark):  # our lease ran out while queued and another instance took it
+            log.info("poll.skipped feed=%s reason=lease-lost", state.name)
+            return PollOutcome(state.name, "skipped")
         fetched = await fetch_feed(
             client,
             state.url,

@@ -82,16 +82,21 @@ def claim_due_feeds(
     return [ClaimedFeed.from_row(r) for r in rows]
 
 
-def mark_fetching(db: Database, name: str, owner: str, now: datetime, interval: float) -> None:
-    """Just before a fetch: should this instance die before recording the poll, the feed is taken over
-    once the lease expires but not before one interval after this fetch, so a crash never causes two
-    polls within an interval (issue 7). A normal ``record_poll`` overwrites it."""
+def mark_fetching(db: Database, name: str, owner: str, now: datetime, interval: float, lease: float) -> bool:
+    """Just before a fetch, the fence of issue 7: renew the lease and say whether this instance still holds it.
+
+    A claimed feed can wait behind its host's limit (or a starved CPU) past its lease; by then another
+    instance may have claimed and polled it, and fetching anyway would poll it twice within an interval.
+    The owner check and the renewal are one UPDATE, so exactly one instance gets ``True``. Should this
+    instance die before recording the poll, the feed is taken over once the lease expires but not before
+    one interval after this fetch. A normal ``record_poll`` overwrites both."""
     with db.write() as conn:
-        conn.execute(
+        result = conn.execute(
             update(feeds)
             .where(feeds.c.name == name, feeds.c.lease_owner == owner)
-            .values(next_poll_at=now + timedelta(seconds=interval))
+            .values(next_poll_at=now + timedelta(seconds=interval), lease_until=now + timedelta(seconds=lease))
         )
+        return result.rowcount == 1
 
 
 def developing_stories(db: Database, story_ids: Iterable[str]) -> set[str]:
