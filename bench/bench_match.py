@@ -91,7 +91,7 @@ def candidate_stories(matcher: Matcher, query: MatchInput) -> set[str]:
     index = matcher._index
     feats = signals.features(query.title, query.text, None, None)
     vec, _ = index.vector(sublinear(feats.terms))
-    return {index.docs[d].story for d in index.candidates(vec, None, math.inf)}
+    return {index.docs[d].story for d in index.candidates(vec, None, math.inf)[0]}
 
 
 def measure(matcher: Matcher, n_stories: int, n_queries: int, n_brute: int) -> dict[str, float]:

@@ -14,9 +14,10 @@ from monitor.errors import MonitorError
 from monitor.service.backtest import bcubed, format_report, links, run_backtest
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-# Measured with the default settings (docs/matching.md): GVA first 1,000 docs link P 0.941 F1 0.839,
-# B-cubed F1 0.949; allsides first 1,500 docs link F1 0.616. Floors sit a little below.
-PRECISION_FLOOR_GVA, F1_FLOOR_GVA, B3_FLOOR_GVA = 0.93, 0.83, 0.945
+# Measured with the default settings (docs/matching.md): GVA first 1,000 docs link P 0.903 F1 0.858,
+# B-cubed F1 0.955; allsides first 1,500 docs link F1 0.617. Floors sit a little below; the GVA
+# precision floor is the issue's requirement (0.90).
+PRECISION_FLOOR_GVA, F1_FLOOR_GVA, B3_FLOOR_GVA = 0.90, 0.84, 0.945
 F1_FLOOR_ALLSIDES = 0.61
 
 
@@ -124,3 +125,18 @@ def test_quality_floor_on_allsides_slice(tmp_path: Path) -> None:
     report = run_backtest(data_slice(tmp_path, "allsides_neus", 1500))
     assert report.links is not None
     assert report.links.f1 >= F1_FLOOR_ALLSIDES, report.as_dict()
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("compress", [1.0, 8.0])
+def test_issue_targets_on_the_whole_gva_development_split(compress: float) -> None:
+    """The issue's bar on all 3,160 development articles, and the density replay (dates squeezed 8x towards
+    the first one: eight times more same-city shootings inside the window) must keep its precision."""
+    source = DATA / "gva_incidents" / "docs.jsonl"
+    if not source.exists():
+        pytest.skip(f"labelled data {source} is absent (the shared data folder sits beside the repository)")
+    report = run_backtest(source, time_compress=compress)
+    assert report.links is not None and report.bcubed is not None
+    assert report.links.precision >= 0.90, report.as_dict()
+    if compress == 1.0:
+        assert report.links.f1 >= 0.80, report.as_dict()

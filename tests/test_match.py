@@ -6,6 +6,7 @@ All articles here are written for these tests, except the seed file of the repos
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -159,6 +160,27 @@ def test_place_conflict_needs_datelines_that_neither_text_names() -> None:
     assert not place_conflict(frozenset(), frozenset(), ("toledo",), ("toledo",))
 
 
+def test_addresses_are_number_and_street() -> None:
+    found = signals.addresses(
+        "Man shot on Delmar",
+        [
+            "Police found him in the 1200 block of South Kedzie Avenue.",
+            "A second man was shot at 1304 Franklin Avenue, and later near the 1200 block of Kedzie.",
+            "Officers closed Delmar Street.",  # a street without a number is no address
+        ],
+    )
+    assert found == frozenset({"1200 kedzie", "1304 franklin"})
+
+
+def test_addresses_agree_conflict_or_say_nothing() -> None:
+    from monitor.core.match_score import address_agreement
+
+    assert address_agreement(frozenset({"1200 kedzie"}), ("1200 kedzie", "5 main")) == 1
+    assert address_agreement(frozenset({"1200 kedzie"}), ("400 delmar",)) == -1
+    assert address_agreement(frozenset({"1200 kedzie"}), ("1300 kedzie",)) == 0  # one street, two numbers
+    assert address_agreement(frozenset(), ("400 delmar",)) == 0
+
+
 def test_naive_datetime_is_utc() -> None:
     naive = datetime(2020, 1, 1, 12)
     aware = datetime(2020, 1, 1, 13, tzinfo=timezone(timedelta(hours=1)))
@@ -252,6 +274,53 @@ def test_follow_up_with_same_names_joins_story() -> None:
     res = m.match(SHOOTING_A_FOLLOWUP)
     assert res.story == "a"
     assert {"whitfield", "delmar", "brennan"} <= set(res.reasons["shared_names"])
+
+
+def test_threshold_rises_with_the_stories_that_compete() -> None:
+    settings = MatchSettings()
+    sparse = settings.threshold_for(5)
+    assert sparse == settings.threshold == settings.threshold_for(int(settings.density_reference))
+    assert sparse < settings.threshold_for(100) < settings.threshold_for(1000)
+    # x8 denser: one fixed step (log), not eight times the bar
+    step = settings.threshold_for(800) - settings.threshold_for(100)
+    assert step == pytest.approx(settings.density_slope * math.log(8))
+    assert settings.threshold_for(5, dated=False) == settings.undated_threshold > sparse
+
+
+def test_decide_raises_the_bar_in_a_crowded_window() -> None:
+    dated = PairScore(0.25, 0.25, 0.0, 0, (), (), 0, False, False, 1.0)
+    assert decide([Candidate("s1", dated, 0.25)], MatchSettings(), competing=10).story == "s1"
+    crowded = decide([Candidate("s1", dated, 0.25)], MatchSettings(), competing=400)
+    assert crowded.story is None and crowded.reasons["rule"] == "below_threshold"
+    assert crowded.reasons["competing"] == 400 and crowded.reasons["threshold"] > 0.25
+
+
+def test_a_roundup_of_many_addresses_does_not_chain_incidents() -> None:
+    """A weekend roundup lists one address per shooting. Filed with one of them, it must not pull the others'
+    own reports into that story (on GVA x8 one such chain held 20 articles of different shootings)."""
+    m = Matcher(MatchSettings())
+    background(m)
+    m.add("a", SHOOTING_A)
+    streets = ["Kedzie", "Pulaski", "Cicero", "Halsted", "Ashland"]
+    roundup = MatchInput(
+        "r1",
+        "6 shot in Springfield weekend violence",
+        "SPRINGFIELD — Six people were shot over the weekend in Springfield, police said.\n\n"
+        "Marcus Whitfield, 24, was shot and killed early Saturday near the 400 block of Delmar Street.\n\n"
+        + " ".join(f"A man was shot in the {100 * (i + 3)} block of {st} Avenue." for i, st in enumerate(streets)),
+        DAY + timedelta(days=1),
+    )
+    assert m.match(roundup).reasons["roundup"]
+    m.add("a", roundup)
+    kedzie = MatchInput(
+        "k1",
+        "Springfield man, 31, recovering after being shot outside his home",
+        "SPRINGFIELD — Darnell Okafor, 31, was shot in the leg outside his home in the 300 block of Kedzie "
+        "Avenue on Saturday. His sister said he had just come back from work when a car pulled up.",
+        DAY + timedelta(days=1, hours=3),
+    )
+    res = m.match(kedzie)
+    assert res.story is None, res.reasons
 
 
 def test_two_shootings_same_city_same_day_stay_apart() -> None:

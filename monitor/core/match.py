@@ -56,21 +56,24 @@ class Matcher:
         if same_url is not None:
             story = self._index.docs[same_url].story
             return MatchResult(story, 1.0, {"rule": "same_url", "url": feats.url})
-        return decide(self._score_stories(feats), self.settings)
+        ranked, competing = self._score_stories(feats)
+        return decide(ranked, self.settings, competing)
 
-    def _score_stories(self, feats: signals.Features) -> list[Candidate]:
-        """Candidate stories by best member; the leaders re-scored by linkage; best first."""
+    def _score_stories(self, feats: signals.Features) -> tuple[list[Candidate], int]:
+        """Candidate stories by best member; the leaders re-scored by linkage; best first. And how many
+        stories compete for the article (``DocIndex.candidates``)."""
         vec, q = prepare(self._index, feats, sublinear(feats.terms))
         window = self.settings.window_days * _DAY
         best: dict[str, PairScore] = {}
-        for docno in self._index.candidates(vec, feats.when, window):
+        docnos, competing = self._index.candidates(vec, feats.when, window)
+        for docno in docnos:
             doc = self._index.docs[docno]
             pair = self._pair(q, docno)
             if doc.story not in best or pair.total > best[doc.story].total:
                 best[doc.story] = pair
         weights = self.settings.weights
         young = len(self._index) < weights.specific_min_stream
-        specific = {} if young else specific_evidence(self._index, feats, weights.rare_df)
+        specific = {} if young else specific_evidence(self._index, feats, weights.specific_df)
         need = weights.recall_phrases
         by_name = {s for s, keys in specific.items() if s not in best and sum(" " in k for k in keys) >= need}
         for story in by_name:
@@ -99,7 +102,7 @@ class Matcher:
             Candidate(s, p, story_score(s, p.total), tuple(specific.get(s, ())), s in by_name)
             for s, p in ranked[_RESCORED:]
         ]
-        return sorted(out, key=lambda c: c.score, reverse=True)
+        return sorted(out, key=lambda c: c.score, reverse=True), competing
 
     def _pair(self, q: Query, docno: int) -> PairScore:
         """The pair score of the query against one stored article, once per match (linkage re-reads it)."""

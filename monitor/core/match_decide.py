@@ -39,6 +39,7 @@ def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dic
             specific_names=list(best.specific[:10]),
             conflicting_ages=p.age_conflict,
             conflicting_places=p.place_conflict,
+            roundup=p.roundup,
             rare_shared_names=p.rare_names,
             gap_days=None if p.gap_days is None else round(p.gap_days, 1),
             shared_lede=p.lede,
@@ -50,17 +51,19 @@ def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dic
     return reasons
 
 
-def decide(ranked: list[Candidate], settings: MatchSettings) -> MatchResult:
+def decide(ranked: list[Candidate], settings: MatchSettings, competing: int = 0) -> MatchResult:
+    """``competing``: how many stories compete for the article (``DocIndex.candidates``; raises the threshold)."""
     best = ranked[0] if ranked else None
     runner_up = ranked[1] if len(ranked) > 1 else None
-    reasons = _explain(best, runner_up, len(ranked))
+    threshold = settings.threshold_for(competing, dated=best is not None and best.pair.gap_days is not None)
+    reasons = {**_explain(best, runner_up, len(ranked)), "threshold": round(threshold, 3), "competing": competing}
     if best is None:
         return MatchResult(None, 0.0, {**reasons, "rule": "no_candidates"})
     score = best.score
     margin = score - runner_up.score if runner_up else score
     if best.pair.lede:
         rule = "lede_contained"
-    elif score < settings.threshold:
+    elif score < threshold:
         rule = "below_threshold"
     elif score < settings.confident and margin < settings.margin:
         rule = "ambiguous"

@@ -44,6 +44,7 @@ class Doc:
     lede: tuple[int, ...]
     sentences: tuple[int, ...]
     when: float | None
+    addresses: tuple[str, ...]  # "1200 kedzie" (``signals.addresses``)
 
 
 @dataclass(slots=True)
@@ -152,6 +153,7 @@ class DocIndex:
             tuple(feats.lede),
             tuple(feats.sentences),
             feats.when,
+            _interned(feats.addresses),
         )
         self.lede_df.update(feats.lede)
         self._count_sentences(story, feats.sentences)
@@ -241,8 +243,11 @@ class DocIndex:
             return True
         return span.first - window <= when <= span.last + window
 
-    def candidates(self, query: dict[str, float], when: float | None, window: float) -> list[int]:
-        """Stored articles worth scoring in full, best first (pruned: see the module docstring)."""
+    def candidates(self, query: dict[str, float], when: float | None, window: float) -> tuple[list[int], int]:
+        """Stored articles worth scoring in full, best first (pruned: see the module docstring), and how many
+        stories compete: those in the window that share one of the query's most informative words. That
+        count, not the number of stories held, says how crowded the article's topic is right now (a dense
+        week of shootings in one city; a daemon holding 100k stories on other topics is not crowded)."""
         df = self.df
         ranked = sorted([t for t in query if t in df], key=query.__getitem__, reverse=True)
         acc: dict[int, float] = {}
@@ -262,4 +267,4 @@ class DocIndex:
                 if ok:
                     acc[docno] = acc_get(docno, 0.0) + weight
         best = sorted(acc, key=acc.__getitem__, reverse=True)
-        return best[: self.settings.max_candidates]
+        return best[: self.settings.max_candidates], sum(allowed.values())

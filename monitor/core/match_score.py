@@ -36,7 +36,12 @@ class PairWeights:
     any_phrases_full: int = 5
     age_conflict: float = 0.15  # both give ages and none agrees: two different victims
     place_conflict: float = 0.3  # both have datelines, none agrees and neither text names the other's town
+    roundup: float = 0.3  # either text lists this many street addresses: a roundup of several incidents
+    roundup_addresses: int = 4
+    same_address: float = 0.1  # both give the same street address ("1200 block of South Kedzie")
+    address_conflict: float = 0.15  # both give street addresses, on different streets
     specific: float = 0.2  # most a story gains from names/phrases no other stored story has
+    specific_df: int = 10  # "specific": only one story has it, in at most this many articles
     specific_phrase: float = 0.5  # evidence units per such phrase ("marcus whitfield"): saturating
     specific_name: float = 0.3  # ... per such single name or number ("whitfield", "13500")
     no_specific: float = 0.1  # penalty when the query shares nothing specific with the story
@@ -59,6 +64,7 @@ class PairScore:
     lede: bool
     gap_days: float | None
     place_conflict: bool = False
+    roundup: bool = False
 
 
 @dataclass(slots=True)
@@ -183,6 +189,16 @@ def place_conflict(a: frozenset[str], a_names: frozenset[str], b: tuple[str, ...
     return not any(_names_place(p, b_names) for p in a) and not any(_names_place(p, a_names) for p in b)
 
 
+def address_agreement(a: frozenset[str], b: tuple[str, ...]) -> int:
+    """1: the texts share a street address; -1: both give addresses, on different streets; 0: no telling."""
+    if not a or not b:
+        return 0
+    if not a.isdisjoint(b):
+        return 1
+    streets = {x.partition(" ")[2] for x in a}
+    return 0 if any(x.partition(" ")[2] in streets for x in b) else -1
+
+
 def score_pair(index: DocIndex, q: Query, doc: Doc, weights: PairWeights) -> PairScore:
     feats = q.feats
     cos = cosine(index, q.qw, q.norm, doc)
@@ -200,8 +216,12 @@ def score_pair(index: DocIndex, q: Query, doc: Doc, weights: PairWeights) -> Pai
     total -= weights.age_conflict if conflict else 0.0
     elsewhere = place_conflict(feats.places, feats.names, doc.places, doc.names)
     total -= weights.place_conflict if elsewhere else 0.0
+    roundup = max(len(feats.addresses), len(doc.addresses)) >= weights.roundup_addresses
+    address = 0 if roundup else address_agreement(feats.addresses, doc.addresses)
+    total -= weights.roundup if roundup else 0.0
+    total += weights.same_address if address > 0 else -weights.address_conflict if address < 0 else 0.0
     total -= weights.age * math.log1p(min(gap, weights.age_cap_days)) if gap else 0.0
     lede = cos >= _LEDE_MIN_COSINE and lede_contained(index, feats, doc)
     if lede:
         total = max(total, _LEDE_SCORE)
-    return PairScore(total, cos, names, rare, shared, phrases, rare_phrases, conflict, lede, gap, elsewhere)
+    return PairScore(total, cos, names, rare, shared, phrases, rare_phrases, conflict, lede, gap, elsewhere, roundup)

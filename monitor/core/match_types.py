@@ -5,6 +5,7 @@ Frozen dataclasses only; ``core.match`` re-exports them, callers import them fro
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,12 +19,28 @@ class MatchSettings:
     """Matching knobs. The defaults are the tuned values (docs/matching.md); all have defaults."""
 
     window_days: float = 30.0  # updates come within days, follow-ups (arrests, trials) within weeks
-    threshold: float = 0.30  # combined score needed to join a story
+    # Combined score needed to join a story: ``threshold`` while at most ``density_reference`` stories compete
+    # for the article (in its window, sharing its informative words), plus ``density_slope`` per e-fold
+    # beyond: the prior odds of any one story fall as 1/n, so the evidence needed grows with log n (a dense
+    # week of same-city shootings; an undated stream where every story competes).
+    threshold: float = 0.20
+    density_reference: float = 22.0
+    density_slope: float = 0.07
+    # An undated article (or story) has no window: nothing says the two are even from the same weeks, the
+    # evidence a dated candidate brings by being in the window. Its floor is this higher threshold.
+    undated_threshold: float = 0.30
     margin: float = 0.06  # below ``confident``, the best story must beat the runner-up by this much
     confident: float = 0.60  # at or above this combined score, the margin rule does not apply
     linkage: float = 1.0  # 0: a story is as close as its closest member; 1: as its average member
     weights: PairWeights = field(default_factory=PairWeights)
     index: IndexSettings = field(default_factory=IndexSettings)
+
+    def threshold_for(self, competing: int, *, dated: bool = True) -> float:
+        """The join threshold when ``competing`` stories compete (see ``threshold``); ``dated``: the article
+        and the story both have dates."""
+        excess = math.log(competing / self.density_reference) if competing > self.density_reference else 0.0
+        threshold = self.threshold + self.density_slope * excess
+        return threshold if dated else max(threshold, self.undated_threshold)
 
 
 @dataclass(frozen=True)

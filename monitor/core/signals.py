@@ -51,6 +51,15 @@ _NUMBER = re.compile(r"\b\d[\d,.:]*\d\b|\b\d\b")
 _CAPS_RUN = re.compile(r"\b[A-Z][A-Za-z]+(?:[’'-][A-Za-z]+)*(?:\s+[A-Z][A-Za-z]+(?:[’'-][A-Za-z]+)*)+")
 # "a 24-year-old man", "Marcus Whitfield, 24,": the ages of the people in a story.
 _AGE = re.compile(r"\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b[A-Z][a-z]+,\s(\d{1,2}),")
+# Street addresses, as police and local news give them: "the 1200 block of South Kedzie", "1304 Franklin
+# Avenue". One incident has one or two; a roundup of a weekend's shootings lists one per incident.
+_STREET_TYPE = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Place|Pl|Way|Parkway|Pkwy|Highway|Hwy)"
+)
+_ADDRESS = re.compile(
+    r"\b(\d{1,6})\s+block\s+of\s+(?:(?:the\s+)?[NSEW][a-z]*\.?\s+)?([A-Z][a-z]+)"
+    rf"|\b(\d{{1,6}})\s+(?:[NSEW]\.?\s+)?([A-Z][a-z]+)(?:\s+[A-Z][a-z]+)?\s+{_STREET_TYPE}\b"
+)
 # Where it happened, by the paragraph datelines ("HAWTHORNE —", "CHICAGO (AP) —", "NASHVILLE, Tenn. (WKRN) –").
 _PLACE_DATELINE = re.compile(
     r"^\s*([A-Z][A-Z.'’]+(?: [A-Z][A-Z.'’]+){0,2})(?:, [A-Z][A-Za-z.]+(?: [A-Z][a-z]+)?)?\s*(?:\([^)\n]{2,30}\))?"
@@ -75,6 +84,7 @@ class Features:
     phrases: frozenset[str]  # neighbouring capitalised words: full names, streets ("marcus whitfield")
     ages: frozenset[str]  # ages of the people mentioned ("24" from "24-year-old" or "Whitfield, 24,")
     places: frozenset[str]  # towns of the paragraph datelines ("hawthorne", "salt lake city")
+    addresses: frozenset[str]  # street addresses ("1200 kedzie"): shared, one incident; many, a roundup
     lede: frozenset[int]  # hashes of the lede's sentence keys
     sentences: frozenset[int]  # hashes of all news sentence keys
     url: str | None
@@ -158,6 +168,13 @@ def ages(title: str, sentences: list[str]) -> frozenset[str]:
     return frozenset(a or b for a, b in _AGE.findall(_join(title, sentences)))
 
 
+def addresses(title: str, sentences: list[str]) -> frozenset[str]:
+    """The street addresses the article gives, as "number street" ("1200 kedzie" from "the 1200 block of
+    South Kedzie", "1304 franklin" from "1304 Franklin Avenue")."""
+    found = _ADDRESS.findall(_join(title, sentences))
+    return frozenset(f"{a or c} {(b or d).lower()}" for a, b, c, d in found)
+
+
 def places(text: str) -> frozenset[str]:
     """The towns of the article's datelines (lower-cased; any paragraph may open with one)."""
     found = (m.lower() for m in _PLACE_DATELINE.findall(text))
@@ -202,6 +219,7 @@ def features(
         phrases=name_phrases(head, sents),
         ages=ages(head, sents),
         places=places(text),
+        addresses=addresses(head, sents),
         lede=frozenset(news[:_LEDE_SENTENCES]),
         sentences=frozenset(hashes),
         url=normalise_url(url),
