@@ -182,15 +182,25 @@ async def plain_get(port: int, paths: list[str], inflight: int, etag: bytes | No
     return done
 
 
-async def httpx_get(port: int, paths: list[str], inflight: int, clients: int, etag: str | None) -> int:
-    """Our fetch_feed on httpx: ``clients`` pooled clients round-robin, ``inflight`` requests at once."""
+async def httpx_get(
+    port: int, paths: list[str], inflight: int, clients: int, etag: str | None, transport: str = "httpcore"
+) -> int:
+    """Our fetch_feed on httpx: ``clients`` pooled clients round-robin, ``inflight`` requests at once, on
+    httpx's own connection pool (httpcore) or on aiohttp's (``httpx_aiohttp``, what the daemon uses)."""
     import httpx
+    from httpx_aiohttp import AiohttpTransport
 
     from monitor.sources.fetch import fetch_feed
 
     per = max(1, inflight // clients)
     limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
-    pool = [httpx.AsyncClient(limits=limits, timeout=30) for _ in range(clients)]
+
+    def client() -> httpx.AsyncClient:
+        if transport == "aiohttp":
+            return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=30)
+        return httpx.AsyncClient(limits=limits, timeout=30)
+
+    pool = [client() for _ in range(clients)]
     sem = asyncio.Semaphore(inflight)
 
     async def one(k: int, path: str) -> None:
@@ -214,12 +224,18 @@ def fetch_table(port: int, n: int) -> list[tuple[str, float, float]]:
     for inflight, clients in ((1, 1), (10, 1), (50, 1), (10, 10), (50, 10), (16, 4)):
         wall, cpu, _ = measure(lambda f=inflight, c=clients: asyncio.run(httpx_get(port, same, f, c, etag)))
         rows.append((f"httpx {clients:>2} client(s), {inflight:>2} in flight, 304", len(same) / wall, cpu / len(same)))
+    for inflight in (1, 10, 16, 50):  # the daemon's client: httpx on aiohttp connections
+        wall, cpu, _ = measure(lambda f=inflight: asyncio.run(httpx_get(port, same, f, 1, etag, "aiohttp")))
+        rows.append((f"httpx+aiohttp 1 client, {inflight:>2} in flight, 304", len(same) / wall, cpu / len(same)))
     for inflight in (1, 10):
         wall, cpu, _ = measure(lambda f=inflight: asyncio.run(plain_get(port, paths, f, None)))
         rows.append((f"plain asyncio, {inflight:>2} in flight, 200 ~96KiB", n / wall, cpu / n))
     for inflight, clients in ((10, 1), (16, 4)):
         wall, cpu, _ = measure(lambda f=inflight, c=clients: asyncio.run(httpx_get(port, paths, f, c, None)))
         rows.append((f"httpx {clients:>2} client(s), {inflight:>2} in flight, 200 ~96KiB", n / wall, cpu / n))
+    for inflight in (10, 16):
+        wall, cpu, _ = measure(lambda f=inflight: asyncio.run(httpx_get(port, paths, f, 1, None, "aiohttp")))
+        rows.append((f"httpx+aiohttp 1 client, {inflight:>2} in flight, 200 ~96KiB", n / wall, cpu / n))
     return rows
 
 

@@ -50,7 +50,8 @@ class FeedServer:
 
             def do_GET(self) -> None:
                 with outer._lock:
-                    outer.requests.append({"path": self.path, "headers": dict(self.headers)})
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    outer.requests.append({"path": self.path, "headers": headers})
                     route = outer.routes.get(self.path)
                 if route is None:
                     self.send_error(404)

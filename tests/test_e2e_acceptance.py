@@ -133,7 +133,7 @@ def test_seed_flash_then_long_version_by_feed(
     before = len(feed_server.requests_to("/news.rss"))
     once(config)
     conditional = feed_server.requests_to("/news.rss")[before:]
-    assert conditional and conditional[-1]["headers"].get("If-None-Match")
+    assert conditional and conditional[-1]["headers"].get("if-none-match")
     assert len(verified(receiver)) == 2
 
     # 4. The same long text from a second feed, under a new URL: nothing new, no event.

@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.e2e, pytest.mark.timeout(240)]
 
 FEEDS, INTERVAL, LEASE, PERIOD, PUBLISH_FOR, KILL_AT = 60, 10.0, 10.0, 8.0, 36.0, 15.0
 TICK = 2.0  # monitor/service/daemon.py POLL_TICK: how often an instance asks for due feeds
+QUEUE = 6.0  # a taken-over feed's wait behind the survivors' other polls (see the max_gap assertion)
 
 
 @pytest.fixture
@@ -84,7 +85,11 @@ def test_three_instances_one_database_no_double_polls_or_alerts(
     elapsed = until - feeds.start
     assert max(out.polls_per_feed.values()) <= elapsed / INTERVAL + 1
     assert out.min_gap >= INTERVAL - 1.0, "a feed was polled twice within one interval"
-    assert out.max_gap <= INTERVAL + LEASE + 2 * TICK + 2, "a killed instance's feed waited past its lease"
+    # A feed the victim fetched just before it died waits one interval after that fetch (the fence moved
+    # next_poll_at), then a tick, then its turn behind the survivors' host limit. QUEUE allows for that turn
+    # on a loaded 2-core runner (measured up to ~5 s under the full suite: 27.2 s gaps); a feed left to its
+    # lease twice, or never taken over, is far beyond this bound.
+    assert out.max_gap <= INTERVAL + LEASE + 2 * TICK + QUEUE, "a killed instance's feed waited past its lease"
     assert len(out.polls_per_feed) == FEEDS
     assert out.missing == 0 and out.stored == out.published > FEEDS
     assert out.events >= out.published // 2  # most items open a tracked developing story
