@@ -290,3 +290,20 @@ def test_instances_ingesting_at_once_keep_one_story_and_a_clean_sequence(url: st
     finally:  # closed even when an assertion fails: a leaked connection would break the next test
         for ing in instances:
             ing.db.close()
+
+
+@postgres
+def test_batched_fences_and_records_answer_each_feed_in_the_callers_order(two: tuple[Database, Database]) -> None:
+    a, b = two
+    feed_state.sync_feeds(a, [(n, f"http://127.0.0.1/{n}", 60) for n in ("w1", "w2", "w3")], NOW)
+    assert sorted(f.name for f in feed_state.claim_due_feeds(a, NOW, "a", lease=30, limit=2)) == ["w1", "w2"]
+    assert [f.name for f in feed_state.claim_due_feeds(b, NOW, "b", lease=30)] == ["w3"]
+    fences = [("w3", NOW, 60.0, 30.0), ("w2", NOW, 60.0, 30.0), ("w1", NOW, 60.0, 30.0)]
+    assert feed_state.mark_fetching_many(a, "a", fences) == [False, True, True]  # w3 is b's
+    later = NOW + timedelta(minutes=1)
+    feed_state.record_polls(a, "a", [("w2", {"next_poll_at": later}), ("w1", {"next_poll_at": later})])
+    feed_state.record_polls(a, "a", [("w3", {"next_poll_at": NOW, "last_error": "stale"})])  # not a's lease
+    states = {f.name: f for f in feed_state.feed_states(a)}
+    assert states["w1"].next_poll_at == states["w2"].next_poll_at == later
+    assert states["w3"].last_error is None  # a's late record of b's feed was ignored
+    assert feed_state.mark_fetching(b, "w3", "b", NOW, 60, 30)  # and b still holds its lease

@@ -33,6 +33,7 @@ from monitor.core.anomaly import looks_anomalous
 from monitor.core.policy import adaptive_interval, developing_boost_until, next_poll
 from monitor.errors import MonitorError
 from monitor.service import feed_events, metrics
+from monitor.service.coalesce import Coalescer
 from monitor.service.enrich import FullText
 from monitor.service.ingest import Ingestor, IngestResult
 from monitor.sources.feeds import Fetched, NotModified, ParsedFeed, fetch_feed, parse_feed
@@ -81,6 +82,10 @@ class Poller:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._executor = parse_executor
         self._own_executor = parse_executor is None
+        # The fence before each fetch and the record after it: one-row writes that concurrent polls share
+        # (one thread hop and one transaction per batch, service/coalesce.py).
+        self._fences = Coalescer(partial(feed_state.mark_fetching_many, db, owner))
+        self._records = Coalescer(partial(feed_state.record_polls, db, owner))
 
     def _host(self, url: str) -> asyncio.Semaphore:
         key = host_key(url)
@@ -158,18 +163,15 @@ class Poller:
         message = str(error) if isinstance(error, MonitorError) else internal
         status = getattr(error, "status", None)
         log.warning("poll.failed feed=%s failures=%d error=%s", state.name, failures, message)
-        await asyncio.to_thread(
-            feed_state.record_poll,
-            self.db,
-            state.name,
-            self.owner,
-            status="failing",
-            failures=failures,
-            last_error=message,
-            last_status=status,
-            last_polled_at=now,
-            next_poll_at=self._next(state, now, failures, retry_after),
-        )
+        failing = {
+            "status": "failing",
+            "failures": failures,
+            "last_error": message,
+            "last_status": status,
+            "last_polled_at": now,
+            "next_poll_at": self._next(state, now, failures, retry_after),
+        }
+        await self._records.submit((state.name, failing))
         await asyncio.to_thread(feed_events.after_failure, self.config, self.db, state, failures, message, now)
         return PollOutcome(state.name, "error", error=message)
 
@@ -180,10 +182,8 @@ class Poller:
 
     async def _poll(self, client: httpx.AsyncClient, state: FeedState, clock: Callable[[], datetime]) -> PollOutcome:
         m = self.config.monitor
-        mark = partial(
-            feed_state.mark_fetching, self.db, state.name, self.owner, clock(), state.interval_s, m.feed_lease
-        )
-        if not await asyncio.to_thread(mark):  # our lease ran out while queued and another instance took it
+        fence = (state.name, clock(), state.interval_s, m.feed_lease)
+        if not await self._fences.submit(fence):  # our lease ran out while queued and another instance took it
             log.info("poll.skipped feed=%s reason=lease-lost", state.name)
             return PollOutcome(state.name, "skipped")
         fetched = await fetch_feed(
@@ -265,4 +265,4 @@ class Poller:
             "developing_until": developing_until,
             "next_poll_at": due,
         }
-        await asyncio.to_thread(feed_state.record_poll, self.db, state.name, self.owner, **ok, **values)
+        await self._records.submit((state.name, {**ok, **values}))
