@@ -45,7 +45,7 @@ class PairWeights:
     specific_phrase: float = 0.5  # evidence units per such phrase ("marcus whitfield"): saturating
     specific_name: float = 0.3  # ... per such single name or number ("whitfield", "13500")
     no_specific: float = 0.1  # penalty when the query shares nothing specific with the story
-    recall_phrases: int = 3  # name phrases only one story holds that offer it beyond the word index/window
+    recall_phrases: int = 2  # name phrases only one story holds that offer it beyond the word index/window
     specific_min_stream: int = 100  # below this many stored articles every name is "specific"
     age: float = 0.1  # per log-day since the story's span: the same words a month later are weaker evidence
     age_cap_days: float = 30.0  # no further penalty past this gap (only stories holding a name phrase get there)

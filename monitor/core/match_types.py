@@ -24,7 +24,7 @@ class MatchSettings:
     # beyond: the prior odds of any one story fall as 1/n, so the evidence needed grows with log n (a dense
     # week of same-city shootings; an undated stream where every story competes).
     threshold: float = 0.20
-    density_reference: float = 22.0
+    density_reference: float = 18.0
     density_slope: float = 0.07
     # An undated article (or story) has no window: nothing says the two are even from the same weeks, the
     # evidence a dated candidate brings by being in the window. Its floor is this higher threshold.
