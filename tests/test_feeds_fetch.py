@@ -19,6 +19,7 @@ from monitor.sources.fetch import (
     MAX_REDIRECTS,
     Fetched,
     NotModified,
+    build_client,
     fetch_feed,
     fetch_url,
     retry_after_seconds,
@@ -99,6 +100,38 @@ def test_gzip_bomb_over_a_real_socket_never_holds_more_than_the_cap(feed_server:
 
     with pytest.raises(FetchError, match="larger than 2,097,152 bytes"):
         asyncio.run(run())
+
+
+def test_the_daemons_client_caps_a_gzip_bomb_and_keeps_no_cookies(feed_server: FeedServer) -> None:
+    """``build_client`` (httpx on aiohttp connections): the transport hands over raw bytes, so the cap still
+    applies to what inflates; a cookie a site sets is not sent back on the next poll."""
+    bomb = gzip.compress(b"A" * (50 * 1024 * 1024), compresslevel=9)
+    feed_server.set("/bomb.rss", bomb, headers={"Content-Encoding": "gzip"})
+    feed_server.set("/a.rss", "<rss/>", headers={"Set-Cookie": "session=abc; Path=/"})
+
+    async def run() -> None:
+        async with build_client("news-monitor-test", 10.0) as client:
+            with pytest.raises(FetchError, match="larger than 1,048,576 bytes"):
+                await fetch_feed(client, feed_server.url("/bomb.rss"), where="feed 'bomb'", max_bytes=1024 * 1024)
+            for _ in range(2):
+                got = await fetch_feed(client, feed_server.url("/a.rss"), where="feed 'a'")
+                assert isinstance(got, Fetched) and got.body == b"<rss/>"
+            with pytest.raises(TypeError):
+                client.cookies = {"session": "abc"}
+
+    asyncio.run(run())
+    assert all("cookie" not in r["headers"] for r in feed_server.requests_to("/a.rss"))
+    assert feed_server.requests_to("/a.rss")[0]["headers"]["user-agent"] == "news-monitor-test"
+
+
+def test_a_refused_connection_is_named_as_such_not_as_a_timeout() -> None:
+    async def run() -> None:
+        async with build_client("news-monitor-test", 5.0) as client:
+            await fetch_feed(client, "http://127.0.0.1:9/feed.rss", where="feed 'gone'")
+
+    with pytest.raises(FetchError, match=r"feed 'gone': ClientConnectorError fetching http://127\.0\.0\.1:9/") as e:
+        asyncio.run(run())
+    assert "timed out" not in str(e.value)
 
 
 def test_corrupt_gzip_and_unknown_encoding_are_errors() -> None:
