@@ -79,3 +79,29 @@ def test_results_keep_submission_order(n: int) -> None:
         return list(await asyncio.gather(*(c.submit(i) for i in range(n))))
 
     assert asyncio.run(run()) == [f"r{i}" for i in range(n)]
+
+
+def test_a_new_event_loop_starts_clean_after_one_ended_mid_batch() -> None:
+    """asyncio.run ends with the batch's thread still writing: the next loop's callers are still answered."""
+    import threading
+
+    gate = threading.Event()
+
+    def write(items: list[int]) -> list[int]:
+        gate.wait(0.3)  # asyncio.run waits for this thread at its end
+        return items
+
+    c: Coalescer[int, int] = Coalescer(write)
+
+    async def abandon() -> None:
+        task = asyncio.ensure_future(c.submit(1))
+        await asyncio.sleep(0.05)
+        task.cancel()
+
+    asyncio.run(abandon())
+    gate.set()
+
+    async def again() -> int:
+        return await c.submit(2)
+
+    assert asyncio.run(again()) == 2

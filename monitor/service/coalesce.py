@@ -28,23 +28,36 @@ class Coalescer(Generic[Item, Result]):
         self._running: asyncio.Task[None] | None = None
 
     async def submit(self, item: Item) -> Result:
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
         if self._running is None or self._running.done():
-            self._running = asyncio.create_task(self._drain())
+            # Calls left by a loop that ended (asyncio.run in tests and tools) are not this loop's to answer.
+            self._pending = [(i, f) for i, f in self._pending if f.get_loop() is loop and not f.done()]
+            self._pending.append((item, future))
+            self._running = loop.create_task(self._drain())
+        else:
+            self._pending.append((item, future))
         return await future
 
     async def _drain(self) -> None:
-        await asyncio.sleep(0)  # let the callers that are ready in this loop iteration join the batch
-        while self._pending:
-            batch, self._pending = self._pending[: self._max], self._pending[self._max :]
-            try:
-                results = await asyncio.to_thread(self._write, [item for item, _ in batch])
-            except Exception as e:  # every caller of the batch gets the error as its own
-                for _, future in batch:
+        batch: list[tuple[Item, asyncio.Future[Result]]] = []
+        try:
+            await asyncio.sleep(0)  # let the callers that are ready in this loop iteration join the batch
+            while self._pending:
+                batch, self._pending = self._pending[: self._max], self._pending[self._max :]
+                try:
+                    results = await asyncio.to_thread(self._write, [item for item, _ in batch])
+                except Exception as e:  # every caller of the batch gets the error as its own
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(e)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
                     if not future.done():
-                        future.set_exception(e)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+                        future.set_result(result)
+                batch = []
+        except asyncio.CancelledError:  # the loop is shutting down: no caller may wait for an answer forever
+            for _, future in batch + self._pending:
+                future.cancel()
+            self._pending = []
+            raise

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 
@@ -23,6 +24,7 @@ from monitor.alerts import apprise_channel
 from monitor.alerts.delivery import Outcome, post_event
 from monitor.config import Config
 from monitor.core.policy import delivery_retry_delay
+from monitor.service.coalesce import Coalescer
 from monitor.service.ingest import LOG_RECEIVER
 from monitor.store import outbox
 from monitor.store.db import Database
@@ -55,6 +57,9 @@ class Deliverer:
         self.config, self.db, self.owner = config, db, owner
         self.rng = rng or random.Random()
         self._sem = asyncio.Semaphore(concurrency)
+        # Deliveries answered at the same moment are marked in one transaction (service/coalesce.py); each
+        # still counts as delivered only once its own row is committed.
+        self._delivered = Coalescer(partial(outbox.mark_delivered_many, db, owner))
 
     async def deliver_due(self, client: httpx.AsyncClient, clock: Callable[[], datetime]) -> DeliveryReport:
         claimed = await asyncio.to_thread(
@@ -98,7 +103,7 @@ class Deliverer:
             # No receiver configured: the alert is a JSON line in the log stream (stderr: the journal under
             # systemd), one line per event, so `--json` output on stdout stays parseable for scripts.
             print(json.dumps(d.payload, ensure_ascii=False, sort_keys=True), file=sys.stderr, flush=True)
-            await asyncio.to_thread(outbox.mark_delivered, self.db, d.id, self.owner, now, None)
+            await self._delivered.submit((d.id, now, None))
             return "delivered"
         hook = self.config.webhook(d.webhook)
         if hook is None:
@@ -116,13 +121,14 @@ class Deliverer:
                 timeout=hook.timeout,
                 now=now.timestamp(),
             )
+        if outcome.delivered:
+            await self._delivered.submit((d.id, clock(), outcome.status))
+            log.info("deliver.ok event=%s webhook=%s status=%s", d.event_id, d.webhook, outcome.status)
+            return "delivered"
         return await asyncio.to_thread(self._record, d, outcome, clock())
 
     def _record(self, d: DeliveryRecord, outcome: Outcome, now: datetime) -> str:
-        if outcome.delivered:
-            outbox.mark_delivered(self.db, d.id, self.owner, now, outcome.status)
-            log.info("deliver.ok event=%s webhook=%s status=%s", d.event_id, d.webhook, outcome.status)
-            return "delivered"
+        """A failed attempt: disable a gone endpoint, schedule the retry or dead-letter it."""
         if outcome.gone:
             # 410 Gone: the endpoint itself is gone. Keep the event pending (not lost) and stop sending to
             # this receiver until an operator runs `news-monitor deliveries enable NAME`.

@@ -80,16 +80,28 @@ def _finish(db: Database, delivery_id: int, owner: str, **values: Any) -> None:
 
 
 def mark_delivered(db: Database, delivery_id: int, owner: str, now: datetime, status: int | None) -> None:
-    _finish(
-        db,
-        delivery_id,
-        owner,
-        status="delivered",
-        delivered_at=now,
-        last_status=status,
-        last_error=None,
-        attempts=deliveries.c.attempts + 1,
-    )
+    mark_delivered_many(db, owner, [(delivery_id, now, status)])
+
+
+def mark_delivered_many(db: Database, owner: str, delivered: list[tuple[int, datetime, int | None]]) -> list[None]:
+    """``mark_delivered`` for several deliveries (id, now, status) in one transaction, in id order (two
+    instances lock shared rows in one order). Each as if marked alone."""
+    with db.write() as conn:
+        for delivery_id, now, status in sorted(delivered, key=lambda d: d[0]):
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
+                .values(
+                    lease_owner=None,
+                    lease_until=None,
+                    status="delivered",
+                    delivered_at=now,
+                    last_status=status,
+                    last_error=None,
+                    attempts=deliveries.c.attempts + 1,
+                )
+            )
+    return [None] * len(delivered)
 
 
 def mark_failed(
