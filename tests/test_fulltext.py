@@ -73,3 +73,31 @@ def test_private_page_addresses_are_refused_by_default(tmp_path: Path, feed_serv
     assert [o.result for o in outcomes] == ["changed"]  # the feed itself is configured: it may be local
     assert feed_server.requests_to("/porto-bridge") == []
     assert [d.type for d in outbox.list_deliveries(p.db, ("pending",))] == ["story.opened"]
+
+
+def test_a_polls_pages_are_fetched_together_within_a_limit(tmp_path: Path) -> None:
+    """Ten summaries in one poll: their pages go out at once, at most PAGES_AT_ONCE, not one after another
+    (a slow article host used to cost each article its full delay in turn)."""
+    import asyncio
+    from datetime import UTC, datetime
+    from typing import Any
+
+    from monitor.service import enrich
+
+    config = parse_config({"monitor": {"database": "sqlite:///m.db"}}, base=tmp_path)
+    full = enrich.FullText(config, ingestor=None)  # type: ignore[arg-type]
+    flight = {"now": 0, "most": 0}
+
+    async def one(client: Any, article: Any, clock: Any, hold: bool) -> int:
+        flight["now"] += 1
+        flight["most"] = max(flight["most"], flight["now"])
+        await asyncio.sleep(0.01)
+        flight["now"] -= 1
+        return 1
+
+    full._one = one  # type: ignore[method-assign]
+    full.wanted = lambda article, result: True  # type: ignore[method-assign]
+    stand_ins: list[Any] = list(range(10))  # ``wanted`` and ``_one`` are replaced above
+    events = asyncio.run(full.enrich(None, stand_ins, [None] * 10, lambda: datetime.now(UTC)))  # type: ignore[arg-type,list-item]
+    assert events == 10
+    assert flight["most"] == enrich.PAGES_AT_ONCE
