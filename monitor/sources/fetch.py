@@ -93,18 +93,24 @@ def build_client(user_agent: str, timeout: float, max_connections: int = 100) ->
     )
 
 
+def _transport_cause(e: httpx.HTTPError) -> BaseException | None:
+    """The aiohttp exception behind ``e``, if the aiohttp transport raised it (None: httpx's own)."""
+    cause = e.__cause__
+    return cause if cause is not None and type(cause).__module__.startswith("aiohttp") else None
+
+
 def _cause(e: httpx.HTTPError) -> tuple[str, str]:
     """What went wrong (error name, detail), in the words of the layer that saw it. The aiohttp transport
     files a refused connection under ``httpx.ConnectTimeout``; its own exception (the cause) says what
     really happened."""
-    cause = e.__cause__
-    seen: BaseException = cause if cause is not None and type(cause).__module__.startswith("aiohttp") else e
+    cause = _transport_cause(e)
+    seen: BaseException = cause if cause is not None else e
     return type(seen).__name__, str(seen) or "no detail"
 
 
 def _timed_out(e: httpx.HTTPError) -> bool:
-    cause = e.__cause__
-    if cause is not None and type(cause).__module__.startswith("aiohttp"):
+    cause = _transport_cause(e)
+    if cause is not None:
         return isinstance(cause, TimeoutError)  # aiohttp's timeouts are TimeoutErrors; refusals are not
     return isinstance(e, httpx.TimeoutException)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, update
 
 from monitor.store.db import Database
 from monitor.store.records import DeliveryRecord
@@ -70,13 +70,18 @@ def claim_due(db: Database, now: datetime, owner: str, lease: float, limit: int 
     return [DeliveryRecord.from_row(r) for r in rows]
 
 
+def _finish_on(conn: Connection, delivery_id: int, owner: str, **values: Any) -> None:
+    """Store an attempt's outcome and release the lease, only if ``owner`` still holds it."""
+    conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None, **values)
+    )
+
+
 def _finish(db: Database, delivery_id: int, owner: str, **values: Any) -> None:
     with db.write() as conn:
-        conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None, **values)
-        )
+        _finish_on(conn, delivery_id, owner, **values)
 
 
 def mark_delivered(db: Database, delivery_id: int, owner: str, now: datetime, status: int | None) -> None:
@@ -88,18 +93,15 @@ def mark_delivered_many(db: Database, owner: str, delivered: list[tuple[int, dat
     instances lock shared rows in one order). Each as if marked alone."""
     with db.write() as conn:
         for delivery_id, now, status in sorted(delivered, key=lambda d: d[0]):
-            conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
-                .values(
-                    lease_owner=None,
-                    lease_until=None,
-                    status="delivered",
-                    delivered_at=now,
-                    last_status=status,
-                    last_error=None,
-                    attempts=deliveries.c.attempts + 1,
-                )
+            _finish_on(
+                conn,
+                delivery_id,
+                owner,
+                status="delivered",
+                delivered_at=now,
+                last_status=status,
+                last_error=None,
+                attempts=deliveries.c.attempts + 1,
             )
     return [None] * len(delivered)
 
