@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _servers import Receiver
 
-from tests.scale_servers import answer_feed
+from tests.scale_servers import answer_feed, feed_index
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks spec's example key
 HOSTS = 8
@@ -221,10 +221,8 @@ class PublishingFeeds:
         return data
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
-        try:
-            i = int(h.path.removeprefix("/f/").removesuffix(".rss"))
-            assert 0 <= i < self.n
-        except (ValueError, AssertionError):
+        i = feed_index(h.path, self.n)
+        if i is None:
             h.send_error(404)
             return
         with self._lock:

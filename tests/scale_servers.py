@@ -39,6 +39,15 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024
 
 
+def feed_index(path: str, n: int) -> int | None:
+    """Which of ``n`` feeds a "/f/<i>.rss" request path asks for (None: no such feed, answer 404)."""
+    try:
+        i = int(path.removeprefix("/f/").removesuffix(".rss"))
+    except ValueError:
+        return None
+    return i if 0 <= i < n else None
+
+
 def answer_feed(h: BaseHTTPRequestHandler, etag: str, body: Callable[[], bytes]) -> None:
     """304 when the client's ETag is current, else 200 with ``body()`` (built only then)."""
     if h.headers.get("If-None-Match") == etag:
@@ -103,10 +112,8 @@ class PublishingFeeds:
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         now = time.time()
-        try:
-            i = int(h.path.removeprefix("/f/").removesuffix(".rss"))
-            assert 0 <= i < self.n
-        except (ValueError, AssertionError):
+        i = feed_index(h.path, self.n)
+        if i is None:
             h.send_error(404)
             return
         with self._lock:
