@@ -63,6 +63,7 @@ def _print_json(data: Any) -> None:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args)
+    from monitor.config import public_listen_warning
     from monitor.store.db import redact
 
     summary: dict[str, Any] = {
@@ -72,7 +73,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         "feeds": [f.name for f in config.feeds],
         "webhooks": [{"name": w.name, "format": w.format, "signed": w.secret is not None} for w in config.webhooks],
         "watchlists": [w.name for w in config.watchlists],
+        "warnings": [w for w in (public_listen_warning(config.monitor.http_listen),) if w],
     }
+    for warning in summary["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         _print_json({"ok": True, **summary})
     else:

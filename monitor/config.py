@@ -9,7 +9,10 @@ Relative paths (``seeds_dir``, a relative SQLite file) resolve against the folde
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
+import ipaddress
 import os
 import re
 import tomllib
@@ -181,6 +184,37 @@ def _resolve_secret(value: str, env: Mapping[str, str]) -> str:
             raise ValueError(f"environment variable {var} is not set (or empty)")
         return env[var]
     return value
+
+
+def _check_secret(value: str) -> str:
+    """A ``whsec_`` secret must be the Standard Webhooks form (``whsec_`` + base64 of the key): caught here,
+    not as a ``ValueError`` at the first delivery. The message never quotes the secret."""
+    if value.startswith("whsec_"):
+        try:
+            key = base64.b64decode(value[len("whsec_") :], validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("starts with 'whsec_' but the rest is not valid base64 (value not shown)") from None
+        if not key:
+            raise ValueError("'whsec_' must be followed by the base64 of the key (value not shown)")
+    return value
+
+
+def public_listen_warning(listen: str) -> str | None:
+    """A warning when ``http_listen`` is not a loopback address: the pages have no authentication."""
+    if not listen:
+        return None
+    host = parse_listen(listen)[0]
+    try:
+        loopback = host.lower() == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost: it may well resolve to a public address
+        loopback = False
+    if loopback:
+        return None
+    return (
+        f"monitor.http_listen: {listen!r} is not a loopback address: the pages and /metrics have no "
+        "authentication and are public to anyone who can reach it; keep it on 127.0.0.1 behind a reverse "
+        "proxy (docs/web.md)"
+    )
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -356,6 +390,8 @@ def _webhooks(problems: _Problems, raw: Any, env: Mapping[str, str]) -> list[Web
         secret = _get(problems, t, path, "secret", str, None)
         if secret is not None:
             secret = _check(problems, f"{path}.secret", partial(_resolve_secret, secret, env), None)
+        if secret is not None:
+            secret = _check(problems, f"{path}.secret", partial(_check_secret, secret), None)
         timeout = 10.0
         if "timeout" in t:
             timeout = _check(problems, f"{path}.timeout", partial(parse_duration, t["timeout"]), 10.0)

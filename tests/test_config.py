@@ -39,8 +39,8 @@ def test_example_configs_parse(tmp_path: Path) -> None:
     assert default.monitor.seeds_dir == (REPO / "seeds").resolve()
     assert default.monitor.database == f"sqlite:///{(REPO / 'var' / 'news-monitor.db').resolve()}"
     assert default.watchlists and not default.webhooks
-    ref = load_config(REPO / "config" / "reference.toml", env={"DESK_WEBHOOK_SECRET": "whsec_abc"})
-    assert ref.webhooks[0].secret == "whsec_abc"
+    ref = load_config(REPO / "config" / "reference.toml", env={"DESK_WEBHOOK_SECRET": "whsec_YWJj"})
+    assert ref.webhooks[0].secret == "whsec_YWJj"
     assert ref.feeds[0].interval == 300
     assert ref.watchlists[0].feeds == ("world", "seeds")
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import uvicorn
 
-from monitor.config import parse_listen
+from monitor.config import parse_listen, public_listen_warning
 from monitor.errors import MonitorError
 from monitor.service import metrics
 from monitor.store.db import Database
@@ -115,6 +115,9 @@ async def start(
     if not listen:
         return None
     host, port = parse_listen(listen)
+    warning = public_listen_warning(listen)
+    if warning:
+        log.warning("http.public %s", warning)
     now = clock or (lambda: datetime.now(UTC))
     registry = metrics.registry_for(db, now, counters=counters)
     listener = build(create_app(db, ready=ready, registry=registry, clock=now), host, port)
