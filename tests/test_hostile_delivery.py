@@ -5,16 +5,34 @@ event never waits on a dead predecessor; bad secrets stop at config load. Real r
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from monitor.alerts.formats import discord, discord_escape, slack, slack_escape
 from monitor.config import parse_config, public_listen_warning
+from monitor.core.model import Article
 from monitor.errors import ConfigError, MonitorError
 from monitor.service import http as http_listener
+from monitor.service.pipeline import Pipeline
 from monitor.store.db import Database
 from tests.conftest import SECRET, run_cli
+from tests.servers import Receiver
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
 
 # --- item 16: secrets validated at load; a public listener is warned about ------------------------------
 
@@ -93,3 +111,92 @@ def test_the_listener_warns_at_start_up(tmp_path: Path, caplog: pytest.LogCaptur
         asyncio.run(http_listener.start("192.0.2.1:8080", db))
     db.close()
     assert any("http.public" in r.getMessage() and "192.0.2.1:8080" in r.getMessage() for r in caplog.records)
+
+
+# --- item 14: chat formats escape what a feed or seed sends ---------------------------------------------
+
+HOSTILE = "@everyone <!channel> <https://phish.example/login|Click to verify>"
+LINK_INJECTION = "[Click to verify](https://phish.example/login) @here **now**"
+
+
+def hostile_payload(title: str, url: str = "https://news.example/a") -> dict[str, Any]:
+    return {
+        "id": "evt_1",
+        "type": "story.updated",
+        "created_at": "2026-11-25T00:00:00Z",
+        "sequence": 2,
+        "story": {"id": "st_1", "title": title, "url": url},
+        "update": {
+            "seq": 2,
+            "article": {"url": url},
+            "added": [title, "# a heading\n- a list\n> a quote"],
+            "facts": {"numbers": [], "quotes": [title], "names": []},
+        },
+    }
+
+
+def slack_texts(message: dict[str, Any]) -> list[str]:
+    """Every string Slack parses as mrkdwn: the top-level text and each mrkdwn object."""
+    out = [message["text"]]
+    for block in message["blocks"]:
+        for obj in [block.get("text"), *block.get("fields", []), *block.get("elements", [])]:
+            if obj and obj["type"] == "mrkdwn":
+                out.append(obj["text"])
+    return out
+
+
+def test_slack_escapes_its_control_characters_in_every_mrkdwn_text() -> None:
+    message = slack(hostile_payload(HOSTILE))
+    texts = slack_texts(message)
+    assert "&lt;!channel&gt; &lt;https://phish.example/login|Click to verify&gt;" in message["text"]
+    for text in texts[:-1]:  # the context line ends with our own link, checked below
+        assert "<" not in text and ">" not in text, text
+    assert all("&lt;!channel&gt;" in t for t in texts[:3])
+    assert slack_escape("a & b <c>") == "a &amp; b &lt;c&gt;"
+    # The one link we build ourselves points at the article, and a hostile URL cannot break out of it.
+    context = slack(hostile_payload("t", url="https://x.example/a|b><!channel>&c=1"))["blocks"][-1]
+    assert context["elements"][0]["text"].endswith("<https://x.example/a%7Cb%3E%3C!channel%3E&amp;c=1|source>")
+    assert "<javascript" not in str(slack(hostile_payload("t", url="javascript:alert(1)")))
+
+
+def test_discord_pings_nobody_and_renders_no_injected_link() -> None:
+    for title in (HOSTILE, LINK_INJECTION):
+        message = discord(hostile_payload(title))
+        assert message["allowed_mentions"] == {"parse": []}
+        embed = message["embeds"][0]
+        for text in (message["content"], embed["description"], embed["fields"][0]["value"], embed["title"]):
+            assert "@everyone" not in text and "@here" not in text, text
+        for text in (message["content"], embed["description"], embed["fields"][0]["value"]):
+            markdown = re.sub(r"\\.", "", text)  # what Discord parses: escaped characters are plain text
+            assert "[" not in markdown and "<" not in markdown and "*" not in markdown, text
+    assert discord_escape("[a](http://b) *c* `d` <@123>") == r"\[a\]\(http://b\) \*c\* \`d\` \<@123\>"
+    assert discord_escape("# h\n- l\n> q") == "\\# h\n\\- l\n\\> q"
+    assert "javascript" not in str(discord(hostile_payload("t", url="javascript:alert(1)"))["embeds"][0])
+
+
+def test_a_hostile_seed_title_reaches_real_chat_receivers_escaped(tmp_path: Path, receiver: Receiver) -> None:
+    raw = {
+        "monitor": {"database": "sqlite:///m.db"},
+        "webhooks": [
+            {"name": "slack", "url": receiver.url, "format": "slack"},
+            {"name": "discord", "url": receiver.url, "format": "discord"},
+        ],
+        "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["slack", "discord"]}],
+    }
+    config = parse_config(raw, base=tmp_path)
+    p = Pipeline(config, Database(config.monitor.database), clock=Clock())
+    body = "A fire broke out at a warehouse in Dayton, the fire chief said.\n\nThis is a developing story."
+    p.ingestor.ingest(Article("seeds", "x.txt", HOSTILE, body), T0)
+
+    async def go() -> None:
+        await p.deliver()
+        await p.aclose()
+
+    asyncio.run(go())
+    posts = [json.loads(post["body"]) for post in receiver.all_posts()]
+    assert len(posts) == 2
+    slack_msg = next(m for m in posts if "blocks" in m)
+    discord_msg = next(m for m in posts if "embeds" in m)
+    assert "&lt;!channel&gt; &lt;https://phish.example/login|Click to verify&gt;" in slack_msg["text"]
+    assert discord_msg["allowed_mentions"] == {"parse": []}
+    assert "@\u200beveryone \\<!channel\\> \\<https://phish.example/login\\|Click" in discord_msg["content"]
