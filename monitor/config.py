@@ -66,6 +66,7 @@ class WebhookConfig:
     format: str = "json"
     secret: str | None = field(default=None, repr=False)  # the resolved secret; never logged
     timeout: float = 10.0
+    deadline: float = 30.0  # a whole attempt, answer included: `timeout` alone lets a trickling receiver hang
 
 
 @dataclass(frozen=True)
@@ -376,7 +377,7 @@ def _feeds(problems: _Problems, raw: Any, default_interval: float) -> list[FeedC
 def _webhooks(problems: _Problems, raw: Any, env: Mapping[str, str]) -> list[WebhookConfig]:
     hooks = []
     for path, t in _named_tables(problems, raw, "webhooks"):
-        problems.unknown_keys(path, t, ("name", "url", "format", "secret", "timeout"))
+        problems.unknown_keys(path, t, ("name", "url", "format", "secret", "timeout", "deadline"))
         url = _get(problems, t, path, "url", str, required=True)
         fmt = _get(problems, t, path, "format", str, "json")
         if url is not None and fmt != "apprise":
@@ -395,7 +396,12 @@ def _webhooks(problems: _Problems, raw: Any, env: Mapping[str, str]) -> list[Web
         timeout = 10.0
         if "timeout" in t:
             timeout = _check(problems, f"{path}.timeout", partial(parse_duration, t["timeout"]), 10.0)
-        hooks.append(WebhookConfig(str(t.get("name")), str(url), str(fmt), secret, timeout))
+        deadline = max(30.0, timeout)  # the default never cuts a request short of its own timeout
+        if "deadline" in t:
+            deadline = _check(problems, f"{path}.deadline", partial(parse_duration, t["deadline"]), deadline)
+            if deadline < timeout:
+                problems.add(f"{path}.deadline", f"must be at least the timeout ({timeout:g}s), got: {t['deadline']!r}")
+        hooks.append(WebhookConfig(str(t.get("name")), str(url), str(fmt), secret, timeout, deadline))
     return hooks
 
 

@@ -8,23 +8,34 @@ import asyncio
 import json
 import logging
 import re
+import socket
+import socketserver
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from monitor.alerts.delivery import Outcome, post_event
 from monitor.alerts.formats import discord, discord_escape, slack, slack_escape
 from monitor.config import parse_config, public_listen_warning
 from monitor.core.model import Article
 from monitor.errors import ConfigError, MonitorError
 from monitor.service import http as http_listener
 from monitor.service.pipeline import Pipeline
+from monitor.sources.fetch import build_client
+from monitor.store import outbox
 from monitor.store.db import Database
 from tests.conftest import SECRET, run_cli
 from tests.servers import Receiver
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+LEDES = [
+    "A fire broke out at a warehouse on Keowee Street in Dayton, Ohio, fire chief Jeffrey Payne said.",
+    "Heavy rain flooded Route 9 near Brattleboro, state police said on Monday.",
+]
 
 
 class Clock:
@@ -200,3 +211,173 @@ def test_a_hostile_seed_title_reaches_real_chat_receivers_escaped(tmp_path: Path
     assert "&lt;!channel&gt; &lt;https://phish.example/login|Click to verify&gt;" in slack_msg["text"]
     assert discord_msg["allowed_mentions"] == {"parse": []}
     assert "@\u200beveryone \\<!channel\\> \\<https://phish.example/login\\|Click" in discord_msg["content"]
+
+
+# --- item 4: a receiver's answer is bounded in size and in time -------------------------------------------
+
+
+class HostileReceiver:
+    """A raw HTTP/1.1 receiver on 127.0.0.1 that reads the POST and then misbehaves:
+
+    - ``huge``: answers ``status`` declaring 1 GB and streams it until the client hangs up;
+    - ``trickle_head``: sends its status line one byte every ``every`` seconds (never finishing);
+    - ``trickle_body``: answers ``status`` at once, then its body one byte every ``every`` seconds.
+
+    Each connection stops by itself when the client hangs up or after ``give_up`` seconds.
+    """
+
+    def __init__(self, mode: str, status: int = 200, every: float = 0.2, give_up: float = 20.0) -> None:
+        self.mode, self.status, self.every, self.give_up = mode, status, every, give_up
+        self.sent: list[int] = []  # bytes of answer written per connection before the client hung up
+        self.hung_up: list[float] = []  # seconds from the request to the client hanging up
+        self.posts = 0
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                outer._serve(self.rfile, self.connection)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+        self.server.daemon_threads = True
+        self.server.allow_reuse_address = True
+        self.server.server_bind()
+        self.server.server_activate()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _serve(self, rfile: Any, conn: socket.socket) -> None:
+        length = 0
+        while (line := rfile.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        rfile.read(length)
+        self.posts += 1
+        start, sent = time.monotonic(), 0
+        try:
+            if self.mode == "huge":
+                conn.sendall(f"HTTP/1.1 {self.status} X\r\nContent-Length: {2**30}\r\n\r\n".encode())
+                chunk = b"x" * 65536
+                while sent < 2**30 and time.monotonic() - start < self.give_up:
+                    conn.sendall(chunk)
+                    sent += len(chunk)
+            else:
+                if self.mode == "trickle_body":
+                    conn.sendall(f"HTTP/1.1 {self.status} X\r\nContent-Length: 1000\r\n\r\n".encode())
+                line = f"HTTP/1.1 {self.status} X\r\n".encode() if self.mode == "trickle_head" else b"y" * 1000
+                for byte in line:
+                    if time.monotonic() - start > self.give_up:
+                        break
+                    conn.sendall(bytes([byte]))
+                    sent += 1
+                    time.sleep(self.every)
+        except OSError:  # the client hung up: what we wanted
+            pass
+        self.sent.append(sent)
+        self.hung_up.append(time.monotonic() - start)
+
+    def __enter__(self) -> HostileReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def post(url: str, deadline: float = 30.0, timeout: float = 10.0) -> Outcome:
+    async def go() -> Outcome:
+        async with build_client("test", 10.0) as client:
+            return await post_event(
+                client,
+                url=url,
+                fmt="json",
+                secret=SECRET,
+                event_id="evt_1",
+                payload={"id": "evt_1"},
+                timeout=timeout,
+                now=time.time(),
+                deadline=deadline,
+            )
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_a_receiver_answering_a_gigabyte_is_read_a_few_kib_and_hung_up_on(status: int) -> None:
+    with HostileReceiver("huge", status=status) as hostile:
+        outcome = post(hostile.url)
+        deadline = time.monotonic() + 10
+        while not hostile.sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert outcome.delivered == (status == 200) and outcome.status == status
+    if status == 500:  # retried later, with the start of the answer as its error
+        assert not outcome.permanent and outcome.error == f"HTTP 500 X: {'x' * 200}"
+    # The client hung up after a few KiB: what the server got out is what fits in the socket buffers.
+    (sent,) = hostile.sent
+    assert sent < 32 * 1024 * 1024, f"{sent:,} bytes were accepted"
+    assert hostile.hung_up[0] < 5
+
+
+def test_a_receiver_trickling_its_status_line_fails_at_the_deadline() -> None:
+    with HostileReceiver("trickle_head", every=0.2) as hostile:
+        started = time.monotonic()
+        outcome = post(hostile.url, deadline=1.5, timeout=1.0)  # each byte comes well inside the 1s timeout
+        took = time.monotonic() - started
+    assert not outcome.delivered and not outcome.permanent and outcome.status is None
+    assert outcome.error == "no answer within the 1.5s delivery deadline"
+    assert 1.4 < took < 4
+
+
+def test_a_receiver_trickling_its_body_after_a_200_has_delivered() -> None:
+    with HostileReceiver("trickle_body", every=0.2) as hostile:
+        started = time.monotonic()
+        outcome = post(hostile.url, deadline=30.0, timeout=1.0)
+        took = time.monotonic() - started
+    assert outcome.delivered and outcome.status == 200
+    assert took < 2 + 2  # the body is waited for at most ANSWER_READ_SECONDS
+
+
+def test_a_trickling_receiver_holds_up_no_healthy_one(tmp_path: Path, receiver: Receiver) -> None:
+    with HostileReceiver("trickle_head", every=0.2) as hostile:
+        raw = {
+            "monitor": {"database": "sqlite:///m.db", "deliver_interval": "1s"},
+            "webhooks": [
+                {"name": "slow", "url": hostile.url, "timeout": "1s", "deadline": "3s"},
+                {"name": "desk", "url": receiver.url},
+            ],
+            "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["slow", "desk"]}],
+        }
+        config = parse_config(raw, base=tmp_path)
+        clock = Clock()
+        p = Pipeline(config, Database(config.monitor.database), clock=clock)
+        body = "{lede}\n\nThis is a developing story."
+        p.ingestor.ingest(Article("seeds", "a.txt", "Fire in Dayton", body.format(lede=LEDES[0])), T0)
+
+        async def go() -> tuple[float, float, int, int]:
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            first = await p.deliver()  # desk answers at once; slow is left in flight
+            t1 = loop.time() - t0
+            p.ingestor.ingest(Article("seeds", "b.txt", "Flood on Route 9", body.format(lede=LEDES[1])), T0)
+            second = await p.deliver()  # the new event goes to desk while slow still trickles
+            t2 = loop.time() - t0
+            await p.aclose()  # waits for slow's attempt to end at its deadline
+            return t1, t2, first.delivered, second.delivered
+
+        t1, t2, first, second = asyncio.run(go())
+        assert hostile.posts == 1  # slow got no second claim while its first attempt was in flight
+    assert (first, second) == (1, 1) and len(receiver.accepted()) == 2
+    assert t1 < 1.5 and t2 < 2.5, (t1, t2)  # neither pass waited for the 3s deadline
+    slow_rows = [d for d in outbox.list_deliveries(p.db, ("pending",)) if d.webhook == "slow"]
+    assert [d.attempts for d in slow_rows] == [1, 0]  # the second waits for the next claim
+    assert slow_rows[0].last_error == "no answer within the 3s delivery deadline"
+    assert slow_rows[0].next_attempt_at > T0  # retried per the usual backoff
+
+
+def test_a_deadline_shorter_than_the_timeout_is_refused(tmp_path: Path) -> None:
+    raw = {"webhooks": [{"name": "d", "url": "http://127.0.0.1:9/h", "timeout": "20s", "deadline": "5s"}]}
+    with pytest.raises(ConfigError, match=r"webhooks\[0\]\.deadline: must be at least the timeout \(20s\)"):
+        parse_config(raw, base=tmp_path)
+    raw["webhooks"][0]["timeout"] = "45s"
+    del raw["webhooks"][0]["deadline"]
+    assert parse_config(raw, base=tmp_path).webhooks[0].deadline == 45.0

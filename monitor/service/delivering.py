@@ -3,6 +3,11 @@
 Events of one story go to one receiver in order: ``outbox.claim_due`` never hands out an event while an
 earlier event of the same story is still pending for that receiver, and deliveries claimed together are
 sent story by story, one after the other. Different stories and receivers are sent concurrently.
+
+A slow receiver holds up no other (issue 14): each receiver has its own concurrency limit, and a pass waits
+for its lanes at most half a deliver interval. Lanes still running then (a receiver trickling its answer,
+bounded by the webhook's ``deadline``) go on in the background, their rows still leased; that receiver gets
+no new claims until they finish, while the next passes serve the others. ``drain`` waits for them (shutdown).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import json
 import logging
 import random
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,28 +61,71 @@ class Deliverer:
     ) -> None:
         self.config, self.db, self.owner = config, db, owner
         self.rng = rng or random.Random()
-        self._sem = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._sems: dict[str, asyncio.Semaphore] = {}  # per receiver: a slow one cannot take every slot
+        self._background: set[asyncio.Task[list[str]]] = set()  # lanes that outlasted their pass
+        self._busy: Counter[str] = Counter()  # receivers with lanes in the background
         # Deliveries answered at the same moment are marked in one transaction (service/coalesce.py); each
         # still counts as delivered only once its own row is committed.
         self._delivered = Coalescer(partial(outbox.mark_delivered_many, db, owner))
 
     async def deliver_due(self, client: httpx.AsyncClient, clock: Callable[[], datetime]) -> DeliveryReport:
-        claimed = await asyncio.to_thread(
-            outbox.claim_due, self.db, clock(), self.owner, self.config.monitor.delivery_lease, CLAIM_BATCH
+        claim = partial(
+            outbox.claim_due,
+            self.db,
+            clock(),
+            self.owner,
+            self.config.monitor.delivery_lease,
+            CLAIM_BATCH,
+            exclude=tuple(self._busy),
         )
+        claimed = await asyncio.to_thread(claim)
         lanes: dict[tuple[str | None, str], list[DeliveryRecord]] = defaultdict(list)
         for d in claimed:
             lanes[(d.story_id or d.event_id, d.webhook)].append(d)
-        results = await asyncio.gather(*(self._lane(client, lane, clock) for lane in lanes.values()))
-        flat = [r for lane in results for r in lane]
+        tasks = {asyncio.create_task(self._lane(client, lane, clock)): key[1] for key, lane in lanes.items()}
+        done: set[asyncio.Task[list[str]]] = set()
+        if tasks:
+            done, slow = await asyncio.wait(tasks, timeout=max(0.5, self.config.monitor.deliver_interval / 2))
+            for task in slow:
+                self._to_background(task, tasks[task])
+        flat = [r for task in done for r in task.result()]
         return DeliveryReport(flat.count("delivered"), flat.count("retrying"), flat.count("dead"), len(claimed))
+
+    def _to_background(self, task: asyncio.Task[list[str]], webhook: str) -> None:
+        self._background.add(task)
+        self._busy[webhook] += 1
+
+        def finished(task: asyncio.Task[list[str]]) -> None:
+            self._background.discard(task)
+            self._busy[webhook] -= 1
+            if self._busy[webhook] <= 0:
+                del self._busy[webhook]
+            if not task.cancelled() and task.exception() is not None:
+                log.error("deliver.lane_crashed webhook=%s", webhook, exc_info=task.exception())
+
+        task.add_done_callback(finished)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for lanes left in the background; cancel the rest (their leases are
+        released by the caller, so they go out again later: at-least-once)."""
+        if not self._background:
+            return
+        _, late = await asyncio.wait(set(self._background), timeout=timeout)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+
+    def _sem(self, webhook: str) -> asyncio.Semaphore:
+        return self._sems.setdefault(webhook, asyncio.Semaphore(self._concurrency))
 
     async def _lane(
         self, client: httpx.AsyncClient, lane: list[DeliveryRecord], clock: Callable[[], datetime]
     ) -> list[str]:
         out: list[str] = []
         for i, d in enumerate(lane):
-            async with self._sem:
+            async with self._sem(d.webhook):
                 result = await self._one(client, d, clock)
             out.append(result)
             if result != "delivered":  # keep story order: later events wait for this one
@@ -120,6 +168,7 @@ class Deliverer:
                 payload=d.payload,
                 timeout=hook.timeout,
                 now=now.timestamp(),
+                deadline=hook.deadline,
             )
         if outcome.delivered:
             await self._delivered.submit((d.id, clock(), outcome.status))

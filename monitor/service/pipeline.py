@@ -188,6 +188,8 @@ class Pipeline:
         return report
 
     async def aclose(self) -> None:
+        # Deliveries still in flight to slow receivers finish (within their deadline) before the client closes.
+        await self.deliverer.drain(max((w.deadline for w in self.config.webhooks), default=0.0))
         if self._client is not None and self._own_client:
             await self._client.aclose()
             self._client = None  # a later event loop builds its own

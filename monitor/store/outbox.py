@@ -33,8 +33,11 @@ _COLUMNS = (
 )
 
 
-def claim_due(db: Database, now: datetime, owner: str, lease: float, limit: int = 100) -> list[DeliveryRecord]:
-    """Lease pending deliveries that are due, oldest event first (so a story's events go out in order)."""
+def claim_due(
+    db: Database, now: datetime, owner: str, lease: float, limit: int = 100, *, exclude: tuple[str, ...] = ()
+) -> list[DeliveryRecord]:
+    """Lease pending deliveries that are due, oldest event first (so a story's events go out in order).
+    ``exclude``: receivers not to claim for now (this instance is still waiting on them)."""
     free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
     due = and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now, free)
     # Per-story order: never hand out an event while an earlier event of the same story is pending for
@@ -52,6 +55,8 @@ def claim_due(db: Database, now: datetime, owner: str, lease: float, limit: int 
     )
     disabled = select(webhook_state.c.name).where(webhook_state.c.disabled_at.is_not(None))
     due = and_(due, ~blocked, deliveries.c.webhook.not_in(disabled))
+    if exclude:
+        due = and_(due, deliveries.c.webhook.not_in(exclude))
     with db.write() as conn:
         query = (
             select(*_COLUMNS)
