@@ -7,16 +7,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import signal
 import socket
 import socketserver
+import subprocess
+import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, inspect, select
 
 from monitor.alerts.delivery import Outcome, post_event
 from monitor.alerts.formats import discord, discord_escape, slack, slack_escape
@@ -24,18 +29,44 @@ from monitor.config import parse_config, public_listen_warning
 from monitor.core.model import Article
 from monitor.errors import ConfigError, MonitorError
 from monitor.service import http as http_listener
-from monitor.service.pipeline import Pipeline
+from monitor.service.pipeline import Pipeline, gone_from_this_host
 from monitor.sources.fetch import build_client
 from monitor.store import outbox
+from monitor.store import stories as story_store
 from monitor.store.db import Database
+from monitor.store.schema import deliveries, events
 from tests.conftest import SECRET, run_cli
-from tests.servers import Receiver
+from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
+from tests.servers import Receiver, running
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 LEDES = [
     "A fire broke out at a warehouse on Keowee Street in Dayton, Ohio, fire chief Jeffrey Payne said.",
     "Heavy rain flooded Route 9 near Brattleboro, state police said on Monday.",
 ]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'm.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_daemon(config: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(config), "--log-format", "human"],
+        env={**os.environ, "DESK_WEBHOOK_SECRET": SECRET},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 class Clock:
@@ -381,3 +412,129 @@ def test_a_deadline_shorter_than_the_timeout_is_refused(tmp_path: Path) -> None:
     raw["webhooks"][0]["timeout"] = "45s"
     del raw["webhooks"][0]["deadline"]
     assert parse_config(raw, base=tmp_path).webhooks[0].deadline == 45.0
+
+
+# --- item 11: a story's event never waits on dead predecessors, nor on a killed instance -----------------
+
+
+def _rows(db_path: Path) -> list[Any]:
+    if not db_path.exists():
+        return []
+    engine = create_engine(f"sqlite:///{db_path}")
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("deliveries"):  # the daemon has not created its schema yet
+            return []
+        rows = conn.execute(
+            select(
+                deliveries.c.webhook,
+                deliveries.c.status,
+                deliveries.c.attempts,
+                deliveries.c.last_error,
+                deliveries.c.lease_owner,
+                events.c.story_seq,
+            ).join(events, events.c.id == deliveries.c.event_id)
+        ).all()
+    engine.dispose()
+    return list(rows)
+
+
+def _wait_for(predicate: Any, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return bool(predicate())
+
+
+def test_fault_scenario_a_sigkill_leaves_no_delivery_pending(tmp_path: Path) -> None:
+    """desk down, then 503 + Retry-After, then 200; a second receiver answering 400; the daemon SIGKILLed
+    while it sends to the 400 receiver, and restarted: every delivery to the 400 receiver ends dead within
+    seconds (not after the killed instance's 2-minute lease), and desk gets every event in story order."""
+    desk_port = free_port()
+    bad = Receiver()
+    bad.script = [400] * 100
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    config = tmp_path / "m.toml"
+    config.write_text(
+        '[monitor]\ndatabase = "sqlite:///m.db"\nseeds_dir = "seeds"\nseeds_interval = "1s"\n'
+        'deliver_interval = "1s"\n\n'  # delivery_lease stays at its default (2 minutes)
+        f'[[webhooks]]\nname = "desk"\nurl = "http://127.0.0.1:{desk_port}/hook"\ntimeout = "5s"\n\n'
+        f'[[webhooks]]\nname = "bad"\nurl = "{bad.url}"\ntimeout = "10s"\n\n'
+        '[[watchlists]]\nname = "all"\nregex = ["."]\nwebhooks = ["desk", "bad"]\n'
+    )
+    story = seeds / "s.txt"
+
+    def version(extra: str) -> None:
+        story.write_text(f"Warehouse fire in Dayton\n\n{LEDES[0]}{extra}\n\nThis is a developing story.\n")
+
+    def bad_rows() -> list[Any]:
+        return [r for r in _rows(tmp_path / "m.db") if r.webhook == "bad"]
+
+    with running(bad):
+        version("")
+        proc = start_daemon(config)
+        try:
+            assert _wait_for(lambda: [r.status for r in bad_rows()] == ["dead"], 30), bad_rows()
+            bad.delay = 5.0  # the next POST to it is in flight when the daemon is killed
+            version(" Crews rescued 7 workers from the roof.")
+            assert _wait_for(lambda: bad.started() >= 2, 30), "the second event was never sent"
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=10)
+        leased = [r for r in bad_rows() if r.status == "pending"]
+        assert len(leased) == 1 and leased[0].lease_owner == f"{socket.gethostname()[:40]}:{proc.pid}"
+        bad.delay = 0.0
+        desk = Receiver(desk_port)
+        desk.script = [(503, {"Retry-After": "1"})]
+        with running(desk):
+            version(" Crews rescued 9 workers from the roof. The fire chief said the roof had collapsed.")
+            proc = start_daemon(config)
+            try:
+                settled = _wait_for(
+                    lambda: {(r.webhook, r.status) for r in _rows(tmp_path / "m.db")}
+                    == {("bad", "dead"), ("desk", "delivered")},
+                    20,
+                )
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                _, err = proc.communicate(timeout=30)
+            rows = _rows(tmp_path / "m.db")
+            assert settled, rows
+            assert "deliver.leases_recovered" in err
+            seqs = [e["sequence"] for e in desk.accepted()]
+    assert len(rows) == 6 and seqs == sorted(seqs) == [1, 2, 3]
+
+
+def test_dead_or_delivered_predecessors_hold_nothing_back(db_url: str) -> None:
+    """The ordering rule itself, on SQLite and on a real PostgreSQL."""
+    db = Database(db_url)
+    with story_store.ingest_transaction(db) as tx:
+        tx.create_story("st_1", "story", None, T0)
+        for seq in (1, 2, 3, 4):
+            when = T0 + timedelta(seconds=seq)
+            tx.insert_event(f"evt_{seq}", "story.updated", "st_1", seq, when, {"id": f"evt_{seq}"}, ("bad", "desk"))
+    now = T0 + timedelta(minutes=1)
+    first = outbox.claim_due(db, now, "a", 120)
+    assert [(d.event_id, d.webhook) for d in first][:2] == [("evt_1", "bad"), ("evt_1", "desk")]
+    by = {(d.event_id, d.webhook): d.id for d in first}
+    # bad: evt_1 dead, evt_2 delivered (an operator's retry); desk: evt_1 waits for a retry in an hour.
+    outbox.mark_failed(db, by["evt_1", "bad"], "a", error="HTTP 400", status=400, retry_at=None)
+    outbox.mark_delivered(db, by["evt_2", "bad"], "a", now, 200)
+    outbox.mark_failed(db, by["evt_1", "desk"], "a", error="503", status=503, retry_at=now + timedelta(hours=1))
+    outbox.release(db, "a")
+    again = [(d.event_id, d.webhook) for d in outbox.claim_due(db, now, "b", 120)]
+    assert again == [("evt_3", "bad"), ("evt_4", "bad")]  # desk's later events wait for its evt_1
+    db.close()
+
+
+def test_only_a_certainly_dead_local_owner_counts_as_gone() -> None:
+    host = socket.gethostname()[:40]
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # reaped: its pid names no process now
+    assert gone_from_this_host(f"{host}:{child.pid}")
+    assert not gone_from_this_host(f"{host}:{os.getpid()}")  # ourselves
+    assert not gone_from_this_host(f"{host}:{os.getppid()}")  # alive
+    assert not gone_from_this_host(f"another-host:{child.pid}")  # can't know: its lease expires instead
+    assert not gone_from_this_host("garbage")

@@ -176,6 +176,7 @@ class Daemon:
             loop.add_signal_handler(sig, self.request_stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload("SIGHUP")))
         await asyncio.to_thread(self.db.ping)
+        await asyncio.to_thread(self.pipeline.recover_leases)
         await asyncio.to_thread(self.pipeline.sync_feeds)
         self._schedule()
         self.scheduler.start()

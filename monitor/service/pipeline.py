@@ -41,6 +41,24 @@ def instance_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
+def gone_from_this_host(owner: str) -> bool:
+    """True when ``owner`` (an ``instance_id``) was a process on this host that no longer exists.
+
+    Only a certain death counts: another host, our own pid, a pid that is alive (even if reused by an
+    unrelated process) or one we may not signal are all "not known dead", and their leases simply expire.
+    """
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname()[:40] or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: it exists, as another user
+        return False
+    return False
+
+
 @dataclass
 class RunReport:
     seeds: list[IngestResult] = field(default_factory=list)
@@ -89,6 +107,17 @@ class Pipeline:
         self.poller.fulltext.config = config
         self.deliverer.config = config
         self.sync_feeds()
+
+    def recover_leases(self) -> list[str]:
+        """Release the delivery leases of instances on this host that died without releasing them
+        (SIGKILL, OOM kill, power loss). Otherwise a delivery such an instance was sending stays pending,
+        and every later event of its story to that receiver waits behind it, until the lease runs out
+        (``delivery_lease``, 2 minutes by default): long enough to look stuck for good (issue 14)."""
+        dead = [owner for owner in outbox.lease_owners(self.db) if gone_from_this_host(owner)]
+        for owner in dead:
+            outbox.release(self.db, owner)
+            log.warning("deliver.leases_recovered owner=%s (that process is gone)", owner)
+        return dead
 
     def sync_feeds(self) -> None:
         active = [(f.name, f.url, f.interval) for f in self.config.feeds if f.enabled]
@@ -180,6 +209,7 @@ class Pipeline:
     async def run_once(self, *, flush_timeout: float = 30.0) -> RunReport:
         """One pass of every job: seeds, every feed, then the outbox (waiting for near retries)."""
         report = RunReport()
+        await asyncio.to_thread(self.recover_leases)
         await asyncio.to_thread(self.sync_feeds)
         report.seeds, report.seed_errors = await asyncio.to_thread(self.scan_seeds)
         report.polls = await self.poll_due(every_feed=True)

@@ -141,6 +141,13 @@ def release(db: Database, owner: str) -> None:
         )
 
 
+def lease_owners(db: Database) -> list[str]:
+    """Every instance that holds a delivery lease (expired or not)."""
+    with db.read() as conn:
+        query = select(deliveries.c.lease_owner).where(deliveries.c.lease_owner.is_not(None)).distinct()
+        return sorted(str(r[0]) for r in conn.execute(query))
+
+
 def list_deliveries(db: Database, statuses: tuple[str, ...], limit: int = 200) -> list[DeliveryRecord]:
     query = (
         select(*_COLUMNS)
