@@ -76,6 +76,7 @@ class Clock:
     def __call__(self) -> datetime:
         return self.now
 
+
 # --- item 16: secrets validated at load; a public listener is warned about ------------------------------
 
 
@@ -493,8 +494,10 @@ def test_fault_scenario_a_sigkill_leaves_no_delivery_pending(tmp_path: Path) -> 
             proc = start_daemon(config)
             try:
                 settled = _wait_for(
-                    lambda: {(r.webhook, r.status) for r in _rows(tmp_path / "m.db")}
-                    == {("bad", "dead"), ("desk", "delivered")},
+                    lambda: (
+                        {(r.webhook, r.status) for r in _rows(tmp_path / "m.db")}
+                        == {("bad", "dead"), ("desk", "delivered")}
+                    ),
                     20,
                 )
             finally:
@@ -538,3 +541,33 @@ def test_only_a_certainly_dead_local_owner_counts_as_gone() -> None:
     assert not gone_from_this_host(f"{host}:{os.getppid()}")  # alive
     assert not gone_from_this_host(f"another-host:{child.pid}")  # can't know: its lease expires instead
     assert not gone_from_this_host("garbage")
+
+
+def test_an_apprise_target_trickling_its_answer_fails_at_the_deadline(tmp_path: Path) -> None:
+    pytest.importorskip("apprise", reason="the apprise extra is not installed")
+    with HostileReceiver("trickle_head", every=0.2, give_up=4.0) as hostile:
+        port = hostile.url.split(":")[2].split("/")[0]
+        raw = {
+            "monitor": {"database": "sqlite:///m.db"},
+            "webhooks": [
+                {
+                    "name": "chat",
+                    "url": f"json://127.0.0.1:{port}/hook",
+                    "format": "apprise",
+                    "timeout": "1s",
+                    "deadline": "1.5s",
+                }
+            ],
+            "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["chat"]}],
+        }
+        config = parse_config(raw, base=tmp_path)
+        p = Pipeline(config, Database(config.monitor.database), clock=Clock())
+        p.ingestor.ingest(Article("seeds", "a.txt", "Fire in Dayton", f"{LEDES[0]}\n\nThis is a developing story."), T0)
+
+        async def go() -> None:
+            await p.deliver()
+            await p.aclose()
+
+        asyncio.run(go())
+    (row,) = outbox.list_deliveries(p.db, ("pending",))
+    assert row.attempts == 1 and row.last_error == "no answer within the 1.5s delivery deadline"

@@ -157,7 +157,11 @@ class Deliverer:
         if hook is None:
             outcome = Outcome(False, None, f"webhook {d.webhook!r} is no longer in the config", permanent=True)
         elif hook.format == "apprise":
-            outcome = await apprise_channel.notify(hook.url, d.payload)
+            try:  # Apprise sends from a worker thread: the deadline frees this lane, not that thread
+                async with asyncio.timeout(hook.deadline):
+                    outcome = await apprise_channel.notify(hook.url, d.payload)
+            except TimeoutError:
+                outcome = Outcome(False, None, f"no answer within the {hook.deadline:g}s delivery deadline")
         else:
             outcome = await post_event(
                 client,
