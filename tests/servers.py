@@ -100,6 +100,7 @@ class Receiver:
         self.script: list[int | tuple[int, dict[str, str]]] = []
         self._started = 0
         self.delay = 0.0  # seconds to wait before answering: deliveries stay "in flight"
+        self.answer = b"ok"  # the body of every answer
         self._lock = threading.Lock()
         outer = self
 
@@ -129,9 +130,9 @@ class Receiver:
                     self.send_response(status)
                     for k, v in headers.items():
                         self.send_header(k, v)
-                    self.send_header("Content-Length", "2")
+                    self.send_header("Content-Length", str(len(outer.answer)))
                     self.end_headers()
-                    self.wfile.write(b"ok")
+                    self.wfile.write(outer.answer)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the sender died mid-request (the crash tests do this on purpose)
 

@@ -350,6 +350,15 @@ def test_a_receiver_answering_a_gigabyte_is_read_a_few_kib_and_hung_up_on(status
     assert hostile.hung_up[0] < 5
 
 
+def test_a_receivers_answer_cannot_forge_log_lines(receiver: Receiver) -> None:
+    receiver.script = [(500, {})]
+    receiver.answer = b"oops\n2026-11-26 12:00:00 INFO deliver.ok event=evt_forged\x1b[2J"
+    outcome = post(receiver.url)
+    assert (
+        outcome.error == "HTTP 500 Internal Server Error: oops 2026-11-26 12:00:00 INFO deliver.ok event=evt_forged [2J"
+    )
+
+
 def test_a_receiver_trickling_its_status_line_fails_at_the_deadline() -> None:
     with HostileReceiver("trickle_head", every=0.2) as hostile:
         started = time.monotonic()

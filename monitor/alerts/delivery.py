@@ -96,7 +96,9 @@ async def post_event(
         answer = await _read_answer(resp, end - loop.time())
     finally:
         await resp.aclose()  # an unread rest closes the connection instead of being drained
-    error = f"HTTP {status} {resp.reason_phrase}: {answer[:200]}"
+    # Shown in logs and `deliveries`: a receiver's newlines or escape codes must not forge log lines.
+    shown = "".join(c if c.isprintable() else " " for c in answer[:200])
+    error = f"HTTP {status} {resp.reason_phrase}: {shown}"
     if status >= 500 or status in RETRYABLE_4XX:
         return Outcome(False, status, error, _retry_after(resp.headers.get("Retry-After")))
     return Outcome(False, status, error, permanent=True, gone=status == 410)

@@ -84,12 +84,14 @@ class Deliverer:
         for d in claimed:
             lanes[(d.story_id or d.event_id, d.webhook)].append(d)
         tasks = {asyncio.create_task(self._lane(client, lane, clock)): key[1] for key, lane in lanes.items()}
-        done: set[asyncio.Task[list[str]]] = set()
         if tasks:
-            done, slow = await asyncio.wait(tasks, timeout=max(0.5, self.config.monitor.deliver_interval / 2))
-            for task in slow:
-                self._to_background(task, tasks[task])
-        flat = [r for task in done for r in task.result()]
+            try:
+                await asyncio.wait(tasks, timeout=max(0.5, self.config.monitor.deliver_interval / 2))
+            finally:  # also when the pass itself is cancelled: its lanes are still ours to drain
+                for task, webhook in tasks.items():
+                    if not task.done():
+                        self._to_background(task, webhook)
+        flat = [r for task in tasks if task.done() for r in task.result()]  # (no await since the check)
         return DeliveryReport(flat.count("delivered"), flat.count("retrying"), flat.count("dead"), len(claimed))
 
     def _to_background(self, task: asyncio.Task[list[str]], webhook: str) -> None:
