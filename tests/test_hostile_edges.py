@@ -1,0 +1,260 @@
+"""Hostile edges (issue 14): redirects to internal hosts, the aiohttp client on keep-alive redirects, seed
+files with hostile names, links and types, credentials in output, and the systemd units' limits.
+
+Every server here is real, on 127.0.0.1 or 127.0.0.2 (both loopback, so both "private" to the SSRF guard:
+a feed configured on 127.0.0.1 is the operator's choice, a redirect from it to 127.0.0.2 is not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.alerts.delivery import post_event
+from monitor.config import parse_config
+from monitor.errors import FetchError
+from monitor.service.pipeline import Pipeline
+from monitor.sources.fetch import Fetched, build_client, fetch_feed, fetch_url
+from monitor.sources.safety import is_public_address
+from monitor.store import feed_state
+from monitor.store.db import Database
+from tests.servers import rss
+from tests.test_feed_events import poll
+
+INTERNAL_PAGE = b"INTERNAL-ONLY admin token=hunter2-internal"
+
+
+@dataclass
+class Hit:
+    path: str
+    client_port: int
+    headers: dict[str, str]
+
+
+@dataclass
+class Site:
+    """An HTTP/1.1 keep-alive server: ``routes[path] = (status, headers, body)``; records every request."""
+
+    host: str = "127.0.0.1"
+    routes: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
+    hits: list[Hit] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}:{self.port}{path}"
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Site]:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real feed hosts do
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                outer.hits.append(Hit(self.path, self.client_address[1], headers))
+                status, headers, body = outer.routes.get(self.path, (404, {}, b"not found"))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        server = ThreadingHTTPServer((self.host, 0), Handler)
+        server.daemon_threads = True
+        self.port = server.server_address[1]
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def redirect(to: str, status: int = 302) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Location": to}, b""
+
+
+FEED = rss([{"title": "Porto closes Luiz I bridge", "link": "https://example.com/a", "description": "A crack."}])
+
+
+def pipeline(tmp_path: Path, feed_url: str, *, allow_private: bool) -> Pipeline:
+    raw = {
+        "monitor": {"database": "sqlite:///m.db", "allow_private_addresses": allow_private, "parse_processes": 0},
+        "feeds": [{"name": "wire", "url": feed_url}],
+    }
+    config = parse_config(raw, base=tmp_path)
+    p = Pipeline(config, Database(config.monitor.database))
+    p.sync_feeds()
+    return p
+
+
+# --- item 17: the aiohttp-based client on keep-alive redirects, and a refused connection named as such ---
+
+
+def test_the_daemons_client_follows_three_keep_alive_redirects() -> None:
+    """httpx hands a redirect hop the first request's stream; httpx_aiohttp sent it as a chunked body on a
+    GET, which desynchronised the keep-alive connection: the second hop failed."""
+    with Site().running() as site:
+        site.routes = {"/0": redirect("/1"), "/1": redirect("/2"), "/2": redirect("/3"), "/3": (200, {}, b"<rss/>")}
+
+        async def run() -> Fetched:
+            async with build_client("news-monitor-test", 5.0) as client:
+                got = await fetch_url(client, site.url("/0"), where="feed 'hops'")  # httpx follows (no guard)
+                assert isinstance(got, Fetched)
+                return got
+
+        got = asyncio.run(run())
+    assert got.body == b"<rss/>" and got.url == site.url("/3")
+    assert [h.path for h in site.hits] == ["/0", "/1", "/2", "/3"]
+    assert len({h.client_port for h in site.hits}) == 1  # one kept-alive connection for every hop
+    assert not any("transfer-encoding" in h.headers or "content-length" in h.headers for h in site.hits)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_refused_webhook_connection_says_connection_refused() -> None:
+    port = closed_port()
+
+    async def run() -> str | None:
+        async with build_client("news-monitor-test", 5.0) as client:
+            outcome = await post_event(
+                client,
+                url=f"http://127.0.0.1:{port}/hook",
+                fmt="json",
+                secret=None,
+                event_id="evt_1",
+                payload={"type": "story.opened"},
+                timeout=5.0,
+                now=0.0,
+            )
+            assert not outcome.delivered
+            return outcome.error
+
+    error = asyncio.run(run())
+    assert error is not None and "connection refused" in error and "Timeout" not in error
+
+
+def test_a_malformed_answer_is_named_and_not_quoted() -> None:
+    """aiohttp quotes the bytes of a malformed status line in its message, and httpx_aiohttp let that
+    exception out unmapped (an "internal error" with the page in the logs)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(INTERNAL_PAGE + b"\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+
+    async def run() -> None:
+        async with build_client("news-monitor-test", 5.0) as client:
+            await fetch_url(client, f"http://127.0.0.1:{listener.getsockname()[1]}/f", where="feed 'odd'")
+
+    with listener, pytest.raises(FetchError, match=r"RemoteProtocolError .*malformed HTTP answer") as e:
+        asyncio.run(run())
+    assert "INTERNAL" not in str(e.value) and "hunter2" not in str(e.value)
+
+
+# --- item 12: SSRF through a feed's redirect -------------------------------------------------------------
+
+
+def test_a_feed_redirect_to_an_internal_host_is_refused_and_its_page_never_shown(tmp_path: Path) -> None:
+    with Site("127.0.0.2").running() as internal, Site().running() as feeds:
+        internal.routes["/admin"] = (200, {"Content-Type": "text/plain"}, INTERNAL_PAGE)
+        feeds.routes["/feed.rss"] = redirect(internal.url("/admin"))
+        p = pipeline(tmp_path, feeds.url("/feed.rss"), allow_private=False)
+        [outcome] = poll(p)
+        assert internal.hits == []  # refused before it was requested
+    assert outcome.result == "error"
+    state = feed_state.get_feed(p.db, "wire")
+    assert state is not None and state.last_error is not None
+    assert "refusing to fetch http://127.0.0.2" in state.last_error and "non-public address" in state.last_error
+    assert "INTERNAL-ONLY" not in state.last_error and "hunter2" not in state.last_error
+
+
+def test_a_feed_redirect_elsewhere_is_followed_when_private_addresses_are_allowed(tmp_path: Path) -> None:
+    with Site("127.0.0.2").running() as other, Site().running() as feeds:
+        other.routes["/moved.rss"] = (200, {"Content-Type": "application/rss+xml"}, FEED.encode())
+        feeds.routes["/feed.rss"] = redirect(other.url("/moved.rss"), 301)
+        p = pipeline(tmp_path, feeds.url("/feed.rss"), allow_private=True)
+        [outcome] = poll(p)
+    assert outcome.result == "changed" and outcome.new_articles == 1
+
+
+def test_a_redirect_on_the_configured_host_needs_no_permission(tmp_path: Path) -> None:
+    """The operator chose the host (and port) of the configured URL; its own redirects stay allowed."""
+    with Site().running() as feeds:
+        feeds.routes = {"/feed": redirect("/feed/"), "/feed/": (200, {}, FEED.encode())}
+        p = pipeline(tmp_path, feeds.url("/feed"), allow_private=False)
+        [outcome] = poll(p)
+    assert outcome.result == "changed"
+
+
+def test_another_port_of_the_configured_host_is_another_host() -> None:
+    with Site().running() as internal, Site().running() as feeds:
+        internal.routes["/admin"] = (200, {}, INTERNAL_PAGE)
+        feeds.routes["/feed"] = redirect(internal.url("/admin"))
+
+        async def run() -> None:
+            async with build_client("news-monitor-test", 5.0) as client:
+                await fetch_feed(client, feeds.url("/feed"), where="feed 'wire'")
+
+        with pytest.raises(FetchError, match=r"non-public address 127\.0\.0\.1") as e:
+            asyncio.run(run())
+        assert internal.hits == [] and "INTERNAL" not in str(e.value)
+
+
+def test_a_body_that_is_not_a_feed_is_described_not_quoted(tmp_path: Path) -> None:
+    """A configured URL on a private address is the operator's to fetch, but its page is still nobody's to
+    read in ``last_error`` (shown on /feeds, in ``status`` and in the logs)."""
+    with Site().running() as feeds:
+        feeds.routes["/feed"] = (200, {"Content-Type": "text/html"}, b"<html><body>" + INTERNAL_PAGE * 3000)
+        p = pipeline(tmp_path, feeds.url("/feed"), allow_private=False)
+        [outcome] = poll(p)
+    assert outcome.result == "error"
+    assert outcome.error is not None and "not an RSS/Atom/RDF/JSON feed" in outcome.error
+    assert "INTERNAL" not in outcome.error and "hunter2" not in outcome.error
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b:1::a9fe:a9fe",  # local-use NAT64 (RFC 8215)
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254 (cloud metadata)
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::a9fe:a9fe",  # IPv4-compatible 169.254.169.254
+        "::ffff:10.0.0.1",  # IPv4-mapped
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo whose client is 127.0.0.1
+    ],
+)
+def test_ipv6_forms_of_refused_ipv4_addresses_are_refused(address: str) -> None:
+    assert is_public_address(address) is False
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1", "2606:4700:4700::1111"])
+def test_ipv6_forms_of_public_addresses_stay_public(address: str) -> None:
+    assert is_public_address(address) is True
