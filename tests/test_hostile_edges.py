@@ -8,8 +8,13 @@ a feed configured on 127.0.0.1 is the operator's choice, a redirect from it to 1
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import io
+import logging
+import os
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,9 +27,11 @@ import pytest
 from monitor.alerts.delivery import post_event
 from monitor.config import parse_config
 from monitor.errors import FetchError
+from monitor.service.logs import HumanFormatter
 from monitor.service.pipeline import Pipeline
 from monitor.sources.fetch import Fetched, build_client, fetch_feed, fetch_url
 from monitor.sources.safety import is_public_address
+from monitor.sources.seeds import MAX_DEPTH, scan_seeds
 from monitor.store import feed_state
 from monitor.store.db import Database
 from tests.servers import rss
@@ -258,3 +265,116 @@ def test_ipv6_forms_of_refused_ipv4_addresses_are_refused(address: str) -> None:
 @pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1", "2606:4700:4700::1111"])
 def test_ipv6_forms_of_public_addresses_stay_public(address: str) -> None:
     assert is_public_address(address) is True
+
+
+# --- items 9 and 13: seed files with hostile names, depths, links and types ------------------------------
+
+
+def seed_pipeline(tmp_path: Path) -> Pipeline:
+    raw = {"monitor": {"database": "sqlite:///m.db", "seeds_dir": "seeds"}}
+    config = parse_config(raw, base=tmp_path)
+    return Pipeline(config, Database(config.monitor.database))
+
+
+GOOD = "Porto closes Luiz I bridge\n\nThe bridge was closed on Monday after inspectors found a crack.\n"
+
+
+def test_a_seed_name_that_is_not_utf8_is_skipped_and_the_others_ingested(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "good.txt").write_text(GOOD, encoding="utf-8")
+    fd = os.open(os.fsencode(seeds) + b"/a-\xff.txt", os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, GOOD.encode())
+    os.close(fd)
+    results, errors = seed_pipeline(tmp_path).scan_seeds()  # raised UnicodeEncodeError in SQLite
+    assert [r.status for r in results] == ["new-story"]
+    [error] = errors
+    assert "a-\\udcff.txt" in error and "not UTF-8" in error
+
+
+def test_a_seed_folder_nested_1100_deep_is_cut_off_and_the_others_ingested(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    fd = os.open(seeds, os.O_RDONLY)
+    for _ in range(1100):  # one level at a time: pathlib's and os's makedirs recurse too
+        os.mkdir("d", dir_fd=fd)
+        fd, parent = os.open("d", os.O_RDONLY, dir_fd=fd), fd
+        os.close(parent)
+    bottom = os.open("bottom.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(bottom, GOOD.encode())
+    os.close(bottom)
+    os.close(fd)
+    (seeds / "good.txt").write_text(GOOD, encoding="utf-8")
+    scan = scan_seeds(seeds)  # raised RecursionError
+    assert [a.guid for a in scan.articles] == ["good.txt"]
+    [error] = scan.errors
+    assert f"deeper than {MAX_DEPTH} folders" in str(error)
+
+
+def test_a_newline_in_a_seed_name_is_skipped_and_forges_no_log_line(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "good.txt").write_text(GOOD, encoding="utf-8")
+    (seeds / "x\n12:00:00 WARNING monitor.seeds forged.txt").write_text(GOOD, encoding="utf-8")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(HumanFormatter())
+    logger = logging.getLogger("monitor")
+    logger.addHandler(handler)
+    try:
+        results, errors = seed_pipeline(tmp_path).scan_seeds()
+    finally:
+        logger.removeHandler(handler)
+    assert [r.status for r in results] == ["new-story"] and len(errors) == 1
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 and "seeds.error" in lines[0] and "x\\n12:00:00 WARNING" in lines[0]
+
+
+def test_the_human_log_format_escapes_every_field_and_marks_traceback_lines() -> None:
+    def line(**kwargs: Any) -> str:
+        args = ("a\x1b[2Jb\udcff",)
+        record = logging.LogRecord("monitor.x\n", logging.WARNING, __file__, 1, "seeds.error %s", args, None)
+        record.__dict__.update(kwargs)
+        return HumanFormatter().format(record)
+
+    assert "\n" not in line() and "a\\x1b[2Jb\\udcff" in line() and "monitor.x\\n" in line()
+    try:
+        raise ValueError("bad\n12:00:00 INFO    monitor forged")
+    except ValueError:
+        with_tb = line(exc_info=sys.exc_info())
+    first, *rest = with_tb.split("\n")
+    assert rest and all(r.startswith("| ") for r in rest)
+    assert "forged" not in first and any("bad\\n12:00:00" in r for r in rest)
+
+
+def test_seed_links_out_of_the_folder_are_not_followed(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    (seeds / "sub").mkdir(parents=True)
+    (seeds / "sub" / "real.txt").write_text(GOOD, encoding="utf-8")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("Private notes\n\nnot for the seed folder\n", encoding="utf-8")
+    (seeds / "env.txt").symlink_to("/proc/self/environ")
+    (seeds / "passwd.txt").symlink_to("/etc/passwd")
+    (seeds / "up.txt").symlink_to("../outside.txt")
+    (seeds / "inside.txt").symlink_to("sub/real.txt")  # a link that stays inside is fine
+    (seeds / "dir.txt").symlink_to(tmp_path)  # a link to a folder: not followed, not read
+    scan = scan_seeds(seeds)
+    assert sorted(a.guid for a in scan.articles) == ["inside.txt", "sub/real.txt"]
+    refused = {str(e.where).rsplit("/", 1)[-1]: e.message for e in scan.errors}
+    assert set(refused) == {"env.txt", "passwd.txt", "up.txt", "dir.txt"}
+    assert all("leads out of the seed folder" in refused[n] for n in ("env.txt", "passwd.txt", "up.txt", "dir.txt"))
+
+
+def test_only_regular_seed_files_are_read(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "good.txt").write_text(GOOD, encoding="utf-8")
+    os.mkfifo(seeds / "pipe.txt")  # opening it for reading would wait for a writer forever
+    (seeds / "to-pipe.txt").symlink_to("pipe.txt")
+    (seeds / "loop.txt").symlink_to("loop.txt")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        scan = pool.submit(scan_seeds, seeds).result(timeout=30)
+    assert [a.guid for a in scan.articles] == ["good.txt"]
+    messages = {str(e.where).rsplit("/", 1)[-1]: e.message for e in scan.errors}
+    assert "not a regular file" in messages["pipe.txt"] and "not a regular file" in messages["to-pipe.txt"]
+    assert "cannot read" in messages["loop.txt"]
