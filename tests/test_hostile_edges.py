@@ -13,8 +13,10 @@ import contextlib
 import io
 import logging
 import os
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -292,23 +294,44 @@ def test_a_seed_name_that_is_not_utf8_is_skipped_and_the_others_ingested(tmp_pat
     assert "a-\\udcff.txt" in error and "not UTF-8" in error
 
 
-def test_a_seed_folder_nested_1100_deep_is_cut_off_and_the_others_ingested(tmp_path: Path) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    fd = os.open(seeds, os.O_RDONLY)
-    for _ in range(1100):  # one level at a time: pathlib's and os's makedirs recurse too
-        os.mkdir("d", dir_fd=fd)
-        fd, parent = os.open("d", os.O_RDONLY, dir_fd=fd), fd
-        os.close(parent)
-    bottom = os.open("bottom.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
-    os.write(bottom, GOOD.encode())
-    os.close(bottom)
-    os.close(fd)
-    (seeds / "good.txt").write_text(GOOD, encoding="utf-8")
-    scan = scan_seeds(seeds)  # raised RecursionError
+def test_a_seed_folder_nested_1100_deep_is_cut_off_and_the_others_ingested() -> None:
+    # Not in tmp_path: pytest removes old tmp_path folders with shutil.rmtree, which recurses and would
+    # fail on this chain in every later session on the machine if this test were killed half-way.
+    seeds = Path(tempfile.mkdtemp(prefix="news-monitor-deep-seeds-"))
+    try:
+        fd = os.open(seeds, os.O_RDONLY)
+        for _ in range(1100):  # one level at a time: pathlib's and os's makedirs recurse too
+            os.mkdir("d", dir_fd=fd)
+            fd, parent = os.open("d", os.O_RDONLY, dir_fd=fd), fd
+            os.close(parent)
+        bottom = os.open("bottom.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(bottom, GOOD.encode())
+        os.close(bottom)
+        os.close(fd)
+        (seeds / "good.txt").write_text(GOOD, encoding="utf-8")
+        scan = scan_seeds(seeds)  # raised RecursionError
+    finally:
+        remove_chain(seeds / "d")
+        shutil.rmtree(seeds)
     assert [a.guid for a in scan.articles] == ["good.txt"]
     [error] = scan.errors
     assert f"deeper than {MAX_DEPTH} folders" in str(error)
+
+
+def remove_chain(top: Path) -> None:
+    """Remove d/d/d/... one level at a time (pytest's clean-up, shutil.rmtree, recurses)."""
+    spare = top.with_name("spare")
+    while top.exists():
+        if (top / "d").exists():
+            (top / "d").rename(spare)
+            for f in top.iterdir():
+                f.unlink()
+            top.rmdir()
+            spare.rename(top)
+        else:
+            for f in top.iterdir():
+                f.unlink()
+            top.rmdir()
 
 
 def test_a_newline_in_a_seed_name_is_skipped_and_forges_no_log_line(tmp_path: Path) -> None:
