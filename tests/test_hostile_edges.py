@@ -8,6 +8,7 @@ a feed configured on 127.0.0.1 is the operator's choice, a redirect from it to 1
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import contextlib
 import io
@@ -24,18 +25,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from monitor.alerts.delivery import post_event
 from monitor.config import parse_config
+from monitor.core.redact import redact_text, redact_url
 from monitor.errors import FetchError
-from monitor.service.logs import HumanFormatter
+from monitor.service.logs import HumanFormatter, JsonFormatter
 from monitor.service.pipeline import Pipeline
 from monitor.sources.fetch import Fetched, build_client, fetch_feed, fetch_url
 from monitor.sources.safety import is_public_address
 from monitor.sources.seeds import MAX_DEPTH, scan_seeds
 from monitor.store import feed_state
 from monitor.store.db import Database
+from monitor.web.app import create_app
+from tests.conftest import run_cli
 from tests.servers import rss
 from tests.test_feed_events import poll
 
@@ -401,3 +406,100 @@ def test_only_regular_seed_files_are_read(tmp_path: Path) -> None:
     messages = {str(e.where).rsplit("/", 1)[-1]: e.message for e in scan.errors}
     assert "not a regular file" in messages["pipe.txt"] and "not a regular file" in messages["to-pipe.txt"]
     assert "cannot read" in messages["loop.txt"]
+
+
+# --- item 15: credentials in output ----------------------------------------------------------------------
+
+PASSWORD = "S3cretPW-7731"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql+psycopg://u@h/db?password=X", "postgresql+psycopg://u@h/db?password=***"),
+        ("postgresql+psycopg://:X@h/db", "postgresql+psycopg://:***@h/db"),
+        ("postgresql://u:X@h:5432/db", "postgresql://u:***@h:5432/db"),
+        ("https://reader:X@feeds.test/a.rss?page=2&token=X#top", "https://reader:***@feeds.test/a.rss?page=2&token=***#top"),
+        ("https://cdn.test/f?sig=X&Signature=X&api_key=X&id=7", "https://cdn.test/f?sig=***&Signature=***&api_key=***&id=7"),
+        ("https://feeds.test/a.rss", "https://feeds.test/a.rss"),
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_redact_text_finds_urls_and_password_pairs() -> None:
+    text = f"OperationalError: postgresql://u:{PASSWORD}@h/db failed (host=h password={PASSWORD}) story_key=abc"
+    assert PASSWORD not in redact_text(text) and "story_key=abc" in redact_text(text)
+
+
+def write_config(tmp_path: Path, database: str, extra: str = "") -> Path:
+    config = tmp_path / "m.toml"
+    config.write_text(f'[monitor]\ndatabase = "{database}"\n{extra}', encoding="utf-8")
+    return config
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        f"postgresql+psycopg://u@127.0.0.1:1/db?password={PASSWORD}",
+        f"postgresql+psycopg://:{PASSWORD}@127.0.0.1:1/db",
+    ],
+)
+def test_database_passwords_are_hidden_by_check_config_status_and_run(tmp_path: Path, database: str) -> None:
+    config = str(write_config(tmp_path, database))
+    for args in (("check-config",), ("check-config", "--json"), ("status",), ("status", "--json"), ("run",)):
+        result = run_cli(*args, "--config", config, timeout=60)
+        assert PASSWORD not in result.stdout + result.stderr, (args, result.stdout, result.stderr)
+    shown = run_cli("check-config", "--config", config).stdout
+    assert "***" in shown
+
+
+def test_a_secret_of_the_wrong_type_is_not_echoed(tmp_path: Path) -> None:
+    hooks = (
+        f'[[webhooks]]\nname = "a"\nurl = "https://hooks.test/a"\nsecret = 773119\n'
+        f'[[webhooks]]\nname = "b"\nurl = "https://hooks.test/b"\nsecret = ["{PASSWORD}"]\n'
+        f'[[feeds]]\nname = "f"\nurl = "ftp://reader:{PASSWORD}@feeds.test/a"\n'
+    )
+    result = run_cli("check-config", "--config", str(write_config(tmp_path, "sqlite:///m.db", hooks)))
+    assert result.returncode == 2
+    assert "webhooks[0].secret: must be a str, got a int" in result.stderr
+    assert "webhooks[1].secret: must be a str, got a list" in result.stderr and "feeds[0].url" in result.stderr
+    assert PASSWORD not in result.stderr and "773119" not in result.stderr
+
+
+def test_a_feed_url_with_credentials_is_fetched_with_basic_auth_and_shown_without_them(tmp_path: Path) -> None:
+    with Site().running() as feeds:
+        feeds.routes["/feed.rss"] = (200, {"Content-Type": "application/rss+xml"}, FEED.encode())
+        url = feeds.url("/feed.rss").replace("http://", f"http://reader:{PASSWORD}@")
+        p = pipeline(tmp_path, url, allow_private=False)
+        [outcome] = poll(p)  # raised ValueError in the aiohttp client
+        assert outcome.result == "changed", outcome.error
+        [hit] = feeds.hits
+    expected = "Basic " + base64.b64encode(f"reader:{PASSWORD}".encode()).decode()
+    assert hit.headers["authorization"] == expected
+    page = asyncio.run(get_page(create_app(p.db), "/feeds"))
+    assert PASSWORD not in page and "reader:***@127.0.0.1" in page
+
+
+def test_credentials_of_a_failing_feed_stay_out_of_its_error(tmp_path: Path) -> None:
+    url = f"http://reader:{PASSWORD}@127.0.0.1:{closed_port()}/feed.rss?token={PASSWORD}"
+    p = pipeline(tmp_path, url, allow_private=False)
+    [outcome] = poll(p)
+    assert outcome.result == "error" and outcome.error is not None
+    assert "connection refused" in outcome.error and PASSWORD not in outcome.error
+
+
+def test_log_lines_are_redacted_in_both_formats() -> None:
+    args = (f"postgresql://u:{PASSWORD}@h/db",)
+    record = logging.LogRecord("monitor.x", logging.ERROR, __file__, 1, "run.failed error=%s", args, None)
+    assert PASSWORD not in HumanFormatter().format(record)
+    assert PASSWORD not in JsonFormatter().format(record)
+
+
+async def get_page(app: Any, path: str) -> str:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as client:
+        response = await client.get(path)
+        assert response.status_code == 200
+        return response.text

@@ -31,7 +31,7 @@ _QUERY_PAIR = re.compile(r"([?&;])([^=&#;]*)=([^&#;]*)")
 # context such as ``story_key=...`` stays readable.
 _TEXT_PAIR = re.compile(
     r"""(?<![\w/?&])((?:password|passwd|pwd|secret|token|api_?key|access_token|client_secret|sig|signature)"""
-    r"""\s*[=:]\s*)(["']?)([^\s"'&,;]+)""",
+    r"""\s*=\s*)(["']?)([^\s"'&,;]+)""",
     re.IGNORECASE,
 )
 
