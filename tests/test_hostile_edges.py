@@ -503,3 +503,17 @@ async def get_page(app: Any, path: str) -> str:
         response = await client.get(path)
         assert response.status_code == 200
         return response.text
+
+
+def test_a_seed_file_dated_beyond_any_calendar_is_still_read() -> None:
+    # /dev/shm (tmpfs) keeps a 64-bit mtime; ext4 and overlayfs clamp it to the year 2446.
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as folder:
+        seeds = Path(folder)
+        (seeds / "future.txt").write_text(GOOD, encoding="utf-8")
+        (seeds / "good.txt").write_text(GOOD, encoding="utf-8")
+        os.utime(seeds / "future.txt", (0, 2**50))  # year ~35 million: datetime refuses it
+        if os.stat(seeds / "future.txt").st_mtime < 2**49:
+            pytest.fail("this file system clamped the mtime; the test needs one that keeps it")
+        scan = scan_seeds(seeds)  # raised ValueError out of the scan
+    assert sorted(a.guid for a in scan.articles) == ["future.txt", "good.txt"] and scan.errors == ()
+    assert next(a for a in scan.articles if a.guid == "future.txt").published is None

@@ -83,6 +83,15 @@ def _read_regular(path: Path, root: Path, where: str) -> tuple[bytes, float]:
     return data, st.st_mtime
 
 
+def _when(mtime: float) -> datetime | None:
+    """The file's mtime as its publication time; None when out of any datetime's range (``touch -d``
+    can set one), which would otherwise raise outside the per-file error handling."""
+    try:
+        return datetime.fromtimestamp(mtime, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def read_seed(path: Path, root: Path) -> Article:
     """One seed file -> an Article. Raises ``SeedFileError`` naming the file."""
     rel = path.relative_to(root).as_posix()
@@ -94,7 +103,7 @@ def read_seed(path: Path, root: Path) -> Article:
         # The name is the article's identity, shown by the CLI and in logs: a newline in it forged lines.
         raise SeedFileError(where, "the file name holds control characters (a newline?): rename it")
     data, mtime_s = _read_regular(path, root, where)
-    mtime = datetime.fromtimestamp(mtime_s, UTC)
+    mtime = _when(mtime_s)
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -131,7 +140,12 @@ def _seed_paths(root: Path, errors: list[SeedFileError]) -> list[Path]:
             path = Path(entry.path)
             if entry.name.startswith("."):
                 continue
-            if entry.is_dir(follow_symlinks=False):
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError as e:
+                errors.append(SeedFileError(f"seed file {shown(path)}", f"cannot read: {e.strerror or e}"))
+                continue
+            if is_dir:
                 if depth < MAX_DEPTH:
                     stack.append((path, depth + 1))
                 else:
