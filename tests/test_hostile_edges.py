@@ -419,8 +419,14 @@ PASSWORD = "S3cretPW-7731"
         ("postgresql+psycopg://u@h/db?password=X", "postgresql+psycopg://u@h/db?password=***"),
         ("postgresql+psycopg://:X@h/db", "postgresql+psycopg://:***@h/db"),
         ("postgresql://u:X@h:5432/db", "postgresql://u:***@h:5432/db"),
-        ("https://reader:X@feeds.test/a.rss?page=2&token=X#top", "https://reader:***@feeds.test/a.rss?page=2&token=***#top"),
-        ("https://cdn.test/f?sig=X&Signature=X&api_key=X&id=7", "https://cdn.test/f?sig=***&Signature=***&api_key=***&id=7"),
+        (
+            "https://reader:X@feeds.test/a.rss?page=2&token=X#top",
+            "https://reader:***@feeds.test/a.rss?page=2&token=***#top",
+        ),
+        (
+            "https://cdn.test/f?sig=X&Signature=X&api_key=X&id=7",
+            "https://cdn.test/f?sig=***&Signature=***&api_key=***&id=7",
+        ),
         ("https://feeds.test/a.rss", "https://feeds.test/a.rss"),
     ],
 )
