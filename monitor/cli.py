@@ -19,6 +19,7 @@ from typing import Any
 
 from monitor import __version__
 from monitor.config import DEFAULT_CONFIG, Config, load_config, parse_duration
+from monitor.core.redact import redact_text
 from monitor.errors import ConfigError, MonitorError, StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STORE, EXIT_NOT_FOUND, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -55,7 +56,7 @@ def _database(config: Config) -> Any:
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    print(redact_text(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
 
 # --- commands ---------------------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
             s.articles_total,
             ago(s.last_polled_at, now),
             ago(s.next_poll_at, now),
-            s.last_error or "",
+            redact_text(s.last_error or ""),
         )
         for s in states
     ]
@@ -515,13 +516,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as e:
-        print(f"news-monitor: {e}", file=sys.stderr)
+        print(f"news-monitor: {redact_text(str(e))}", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as e:
-        print(f"news-monitor: {e}", file=sys.stderr)
+        print(f"news-monitor: {redact_text(str(e))}", file=sys.stderr)
         return EXIT_STORE
     except MonitorError as e:
-        print(f"news-monitor: {e}", file=sys.stderr)
+        print(f"news-monitor: {redact_text(str(e))}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

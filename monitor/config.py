@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from monitor.core.redact import redact_text, redact_url
 from monitor.core.watchlist import Watchlist
 from monitor.errors import ConfigError
 
@@ -157,7 +158,10 @@ def _get(
     value = table[key]
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         want = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        problems.add(f"{path}.{key}", f"must be a {want}, got: {value!r}")
+        if key == "secret":  # whatever its type, a secret is not echoed
+            problems.add(f"{path}.{key}", f"must be a {want}, got a {type(value).__name__} (value not shown)")
+        else:
+            problems.add(f"{path}.{key}", f"must be a {want}, got: {redact_text(repr(value))}")
         return default
     return value
 
@@ -172,7 +176,7 @@ def _check(problems: _Problems, path: str, fn: Callable[[], Any], default: Any) 
 
 def _http_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError(f"must be an http(s) URL, got: {value!r}")
+        raise ValueError(f"must be an http(s) URL, got: {redact_url(value)!r}")
     return value
 
 

@@ -163,6 +163,25 @@ def test_both_services_are_hardened_identically() -> None:
     assert {key for _, key, _ in hardening("news-monitor.service")} == set(HARDENING)
 
 
+# Bounds from the soak's measurements (docs/systemd.md "Resource limits" says why these values).
+LIMITS: list[Directive] = [
+    ("Service", "MemoryMax", "1G"),
+    ("Service", "OOMPolicy", "continue"),
+    ("Service", "TasksMax", "64"),
+]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_both_services_bound_memory_and_tasks(name: str) -> None:
+    assert [d for d in directives(name) if d[1] in {k for _, k, _ in LIMITS}] == LIMITS
+
+
+def test_the_limits_are_explained_in_the_docs() -> None:
+    doc = (ROOT / "docs" / "systemd.md").read_text(encoding="utf-8")
+    for _, key, value in LIMITS:
+        assert f"{key}={value}" in doc, f"docs/systemd.md does not explain {key}={value}"
+
+
 def test_the_timer_and_the_daemon_exclude_each_other() -> None:
     conflicts = " ".join(v for s, k, v in directives("news-monitor.service") if k == "Conflicts")
     assert {"news-monitor.timer", "news-monitor-once.service"} <= set(conflicts.split())

@@ -137,7 +137,9 @@ class Pipeline:
             try:
                 results.append(self.ingestor.ingest(article, self.clock()))
             except MonitorError as e:
-                log.error("seeds.ingest_failed file=%s error=%s", article.guid, e)
+                log.error("seeds.ingest_failed file=%r error=%s", article.guid, e)
+            except Exception:  # a bug: loud, with its traceback, but the other files are still ingested
+                log.exception("seeds.bug file=%r", article.guid)
         changed = [r for r in results if r.status != "unchanged"]
         if changed:
             log.info("seeds.scan files=%d changed=%d", len(scan.articles), len(changed))

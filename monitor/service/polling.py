@@ -194,6 +194,7 @@ class Poller:
             last_modified=state.last_modified,
             max_bytes=m.max_feed_bytes,
             deadline=m.fetch_timeout * 3,
+            allow_private=m.allow_private_addresses,
         )
         developing_until = state.developing_until if isinstance(state, ClaimedFeed) else None
         now = clock()

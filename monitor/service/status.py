@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.alerts.payload import iso
+from monitor.core.redact import redact_text
 from monitor.errors import MonitorError
 from monitor.store import outbox, views
 from monitor.store import stories as story_store
@@ -28,7 +29,7 @@ def status(db: Database, now: datetime) -> dict[str, Any]:
         failing = views.failing_feeds(db)
         last = views.last_poll(db)
     except MonitorError as e:
-        return {"database": {**database, "reachable": False, "error": str(e)}}
+        return {"database": {**database, "reachable": False, "error": redact_text(str(e))}}
     return {
         "database": database,
         "counts": {
@@ -43,7 +44,10 @@ def status(db: Database, now: datetime) -> dict[str, Any]:
         },
         "feeds": {
             "by_status": snap.feeds_by_status,
-            "failing": [{**f, "next_poll_at": iso(f["next_poll_at"])} for f in failing],
+            "failing": [
+                {**f, "last_error": redact_text(f["last_error"] or ""), "next_poll_at": iso(f["next_poll_at"])}
+                for f in failing
+            ],
         },
         "last_poll": iso(last),
     }

@@ -162,6 +162,15 @@ def parse_json_feed(body: bytes, *, feed_name: str, url: str) -> ParsedFeed:
     return ParsedFeed(outlet, tuple(articles), None)
 
 
+def _looks_like(body: bytes) -> str:
+    """What a body that is not a feed seems to be, in words that quote none of it."""
+    head = body.lstrip()[:512].lower()
+    kind = "an HTML page" if head.startswith((b"<!doctype html", b"<html")) or b"<body" in head else None
+    if kind is None:
+        kind = "XML that is not a feed" if head.startswith(b"<") else "text or binary data"
+    return f"{kind}, {len(body):,} bytes"
+
+
 def parse_feed(body: bytes, *, feed_name: str, url: str, content_type: str | None = None) -> ParsedFeed:
     """Bytes -> articles. Raises ``FeedParseError`` when the bytes are not a feed at all."""
     if body.lstrip()[:1] == b"{":
@@ -178,8 +187,8 @@ def parse_feed(body: bytes, *, feed_name: str, url: str, content_type: str | Non
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not version and not entries:
         detail = f": {type(problem).__name__}: {problem}" if problem else ""
-        snippet = body[:60].decode("utf-8", "replace").strip().replace("\n", " ")
-        raise FeedParseError(f"feed {feed_name!r}", f"not an RSS/Atom/RDF/JSON feed{detail} (starts with {snippet!r})")
+        # Described, never quoted (issue 14): a redirect or a wrong URL may hand us any internal page.
+        raise FeedParseError(f"feed {feed_name!r}", f"not an RSS/Atom/RDF/JSON feed{detail} ({_looks_like(body)})")
     outlet = parsed.get("feed", {}).get("title") or urlsplit(url).hostname
     articles = [a for a in (_entry_article(e, feed_name, outlet) for e in entries) if a is not None]
     warning = f"{type(problem).__name__}: {problem}" if problem else None

@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
+from monitor.core.redact import redact_url
 from monitor.errors import FetchError
+from monitor.sources.safety import ensure_public_url
+from monitor.sources.transport import Transport
 
 MAX_REDIRECTS = 5
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.5"
@@ -82,36 +84,25 @@ def build_client(user_agent: str, timeout: float, max_connections: int = 100) ->
     (bench/bench_feeds.py measures them side by side). The transport is told not to decompress and not to
     follow redirects: ``CappedDecoder`` caps decompressed bytes, and redirects stay httpx's (or ours, hop by
     hop, behind the SSRF guard). HTTP/1.1 only: HTTP/2 buys nothing for one small GET per feed.
+    ``sources.transport.Transport`` corrects two faults of the transport (redirect hops, error names).
     """
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     return _Client(
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        transport=AiohttpTransport(limits=limits),
+        transport=Transport(limits=limits),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
     )
 
 
-def _transport_cause(e: httpx.HTTPError) -> BaseException | None:
-    """The aiohttp exception behind ``e``, if the aiohttp transport raised it (None: httpx's own)."""
-    cause = e.__cause__
-    return cause if cause is not None and type(cause).__module__.startswith("aiohttp") else None
-
-
 def _cause(e: httpx.HTTPError) -> tuple[str, str]:
-    """What went wrong (error name, detail), in the words of the layer that saw it. The aiohttp transport
-    files a refused connection under ``httpx.ConnectTimeout``; its own exception (the cause) says what
-    really happened."""
-    cause = _transport_cause(e)
-    seen: BaseException = cause if cause is not None else e
-    return type(seen).__name__, str(seen) or "no detail"
+    """What went wrong (error name, detail). ``sources.transport`` names the aiohttp transport's errors
+    for what they are (a refused connection is a ``ConnectError`` saying so, not a ``ConnectTimeout``)."""
+    return type(e).__name__, str(e) or "no detail"
 
 
 def _timed_out(e: httpx.HTTPError) -> bool:
-    cause = _transport_cause(e)
-    if cause is not None:
-        return isinstance(cause, TimeoutError)  # aiohttp's timeouts are TimeoutErrors; refusals are not
     return isinstance(e, httpx.TimeoutException)
 
 
@@ -169,6 +160,39 @@ class CappedDecoder:
         return b"".join(self.parts)
 
 
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``https://user:pass@host/x`` -> (``https://host/x``, (user, pass)): the credentials go out as basic
+    auth, never inside a URL that could end up in a message, a log line or a page."""
+    if "@" not in url:  # the common case, without parsing the URL (a 304 poll costs ~1 ms in all)
+        return url, None
+    parsed = httpx.URL(url)
+    if not parsed.userinfo:
+        return url, None
+    return str(parsed.copy_with(username=None, password=None)), (parsed.username, parsed.password)
+
+
+def _site(url: httpx.URL) -> tuple[str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.host.lower(), None if url.port in (None, default) else url.port
+
+
+def same_site(a: str, b: str) -> bool:
+    """Same host and port (an http -> https upgrade on the default ports counts as the same)."""
+    return _site(httpx.URL(a)) == _site(httpx.URL(b))
+
+
+def feed_hop_guard(configured: str, *, where: str, allow_private: bool) -> Guard:
+    """The configured URL is the operator's, so it is not checked; every redirect hop that leaves its
+    host (and port) is checked like a URL found inside a feed (issue 14: a feed redirected to an internal
+    host, and that host's page reached the feed's error, ``status`` and the logs)."""
+
+    async def check(url: str) -> None:
+        if url != configured and not same_site(url, configured):
+            await ensure_public_url(url, where=where, allow_private=allow_private)
+
+    return check
+
+
 async def fetch_url(
     client: httpx.AsyncClient,
     url: str,
@@ -184,8 +208,14 @@ async def fetch_url(
     """GET conditionally. Raises ``FetchError`` (naming ``where``) on every failure.
 
     With ``guard`` (an async check that raises ``FetchError``), redirects are followed here, one hop at a
-    time, and every hop is checked before it is requested.
+    time, and every hop is checked before it is requested. ``user:password@`` in ``url`` is sent as basic
+    auth (to hops on the same host only) and appears in no message.
     """
+    try:
+        url, auth = split_credentials(url)
+    except httpx.InvalidURL as e:
+        raise FetchError(where, f"invalid URL {redact_url(url)}: {e}") from e
+    shown = redact_url(url)
     headers = {"Accept": accept}
     if etag:
         headers["If-None-Match"] = etag
@@ -194,17 +224,19 @@ async def fetch_url(
     try:
         async with asyncio.timeout(deadline):
             if guard is None:
-                return await _get(client, url, headers, where, max_bytes, follow=True)
-            return await _get_guarded(client, url, headers, where, max_bytes, guard)
+                return await _get(client, url, headers, where, max_bytes, follow=True, auth=auth)
+            return await _get_guarded(client, url, headers, where, max_bytes, guard, auth)
     except TimeoutError as e:
         raise FetchError(where, f"timed out: no complete answer within {deadline:g}s") from e
     except httpx.TooManyRedirects as e:
-        raise FetchError(where, f"more than {MAX_REDIRECTS} redirects from {url}") from e
+        raise FetchError(where, f"more than {MAX_REDIRECTS} redirects from {shown}") from e
+    except httpx.InvalidURL as e:  # a redirect to something that is not a URL
+        raise FetchError(where, f"invalid redirect from {shown}: {e}") from e
     except httpx.HTTPError as e:
         name, detail = _cause(e)
         if _timed_out(e):
-            raise FetchError(where, f"timed out ({name}) fetching {url}") from e
-        raise FetchError(where, f"{name} fetching {url}: {detail}") from e
+            raise FetchError(where, f"timed out ({name}) fetching {shown}") from e
+        raise FetchError(where, f"{name} fetching {shown}: {detail}") from e
 
 
 async def fetch_feed(
@@ -216,8 +248,10 @@ async def fetch_feed(
     last_modified: str | None = None,
     max_bytes: int = 10 * 1024 * 1024,
     deadline: float = 60.0,
+    allow_private: bool = False,
 ) -> Fetched | NotModified:
-    """GET a feed conditionally (its URL comes from the config, so no SSRF guard)."""
+    """GET a feed conditionally: its URL comes from the config, the redirects it answers with do not
+    (``feed_hop_guard``)."""
     return await fetch_url(
         client,
         url,
@@ -226,35 +260,53 @@ async def fetch_feed(
         last_modified=last_modified,
         max_bytes=max_bytes,
         deadline=deadline,
+        guard=feed_hop_guard(url, where=where, allow_private=allow_private),
     )
 
 
 async def _get_guarded(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], where: str, max_bytes: int, guard: Guard
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    where: str,
+    max_bytes: int,
+    guard: Guard,
+    auth: tuple[str, str] | None,
 ) -> Fetched | NotModified:
+    first = url
     for _ in range(MAX_REDIRECTS + 1):
         await guard(url)
-        outcome = await _get(client, url, headers, where, max_bytes, follow=False)
+        # credentials never follow a redirect to another host
+        hop_auth = auth if auth and (url == first or same_site(url, first)) else None
+        outcome = await _get(client, url, headers, where, max_bytes, follow=False, auth=hop_auth)
         if isinstance(outcome, Fetched) and outcome.status in (301, 302, 303, 307, 308):
             url = outcome.url
             continue
         return outcome
-    raise FetchError(where, f"more than {MAX_REDIRECTS} redirects from {url}")
+    raise FetchError(where, f"more than {MAX_REDIRECTS} redirects from {redact_url(first)}")
 
 
 async def _get(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], where: str, max_bytes: int, *, follow: bool
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    where: str,
+    max_bytes: int,
+    *,
+    follow: bool,
+    auth: tuple[str, str] | None = None,
 ) -> Fetched | NotModified:
-    async with client.stream("GET", url, headers=headers, follow_redirects=follow) as resp:
+    request_auth: httpx.Auth | None = httpx.BasicAuth(*auth) if auth else None
+    async with client.stream("GET", url, headers=headers, follow_redirects=follow, auth=request_auth) as resp:
         if resp.status_code == 304:
             return NotModified()
         if not follow and resp.is_redirect and "Location" in resp.headers:
-            target = str(resp.url.join(resp.headers["Location"]))
+            target, _ = split_credentials(str(resp.url.join(resp.headers["Location"])))
             return Fetched(b"", resp.status_code, target, None, None, None)
         if resp.status_code >= 400 or resp.status_code in (204, 205) or resp.is_redirect:
             raise FetchError(
                 where,
-                f"HTTP {resp.status_code} {resp.reason_phrase} from {url}",
+                f"HTTP {resp.status_code} {resp.reason_phrase} from {redact_url(url)}",
                 status=resp.status_code,
                 retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
             )

@@ -75,11 +75,33 @@ def check_xml_entities(body: bytes, where: str) -> None:
         )
 
 
+# IPv6 forms that carry an IPv4 address a gateway or the host's stack may deliver to (issue 14): NAT64's
+# well-known prefix (RFC 6052), IPv4-compatible addresses (deprecated, RFC 4291 2.5.5.1), and, decoded by
+# ipaddress itself, IPv4-mapped (::ffff:0:0/96), 6to4 (2002::/16, RFC 3056) and Teredo (2001::/32).
+# Python calls all of them "global", so 64:ff9b::7f00:1 reached 127.0.0.1 through a NAT64 gateway.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: local-use translation, any IPv4 behind it
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.teredo is not None:
+        return ip.teredo[1]  # the client's address, where the traffic ends up
+    return ip.ipv4_mapped or ip.sixtofour
+
+
 def is_public_address(address: str) -> bool:
-    """True for a globally routable unicast address (not loopback, private, link-local, reserved ...)."""
+    """True for a globally routable unicast address (not loopback, private, link-local, reserved ...);
+    an IPv6 address that embeds an IPv4 one is judged by the IPv4 address it carries."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return embedded.is_global and not embedded.is_multicast
     return ip.is_global and not ip.is_multicast
 
 

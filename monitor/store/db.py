@@ -12,7 +12,6 @@ REPEATABLE READ the snapshot would predate the lock).
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -27,6 +26,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from monitor.core.redact import redact_text, redact_url
 from monitor.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -81,12 +81,12 @@ def make_engine(url: str) -> Engine:
             return engine
         return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, isolation_level="READ COMMITTED")
     except (SQLAlchemyError, ImportError, ValueError, OSError) as e:
-        raise StoreError(f"database {redact(url)}: cannot set up: {e}") from e
+        raise StoreError(f"database {redact(url)}: cannot set up: {redact_text(str(e))}") from e
 
 
 def redact(url: str) -> str:
-    """The URL with its password hidden, for messages and logs."""
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+    """The URL with its password hidden (userinfo and ``?password=``), for messages and logs."""
+    return redact_url(url)
 
 
 def migrate(engine: Engine) -> None:
@@ -99,7 +99,7 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as e:
-        raise StoreError(f"database {redact(str(engine.url))}: migration failed: {e}") from e
+        raise StoreError(f"database {redact(str(engine.url))}: migration failed: {redact_text(str(e))}") from e
 
 
 def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
@@ -138,7 +138,7 @@ class Database:
                         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
                     yield conn
             except SQLAlchemyError as e:
-                raise StoreError(f"database {redact(self.url)}: {type(e).__name__}: {e}") from e
+                raise StoreError(f"database {redact(self.url)}: {type(e).__name__}: {redact_text(str(e))}") from e
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -146,7 +146,7 @@ class Database:
             with self.engine.connect().execution_options(monitor_read_only=True) as conn:
                 yield conn
         except SQLAlchemyError as e:
-            raise StoreError(f"database {redact(self.url)}: {type(e).__name__}: {e}") from e
+            raise StoreError(f"database {redact(self.url)}: {type(e).__name__}: {redact_text(str(e))}") from e
 
     def ping(self) -> None:
         with self.read() as conn:

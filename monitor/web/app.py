@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from monitor.core.redact import redact_text, redact_url
 from monitor.errors import MonitorError
 from monitor.store import feed_state, views
 from monitor.store import stories as story_store
@@ -63,6 +64,7 @@ def templates(now: Callable[[], datetime]) -> Environment:
     # autoescape=True for every template: titles, sentences, outlets and errors all come from feeds.
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined)
     env.filters.update(iso=present.iso, ago=lambda when: present.ago(when, now()), http_url=http_url)
+    env.filters.update(redact_url=redact_url, redact_text=redact_text)  # feed URLs may hold user:password@
     return env
 
 
