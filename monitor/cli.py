@@ -1,7 +1,8 @@
 """The ``news-monitor`` command: arguments in, exit codes out. The only place errors become messages.
 
-Exit codes: 0 success; 1 the command ran but something it did failed (``once --strict`` with a failing
-source, ``backtest`` on bad input); 2 usage or config error; 3 database error; 4 not found; 130 interrupted.
+Exit codes: 0 success; 1 the command ran but something it did failed (``once`` with a failing feed, seed
+file or delivery, ``backtest`` on bad input); 2 usage or config error; 3 database error; 4 not found; 130
+interrupted. A reader that goes away (``news-monitor deliveries --all | head``) ends the command quietly with 0.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ examples:
   news-monitor backtest docs.jsonl          replay labelled articles through the matcher, print quality
   news-monitor demo                         the whole loop offline, on 127.0.0.1, in seconds
 
-exit codes: 0 ok, 1 failed, 2 usage/config error, 3 database error, 4 not found, 130 interrupted
+exit codes: 0 ok, 1 failed (once: a feed, seed file or delivery of the pass failed), 2 usage/config error,
+  3 database error, 4 not found, 130 interrupted; 0 when the reader of a pipe goes away (| head)
 """
 
 
@@ -118,6 +120,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     report = asyncio.run(go())
     failed = [p for p in report.polls if p.result == "error"]
     delivered = sum(d.delivered for d in report.deliveries)
+    undelivered = _failed_deliveries(pipeline.db)
     summary = {
         "seeds": {
             "files": len(report.seeds),
@@ -138,6 +141,7 @@ def cmd_once(args: argparse.Namespace) -> int:
         "delivered": delivered,
         "retrying": report.deliveries[-1].retrying if report.deliveries else 0,
         "dead": sum(d.dead for d in report.deliveries),
+        "waiting_retry": undelivered,
     }
     if args.json:
         _print_json(summary)
@@ -148,11 +152,23 @@ def cmd_once(args: argparse.Namespace) -> int:
         print(f"seeds: {s['files']} file(s), {s['changed']} changed, {len(s['errors'])} error(s)")
         for err in s["errors"]:
             print(f"  ! {err}")
-        if report.polls:
-            rows = [(p.feed, p.result, p.new_articles, p.events, p.error or "") for p in report.polls]
-            print(table(("feed", "result", "new", "events", "error"), rows))
-        print(f"events: {summary['events']} new, {delivered} delivered, {summary['dead']} dead")
-    return EXIT_FAILED if args.strict and (failed or report.seed_errors) else EXIT_OK
+        new = sum(p.new_articles for p in report.polls)
+        print(f"feeds: {len(report.polls)} polled, {len(failed)} failed, {new} new article(s)")
+        if failed:
+            print(table(("failed feed", "error"), [(p.feed, p.error or "") for p in failed]))
+        print(
+            f"events: {summary['events']} new, {delivered} delivered, {summary['dead']} dead, "
+            f"{undelivered} waiting for a retry"
+        )
+    # For cron: anything that needs a look makes the run fail (the table above says what).
+    return EXIT_FAILED if failed or report.seed_errors or summary["dead"] or undelivered else EXIT_OK
+
+
+def _failed_deliveries(db: Any) -> int:
+    """Deliveries left pending after a failed attempt when the pass ended (retries did not get them through)."""
+    from monitor.store import outbox
+
+    return sum(1 for d in outbox.list_deliveries(db, ("pending",), limit=100_000) if d.attempts)
 
 
 def cmd_stories(args: argparse.Namespace) -> int:
@@ -180,6 +196,8 @@ def cmd_stories(args: argparse.Namespace) -> int:
         for r in recs
     ]
     print(table(("story", "status", "versions", "updated", "watchlists", "title"), rows))
+    if any(r.developing for r in recs):
+        print("* developing: a version carries a newsroom marker (\"developing story\", \"UPDATE 2-\", ...)")
     if not recs:
         print("(no tracked stories yet; --all lists every story)" if not args.all else "(no stories yet)")
     return EXIT_OK
@@ -455,6 +473,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("run", cmd_run, "run the daemon until SIGTERM/SIGINT (SIGHUP or editing the config reloads it)")
     p = add("once", cmd_once, "one pass of every job (seeds, every feed, outbox), then exit: for cron and tests")
+    p.epilog = (
+        "exit codes: 0 the pass succeeded; 1 a feed, seed file or delivery failed (listed on stdout); "
+        "2 usage or config error; 3 database error"
+    )
     p.add_argument(
         "--flush-timeout",
         type=parse_duration,
@@ -462,7 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="how long to wait for retries of failed deliveries that come due soon (default 30s)",
     )
-    p.add_argument("--strict", action="store_true", help="exit 1 if any feed or seed file failed")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="deprecated, no effect: once exits 1 whenever a feed, seed file or delivery failed",
+    )
     add("check-config", cmd_check_config, "validate the config and report every problem with its path")
     p = add("stories", cmd_stories, "list stories (tracked developing stories by default), or show one")
     p.add_argument("action", nargs="?", choices=("list", "show"), default="list")
@@ -509,7 +535,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "stories" and args.action == "show" and not args.id:
         parser.error("stories show needs a story ID")
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, not at exit: a reader that went away is handled below
+        return code
+    except BrokenPipeError:
+        # The reader of our stdout went away (`| head`): that is how pipes end, not an error. Point stdout
+        # at /dev/null so the interpreter's final flush does not raise again (Python's signal docs recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except ConfigError as e:
         print(f"news-monitor: {e}", file=sys.stderr)
         return EXIT_USAGE
