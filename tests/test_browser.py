@@ -111,7 +111,7 @@ def test_the_error_check_catches_a_csp_violation_and_ignores_advisories(tmp_path
     page_ = tmp_path / "csp.html"
     page_.write_text(
         '<html><head><meta http-equiv="Content-Security-Policy" content="style-src \'self\'; '
-        "script-src 'unsafe-inline'\"></head><body><p style=\"color: red\">x</p>"
+        'script-src \'unsafe-inline\'"></head><body><p style="color: red">x</p>'
         '<script>console.warn("[Intervention] Slow network is detected. Fallback font will be used.")</script>'
         "</body></html>",
         encoding="utf-8",
@@ -128,9 +128,7 @@ def test_the_request_check_catches_a_failed_request(site: tuple[str, Built, Requ
     assert ("/stories/st_nosuchstory", 404) in requests.failed
 
 
-def test_timeline_in_chromium_highlights_added_sentences(
-    site: tuple[str, Built, Requests], tmp_path: Path
-) -> None:
+def test_timeline_in_chromium_highlights_added_sentences(site: tuple[str, Built, Requests], tmp_path: Path) -> None:
     url, b, requests = site
     page = render(f"{url}stories/{b.story_id}", tmp_path / "profile")
     assert page.errors == [] and requests.failed == []
