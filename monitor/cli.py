@@ -197,7 +197,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
     ]
     print(table(("story", "status", "versions", "updated", "watchlists", "title"), rows))
     if any(r.developing for r in recs):
-        print("* developing: a version carries a newsroom marker (\"developing story\", \"UPDATE 2-\", ...)")
+        print('* developing: a version carries a newsroom marker ("developing story", "UPDATE 2-", ...)')
     if not recs:
         print("(no tracked stories yet; --all lists every story)" if not args.all else "(no stories yet)")
     return EXIT_OK
