@@ -162,3 +162,59 @@ def test_feeds_status_turns_failing_when_the_event_is_sent(tmp_path: Path) -> No
     assert [d["type"] for d in json.loads(events)["deliveries"]] == ["feed.failing"]
     table = run_cli("feeds", "--config", str(config)).stdout
     assert "failing" in table
+
+
+# --- CI that proves what it claims --------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_with_ci_true_a_skipped_test_fails_the_run(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text(
+        "import pytest\n\ndef test_ok():\n    pass\n\n"
+        '@pytest.mark.skip(reason="no chromium here")\ndef test_browser():\n    pass\n',
+        encoding="utf-8",
+    )
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest", "-c", os.devnull, str(tmp_path)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    ci = subprocess.run(args, capture_output=True, text=True, env={**env, "CI": "true"}, cwd=REPO, timeout=120)
+    assert ci.returncode == 1, ci.stdout
+    assert "CI=true: skipped tests fail the run" in ci.stdout and "test_browser: Skipped: no chromium here" in ci.stdout
+    local = subprocess.run(args, capture_output=True, text=True, env={**env, "CI": "false"}, cwd=REPO, timeout=120)
+    assert local.returncode == 0, local.stdout
+
+
+def ci_run(tmp_path: Path, apt_get_exit: int) -> subprocess.CompletedProcess[str]:
+    """``.ci/run`` with CI=true in a bare copy (no ../shared/data), on a PATH with a stand-in ``apt-get``
+    and none of chromium or systemd-analyze: the real apt is never called."""
+    repo = tmp_path / "repo"
+    (repo / ".ci").mkdir(parents=True)
+    (repo / ".ci" / "run").write_text((REPO / ".ci" / "run").read_text(encoding="utf-8"), encoding="utf-8")
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    for tool in ("ls", "dirname"):
+        (bin_ / tool).symlink_to(str(Path(subprocess.check_output(["which", tool], text=True).strip())))
+    for tool, script in (("apt-get", f"exit {apt_get_exit}"), ("id", "echo 0")):  # root, as on a CI machine
+        (bin_ / tool).write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
+        (bin_ / tool).chmod(0o755)
+    env = {"PATH": str(bin_), "CI": "true", "HOME": str(tmp_path)}
+    bash = subprocess.check_output(["which", "bash"], text=True).strip()
+    return subprocess.run([bash, str(repo / ".ci" / "run")], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_ci_run_with_ci_true_fails_when_apt_fails(tmp_path: Path) -> None:
+    result = ci_run(tmp_path, apt_get_exit=100)
+    assert result.returncode == 1 and "ci: apt-get update failed" in result.stderr
+    assert not (tmp_path / "repo" / ".venv").exists()  # stopped before installing anything
+
+
+def test_ci_run_with_ci_true_fails_when_a_system_package_is_missing(tmp_path: Path) -> None:
+    result = ci_run(tmp_path, apt_get_exit=0)
+    assert result.returncode == 1 and "ci: Chromium is missing" in result.stderr, result.stderr
+    assert not (tmp_path / "repo" / ".venv").exists()
+
+
+def test_ci_run_runs_the_readme_test_command() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    command = readme.split("Run the test suite (what `.ci/run` runs):")[1].split("```sh\n")[1].split("\n")[0]
+    assert (REPO / ".ci" / "run").read_text(encoding="utf-8").rstrip().endswith(command)
