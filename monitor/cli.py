@@ -32,6 +32,8 @@ examples:
   news-monitor stories                      tracked developing stories, newest activity first
   news-monitor stories show st_1a2b         one story's versions and what each added
   news-monitor feeds --json                 every feed's polling state, for scripts
+  news-monitor feeds import subs.opml       the [[feeds]] an OPML file would add (--write adds them)
+  news-monitor feeds export -o feeds.opml   the configured feeds as OPML 2.0
   news-monitor deliveries                   pending, retrying and dead webhook deliveries
   news-monitor status                       database, stories, events, outbox depth, failing feeds
   news-monitor backtest docs.jsonl          replay labelled articles through the matcher, print quality
@@ -258,6 +260,10 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     from monitor.render import ago, table
     from monitor.store import feed_state
 
+    if args.action == "import":
+        return _feeds_import(args)
+    if args.action == "export":
+        return _feeds_export(args)
     config = _load(args)
     db = _database(config)
     states = feed_state.feed_states(db)
@@ -279,6 +285,53 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         for s in states
     ]
     print(table(("feed", "status", "failures", "items", "articles", "polled", "next", "last error"), rows))
+    return EXIT_OK
+
+
+def _feeds_import(args: argparse.Namespace) -> int:
+    from monitor.service.feed_import import import_feeds
+
+    if not args.file:
+        print("news-monitor: feeds import needs an OPML FILE", file=sys.stderr)
+        return EXIT_USAGE
+    config_path = _config_path(args)
+    result = import_feeds(config_path, Path(args.file), write=args.write)
+    plan = result.plan
+    if args.json:
+        _print_json(
+            {
+                "config": str(config_path),
+                "written": result.written,
+                "add": [{"name": n.name, "url": n.outline.url, "title": n.outline.title} for n in plan.add],
+                "configured": [{"url": o.url, "as": name, "line": o.line} for o, name in plan.configured],
+                "repeated": [{"url": o.url, "line": o.line} for o in plan.repeated],
+            }
+        )
+        return EXIT_OK
+    # Without --write, stdout is valid TOML: the summary and the skipped outlines are comments.
+    print(f"# {args.file}: {plan.summary()}")
+    for o, name in plan.configured:
+        print(f"# skipped (line {o.line}), already configured as {name!r}: {o.url}")
+    for o in plan.repeated:
+        print(f"# skipped (line {o.line}), listed earlier in the file: {o.url}")
+    if result.written:
+        print(f"# added to {config_path}; a running daemon picks them up at its next reload")
+    elif plan.add:
+        print(f"# add them to {config_path} with: news-monitor feeds import {args.file} --write\n")
+        print(result.toml, end="")
+    return EXIT_OK
+
+
+def _feeds_export(args: argparse.Namespace) -> int:
+    from monitor.service.feed_import import export_feeds
+
+    config = _load(args)
+    text = export_feeds(config)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{len(config.feeds)} feed(s) written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -500,7 +553,24 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_status,
         "the service at a glance: database, stories, events, outbox depth, failing feeds",
     )
-    add("feeds", cmd_feeds, "every feed's status, failures, items seen, last and next poll, last error")
+    p = add(
+        "feeds",
+        cmd_feeds,
+        "every feed's status, failures, items seen, last and next poll, last error; "
+        "import feeds from OPML, export them as OPML",
+    )
+    p.add_argument("action", nargs="?", choices=("list", "import", "export"), default="list")
+    p.add_argument("file", nargs="?", metavar="FILE.opml", help="with 'import': the OPML file")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="with 'import': add the feeds to the config file (atomically; without it, print them)",
+    )
+    p.add_argument("--output", "-o", metavar="FILE", help="with 'export': write the OPML here (default: stdout)")
+    p.epilog = (
+        "status: new (never polled), ok, retrying (failed fewer than monitor.feed_failing_after times in a row), "
+        "failing (from the failure that sends feed.failing)"
+    )
     p = add("deliveries", cmd_deliveries, "webhook deliveries: list pending/dead, retry, replay")
     p.add_argument("action", nargs="?", choices=("list", "retry", "replay", "enable"), default="list")
     p.add_argument("id", nargs="?", help="delivery id for 'retry'; webhook name for 'enable'")
