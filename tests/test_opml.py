@@ -23,7 +23,7 @@ from xml.etree import ElementTree
 import pytest
 
 from monitor.config import load_config
-from monitor.errors import OpmlError
+from monitor.errors import ConfigError, OpmlError
 from monitor.opml import Outline, feed_name, parse_opml, plan_import, write_opml
 from monitor.service.feed_import import import_feeds
 from tests.conftest import run_cli
@@ -282,7 +282,7 @@ def test_a_config_that_would_not_load_is_never_written(default_copy: Path, tmp_p
     """TOML cannot add [[feeds]] to an inline ``feeds = [...]``: the new file is checked before it replaces."""
     inline = 'feeds = [{ name = "a", url = "https://a.test/" }]\n\n[monitor]\ndatabase = "sqlite:///m.db"\n'
     default_copy.write_text(inline, encoding="utf-8")
-    with pytest.raises(Exception, match="feeds"):
+    with pytest.raises(ConfigError, match=r"monitor.toml \(with the imported feeds; not written\)"):
         import_feeds(default_copy, DATA / "reader.opml", write=True)
     assert default_copy.read_text(encoding="utf-8") == inline
     assert sorted(p.name for p in default_copy.parent.iterdir()) == ["monitor.toml"]

@@ -21,7 +21,7 @@ from pathlib import Path
 import tomlkit
 
 from monitor.config import Config, load_config
-from monitor.errors import OpmlError
+from monitor.errors import ConfigError, OpmlError
 from monitor.opml import ImportPlan, parse_opml, plan_import, write_opml
 
 
@@ -77,7 +77,10 @@ def _append(config_path: Path, addition: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         shutil.copymode(target, tmp)
-        load_config(tmp)  # the daemon must never see a config it would reject
+        try:
+            load_config(tmp)  # the daemon must never see a config it would reject
+        except ConfigError as e:
+            raise ConfigError(f"{config_path} (with the imported feeds; not written)", e.problems) from e
         if target.read_bytes() != old:  # edited by someone else meanwhile: theirs wins, ours is not applied
             raise OpmlError(str(config_path), ["the config changed while importing; run the import again"])
         os.replace(tmp, target)
