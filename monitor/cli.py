@@ -1,7 +1,8 @@
 """The ``news-monitor`` command: arguments in, exit codes out. The only place errors become messages.
 
-Exit codes: 0 success; 1 the command ran but something it did failed (``once --strict`` with a failing
-source, ``backtest`` on bad input); 2 usage or config error; 3 database error; 4 not found; 130 interrupted.
+Exit codes: 0 success; 1 the command ran but something it did failed (``once`` with a failing feed, seed
+file or delivery, ``backtest`` on bad input); 2 usage or config error; 3 database error; 4 not found; 130
+interrupted. A reader that goes away (``news-monitor deliveries --all | head``) ends the command quietly with 0.
 """
 
 from __future__ import annotations
@@ -32,12 +33,15 @@ examples:
   news-monitor stories                      tracked developing stories, newest activity first
   news-monitor stories show st_1a2b         one story's versions and what each added
   news-monitor feeds --json                 every feed's polling state, for scripts
+  news-monitor feeds import subs.opml       the [[feeds]] an OPML file would add (--write adds them)
+  news-monitor feeds export -o feeds.opml   the configured feeds as OPML 2.0
   news-monitor deliveries                   pending, retrying and dead webhook deliveries
   news-monitor status                       database, stories, events, outbox depth, failing feeds
   news-monitor backtest docs.jsonl          replay labelled articles through the matcher, print quality
   news-monitor demo                         the whole loop offline, on 127.0.0.1, in seconds
 
-exit codes: 0 ok, 1 failed, 2 usage/config error, 3 database error, 4 not found, 130 interrupted
+exit codes: 0 ok, 1 failed (once: a feed, seed file or delivery of the pass failed), 2 usage/config error,
+  3 database error, 4 not found, 130 interrupted; 0 when the reader of a pipe goes away (| head)
 """
 
 
@@ -123,6 +127,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     report = asyncio.run(go())
     failed = [p for p in report.polls if p.result == "error"]
     delivered = sum(d.delivered for d in report.deliveries)
+    undelivered = _failed_deliveries(pipeline.db)
     summary = {
         "seeds": {
             "files": len(report.seeds),
@@ -143,6 +148,7 @@ def cmd_once(args: argparse.Namespace) -> int:
         "delivered": delivered,
         "retrying": report.deliveries[-1].retrying if report.deliveries else 0,
         "dead": sum(d.dead for d in report.deliveries),
+        "waiting_retry": undelivered,
     }
     if args.json:
         _print_json(summary)
@@ -153,11 +159,23 @@ def cmd_once(args: argparse.Namespace) -> int:
         print(f"seeds: {s['files']} file(s), {s['changed']} changed, {len(s['errors'])} error(s)")
         for err in s["errors"]:
             print(f"  ! {err}")
-        if report.polls:
-            rows = [(p.feed, p.result, p.new_articles, p.events, p.error or "") for p in report.polls]
-            print(table(("feed", "result", "new", "events", "error"), rows))
-        print(f"events: {summary['events']} new, {delivered} delivered, {summary['dead']} dead")
-    return EXIT_FAILED if args.strict and (failed or report.seed_errors) else EXIT_OK
+        new = sum(p.new_articles for p in report.polls)
+        print(f"feeds: {len(report.polls)} polled, {len(failed)} failed, {new} new article(s)")
+        if failed:
+            print(table(("failed feed", "error"), [(p.feed, p.error or "") for p in failed]))
+        print(
+            f"events: {summary['events']} new, {delivered} delivered, {summary['dead']} dead, "
+            f"{undelivered} waiting for a retry"
+        )
+    # For cron: anything that needs a look makes the run fail (the table above says what).
+    return EXIT_FAILED if failed or report.seed_errors or summary["dead"] or undelivered else EXIT_OK
+
+
+def _failed_deliveries(db: Any) -> int:
+    """Deliveries left pending after a failed attempt when the pass ended (retries did not get them through)."""
+    from monitor.store import outbox
+
+    return sum(1 for d in outbox.list_deliveries(db, ("pending",), limit=100_000) if d.attempts)
 
 
 def cmd_stories(args: argparse.Namespace) -> int:
@@ -185,6 +203,8 @@ def cmd_stories(args: argparse.Namespace) -> int:
         for r in recs
     ]
     print(table(("story", "status", "versions", "updated", "watchlists", "title"), rows))
+    if any(r.developing for r in recs):
+        print('* developing: a version carries a newsroom marker ("developing story", "UPDATE 2-", ...)')
     if not recs:
         print("(no tracked stories yet; --all lists every story)" if not args.all else "(no stories yet)")
     return EXIT_OK
@@ -245,6 +265,10 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     from monitor.render import ago, table
     from monitor.store import feed_state
 
+    if args.action == "import":
+        return _feeds_import(args)
+    if args.action == "export":
+        return _feeds_export(args)
     config = _load(args)
     db = _database(config)
     states = feed_state.feed_states(db)
@@ -266,6 +290,53 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         for s in states
     ]
     print(table(("feed", "status", "failures", "items", "articles", "polled", "next", "last error"), rows))
+    return EXIT_OK
+
+
+def _feeds_import(args: argparse.Namespace) -> int:
+    from monitor.service.feed_import import import_feeds
+
+    if not args.file:
+        print("news-monitor: feeds import needs an OPML FILE", file=sys.stderr)
+        return EXIT_USAGE
+    config_path = _config_path(args)
+    result = import_feeds(config_path, Path(args.file), write=args.write)
+    plan = result.plan
+    if args.json:
+        _print_json(
+            {
+                "config": str(config_path),
+                "written": result.written,
+                "add": [{"name": n.name, "url": n.outline.url, "title": n.outline.title} for n in plan.add],
+                "configured": [{"url": o.url, "as": name, "line": o.line} for o, name in plan.configured],
+                "repeated": [{"url": o.url, "line": o.line} for o in plan.repeated],
+            }
+        )
+        return EXIT_OK
+    # Without --write, stdout is valid TOML: the summary and the skipped outlines are comments.
+    print(f"# {args.file}: {plan.summary()}")
+    for o, name in plan.configured:
+        print(f"# skipped (line {o.line}), already configured as {name!r}: {o.url}")
+    for o in plan.repeated:
+        print(f"# skipped (line {o.line}), listed earlier in the file: {o.url}")
+    if result.written:
+        print(f"# added to {config_path}; a running daemon picks them up at its next reload")
+    elif plan.add:
+        print(f"# add them to {config_path} with: news-monitor feeds import {args.file} --write\n")
+        print(result.toml, end="")
+    return EXIT_OK
+
+
+def _feeds_export(args: argparse.Namespace) -> int:
+    from monitor.service.feed_import import export_feeds
+
+    config = _load(args)
+    text = export_feeds(config)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{len(config.feeds)} feed(s) written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -460,6 +531,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("run", cmd_run, "run the daemon until SIGTERM/SIGINT (SIGHUP or editing the config reloads it)")
     p = add("once", cmd_once, "one pass of every job (seeds, every feed, outbox), then exit: for cron and tests")
+    p.epilog = (
+        "exit codes: 0 the pass succeeded; 1 a feed, seed file or delivery failed (listed on stdout); "
+        "2 usage or config error; 3 database error"
+    )
     p.add_argument(
         "--flush-timeout",
         type=parse_duration,
@@ -467,7 +542,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="how long to wait for retries of failed deliveries that come due soon (default 30s)",
     )
-    p.add_argument("--strict", action="store_true", help="exit 1 if any feed or seed file failed")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="deprecated, no effect: once exits 1 whenever a feed, seed file or delivery failed",
+    )
     add("check-config", cmd_check_config, "validate the config and report every problem with its path")
     p = add("stories", cmd_stories, "list stories (tracked developing stories by default), or show one")
     p.add_argument("action", nargs="?", choices=("list", "show"), default="list")
@@ -479,7 +558,24 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_status,
         "the service at a glance: database, stories, events, outbox depth, failing feeds",
     )
-    add("feeds", cmd_feeds, "every feed's status, failures, items seen, last and next poll, last error")
+    p = add(
+        "feeds",
+        cmd_feeds,
+        "every feed's status, failures, items seen, last and next poll, last error; "
+        "import feeds from OPML, export them as OPML",
+    )
+    p.add_argument("action", nargs="?", choices=("list", "import", "export"), default="list")
+    p.add_argument("file", nargs="?", metavar="FILE.opml", help="with 'import': the OPML file")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="with 'import': add the feeds to the config file (atomically; without it, print them)",
+    )
+    p.add_argument("--output", "-o", metavar="FILE", help="with 'export': write the OPML here (default: stdout)")
+    p.epilog = (
+        "status: new (never polled), ok, retrying (failed fewer than monitor.feed_failing_after times in a row), "
+        "failing (from the failure that sends feed.failing)"
+    )
     p = add("deliveries", cmd_deliveries, "webhook deliveries: list pending/dead, retry, replay")
     p.add_argument("action", nargs="?", choices=("list", "retry", "replay", "enable"), default="list")
     p.add_argument("id", nargs="?", help="delivery id for 'retry'; webhook name for 'enable'")
@@ -514,7 +610,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "stories" and args.action == "show" and not args.id:
         parser.error("stories show needs a story ID")
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, not at exit: a reader that went away is handled below
+        return code
+    except BrokenPipeError:
+        # The reader of our stdout went away (`| head`): that is how pipes end, not an error. Point stdout
+        # at /dev/null so the interpreter's final flush does not raise again (Python's signal docs recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except ConfigError as e:
         print(f"news-monitor: {redact_text(str(e))}", file=sys.stderr)
         return EXIT_USAGE

@@ -6,6 +6,7 @@
     │   ├── FetchError            network: timeout, refused, too large, too many redirects, HTTP status
     │   ├── FeedParseError        the bytes are not a feed we can read
     │   └── SeedFileError         a seed file is unreadable or not UTF-8
+    ├── OpmlError                 an OPML file to import is malformed or lists a feed we cannot follow
     ├── StoreError                the database is unreachable or its schema is not ours
     └── DeliveryError             a webhook receiver did not take an event
 
@@ -29,6 +30,16 @@ class ConfigError(MonitorError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{source}: {len(self.problems)} problem(s) in config:\n{lines}")
+
+
+class OpmlError(MonitorError):
+    """An OPML file cannot be imported; ``problems`` lists every problem, each with its line or outline."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{source}: {len(self.problems)} problem(s), nothing imported:\n{lines}")
 
 
 class SourceError(MonitorError):

@@ -25,6 +25,8 @@ FOREIGN = {
     "sqlalchemy": {"store/"},
     "alembic": {"store/"},
     "uvicorn": {"service/http.py"},
+    "defusedxml": {"opml.py"},
+    "tomlkit": {"service/feed_import.py"},
 }
 
 

@@ -102,7 +102,7 @@ def test_429_retry_after_is_honoured_and_recorded(tmp_path: Path, feed_server: F
     [outcome] = poll(config, clock)
     assert outcome.result == "error"
     row = state(config, "busy")
-    assert row.status == "failing" and row.failures == 1 and row.last_status == 429
+    assert row.status == "retrying" and row.failures == 1 and row.last_status == 429
     assert "HTTP 429" in str(row.last_error) and "feed 'busy'" in str(row.last_error)
     assert row.next_poll_at == NOW + timedelta(hours=2)
 
@@ -113,6 +113,7 @@ def test_failures_back_off_and_keep_retrying(tmp_path: Path, feed_server: FeedSe
     for _ in range(6):
         poll(config, clock)
     row = state(config, "gone")
+    assert row.status == "failing"  # past feed_failing_after: the same rule as the feed.failing event
     assert row.failures == 6 and row.next_poll_at == NOW + timedelta(hours=1)  # capped, still scheduled
     feed_server.set("/gone.rss", rss([{"title": "Back", "link": "http://news.test/back", "description": "ok"}]))
     poll(config, clock)
@@ -127,7 +128,7 @@ def test_gzip_bomb_is_an_error_on_the_feed_not_a_crash(tmp_path: Path, feed_serv
     config = make_config(tmp_path, {"bomb": feed_server.url("/bomb.rss")}, max_feed_bytes=1024 * 1024)
     [outcome] = poll(config, Clock())
     assert "response larger than 1,048,576 bytes (after decompression)" in str(outcome.error)
-    assert state(config, "bomb").status == "failing"
+    assert state(config, "bomb").status == "retrying"  # "failing" from feed_failing_after (3) failures
 
 
 def test_a_feed_carrying_a_developing_story_is_polled_faster_then_decays(

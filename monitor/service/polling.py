@@ -163,8 +163,11 @@ class Poller:
         message = str(error) if isinstance(error, MonitorError) else internal
         status = getattr(error, "status", None)
         log.warning("poll.failed feed=%s failures=%d error=%s", state.name, failures, message)
+        # One rule for the table, the metrics and the event: "failing" from the failure that sends
+        # feed.failing (monitor.feed_failing_after), "retrying" before it.
+        failing_after = self.config.monitor.feed_failing_after
         failing = {
-            "status": "failing",
+            "status": "failing" if failures >= failing_after else "retrying",
             "failures": failures,
             "last_error": message,
             "last_status": status,

@@ -70,7 +70,7 @@ feeds = Table(
     Column("etag", Text),
     Column("last_modified", Text),
     Column("body_hash", String(64)),
-    Column("status", String(16), nullable=False, default="new"),  # new | ok | failing
+    Column("status", String(16), nullable=False, default="new"),  # new | ok | retrying | failing
     Column("failures", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("last_status", Integer),
