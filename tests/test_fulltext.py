@@ -3,6 +3,7 @@ ingested as a sibling item of the same story; refused for private addresses unle
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -51,11 +52,15 @@ def test_summary_then_full_text_once(tmp_path: Path, feed_server: FeedServer) ->
     setup(feed_server)
     p = make(tmp_path, feed_server.url("/f.rss"), allow_private=True)
     poll(p)
-    kinds = [d.type for d in outbox.list_deliveries(p.db, ("pending", "delivered"))]
-    assert kinds == ["story.opened", "story.updated"]
-    update = next(d for d in outbox.list_deliveries(p.db, ("pending",)) if d.type == "story.updated").payload
+    # First sighting is one alert: the summary's story.opened carries the page's full text, sent at once
+    # (it used to be a story.opened and a story.updated in the same second).
+    [delivery] = outbox.list_deliveries(p.db, ("pending", "delivered"))
+    assert delivery.type == "story.opened"
+    assert delivery.next_attempt_at <= datetime.now(UTC)
+    update = delivery.payload
     added = " ".join(update["update"]["added"])
     assert "Rui Moreira" in added and "15 minutes" in added
+    assert "inspectors found a crack" in added  # what the summary said is there too
     assert "Home | World" not in added and "newsletter" not in added
     [story] = stories.list_stories(p.db)
     assert story.version_count == 2
