@@ -100,8 +100,9 @@ def fingerprint(paragraph: str) -> str:
 
 
 def article_paragraphs(text: str) -> list[str]:
-    """The paragraphs of a page's main text that can carry news (churn lines dropped)."""
-    return [p for p in paragraphs(text) if not is_churn(p)]
+    """The paragraphs of a page's main text that can carry news (churn lines dropped). Every line is a
+    paragraph: trafilatura separates paragraphs with one newline, feeds' texts with a blank line."""
+    return [p for line in text.splitlines() for p in paragraphs(line) if not is_churn(p)]
 
 
 def fingerprints(text: str) -> list[str]:
