@@ -4,6 +4,7 @@ from being fetched twice within its interval, and a killed instance's pages are 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -125,7 +126,7 @@ def test_two_daemons_never_check_a_page_twice_within_its_interval(
         p.db.close()
     assert len(fetched_at) == n
     for path, times in fetched_at.items():
-        gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
         assert min(gaps) >= 120 * 0.9, f"{path} fetched twice within its interval: {gaps}"
     assert all(done[f"inst{k}"] > 0 for k in range(2)), done
     assert len(page_store.list_pages(two[0])) == n  # the checks found nothing new: no version, no new page
