@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.sources.pages import read_page  # noqa: E402
-from tests.page_scenarios import benchmark_f1, load_pages, run  # noqa: E402
+from monitor.sources.pages import read_page
+from tests.page_scenarios import benchmark_f1, load_pages, run
 
 
 def main() -> None:

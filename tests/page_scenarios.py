@@ -125,7 +125,7 @@ def truncated(page: Page) -> tuple[bytes, list[str]] | None:
 def churned(html: bytes, n: int) -> bytes:
     """The page with a box of rotating headlines, counters and a timestamp outside the article."""
     heads = ["Markets slide as oil jumps", "Storm warning for the coast", "Cup final tickets sold out",
-             "New phone leaks ahead of launch", "Mayor opens the new bridge", "Rates held for a third month"]  # fmt: skip
+             "New phone leaks ahead of launch", "Mayor opens the new bridge", "Rates held"]  # fmt: skip
     items = "".join(f"<li><a href='/x/{(n + i) % 97}'>{heads[(n + i) % len(heads)]}</a></li>" for i in range(4))
     box = (
         f"<aside class='most-read'><h3>Most read</h3><ol>{items}</ol><p>{1000 + 37 * n} comments</p>"
