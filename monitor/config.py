@@ -105,7 +105,7 @@ class MonitorSettings:
     parse_processes: int = 1  # worker processes for parsing big feed bodies; 0 = parse in a thread
     developing_interval: float = 120.0
     developing_window: float = 2 * 3600.0
-    fulltext: bool = True  # fetch article pages of tracked developing stories (needs the [fulltext] extra)
+    fulltext: bool = True  # fetch article pages of tracked developing stories whose feed has only a summary
     # Page checks (docs/pages.md): the pages of open, tracked developing stories are re-fetched, first
     # `page_check_min` after they were seen, the interval doubling while unchanged up to `page_check_max`.
     page_checks: bool = True

@@ -6,16 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from monitor.config import parse_config
 from monitor.service.pipeline import Pipeline
 from monitor.store import outbox, stories
 from monitor.store.db import Database
 from tests.servers import FeedServer, rss
 from tests.test_feed_events import poll
-
-pytest.importorskip("trafilatura", reason="the fulltext extra (trafilatura) is not installed")
 
 PAGE = """<html><head><title>Bridge</title></head><body><nav>Home | World | Sport</nav><article>
 <h1>BREAKING: Porto closes Luiz I bridge</h1>
