@@ -324,3 +324,23 @@ def test_a_quiet_story_stops_its_checks(world: World) -> None:
 
         conn.execute(update(table).where(table.c.id == story.id).values(status="quiet"))
     assert world.later(p, 4000) == []
+
+
+def test_a_correction_added_to_the_page_is_flagged(world: World) -> None:
+    p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], html("Porto", ARTICLE))
+    world.later(p)
+    note = "Correction: An earlier version of this story said three cracks were found; inspectors found two."
+    world.server.set("/story", html("Porto", [*ARTICLE, note]), content_type="text/html")
+    assert [o.result for o in world.later(p)] == ["changed"]
+    [update] = [e for e in events_of(p) if e["type"] == "story.updated"]
+    assert update["update"]["correction"] is True and update["update"]["article"]["via"] == "page"
+
+
+def test_a_canonical_link_is_watched_too(world: World) -> None:
+    page = html("Porto", ARTICLE).replace("<head>", f"<head><link rel='canonical' href='{world.server.url('/c')}'>")
+    world.server.set("/c", html("Porto", ARTICLE), content_type="text/html")
+    p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], page)
+    world.later(p)
+    assert sorted(pg.url for pg in page_store.list_pages(p.db)) == [world.server.url("/c"), world.server.url("/story")]
+    assert sorted(o.result for o in world.later(p, 4000)) == ["not-modified", "unchanged"]
+    assert [e["type"] for e in events_of(p)] == ["story.opened"]  # the same text twice is not news
