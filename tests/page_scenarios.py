@@ -317,9 +317,7 @@ def _report(db: Path, base: str, growing: dict[str, list[str]], churn: set[str],
             seconds: float) -> Report:  # fmt: skip
     with sqlite3.connect(db) as conn:
         events = [json.loads(r[0]) for r in conn.execute("SELECT payload FROM events ORDER BY created_at")]
-        page_versions = Counter(
-            r[0] for r in conn.execute("SELECT url FROM articles WHERE source = 'page'")
-        )
+        page_versions = Counter(r[0] for r in conn.execute("SELECT url FROM articles WHERE source = 'page'"))
         checks = dict(Counter(r[0] for r in conn.execute("SELECT status FROM watched_pages")))
     by_page: dict[str, list[str]] = {}
     for e in events:

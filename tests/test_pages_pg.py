@@ -92,7 +92,10 @@ def test_a_killed_instances_pages_are_taken_over_and_its_fence_fails(two: tuple[
 
 
 def test_two_daemons_never_check_a_page_twice_within_its_interval(
-    two: tuple[Database, Database], pg_url: str, tmp_path: Path, feed_server: FeedServer  # noqa: F811
+    two: tuple[Database, Database],
+    pg_url: str,  # noqa: F811
+    tmp_path: Path,
+    feed_server: FeedServer,
 ) -> None:
     """Two pipelines (two instances) on one PostgreSQL check 30 pages on a real server for 2 simulated
     hours; every page's fetches are at least its interval apart, and both instances do some of the work."""

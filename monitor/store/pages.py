@@ -146,9 +146,7 @@ def mark_checking_many(db: Database, owner: str, fences: Sequence[tuple[int, dat
             result = conn.execute(
                 update(watched_pages)
                 .where(watched_pages.c.id == page_id, watched_pages.c.lease_owner == owner)
-                .values(
-                    next_check_at=now + timedelta(seconds=interval), lease_until=now + timedelta(seconds=lease)
-                )
+                .values(next_check_at=now + timedelta(seconds=interval), lease_until=now + timedelta(seconds=lease))
             )
             held[k] = result.rowcount == 1
     return [held[k] for k in range(len(fences))]
@@ -172,9 +170,7 @@ def record_checks(db: Database, owner: str, outcomes: Sequence[tuple[int, dict[s
 def release_leases(db: Database, owner: str) -> None:
     with db.write() as conn:
         conn.execute(
-            update(watched_pages)
-            .where(watched_pages.c.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None)
+            update(watched_pages).where(watched_pages.c.lease_owner == owner).values(lease_owner=None, lease_until=None)
         )
 
 
