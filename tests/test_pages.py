@@ -344,3 +344,19 @@ def test_a_canonical_link_is_watched_too(world: World) -> None:
     assert sorted(pg.url for pg in page_store.list_pages(p.db)) == [world.server.url("/c"), world.server.url("/story")]
     assert sorted(o.result for o in world.later(p, 4000)) == ["not-modified", "unchanged"]
     assert [e["type"] for e in events_of(p)] == ["story.opened"]  # the same text twice is not news
+
+
+def test_live_posts_from_markup_without_json_ld() -> None:
+    page = (
+        "<html><head><title>LIVE: Porto bridge</title></head><body><div class='liveblog'>"
+        "<article class='live-post' id='post-2'><time datetime='2026-03-01T10:10:00Z'>10:10</time>"
+        "<p>Trains turn back at both ends.</p></article>"
+        "<article class='live-post' id='post-1'><time datetime='2026-03-01T10:00:00Z'>10:00</time>"
+        "<p>The bridge is closed.</p><div class='live-post__share'>Share</div></article></div></body></html>"
+    )
+    view = read_page(page.encode(), "http://x.test/live")
+    assert [(p.id, p.time, p.text) for p in view.live_posts] == [
+        ("post-2", "2026-03-01T10:10:00Z", "Trains turn back at both ends."),
+        ("post-1", "2026-03-01T10:00:00Z", "The bridge is closed."),
+    ]
+    assert view.markers == ()  # markup posts alone do not claim LiveBlogPosting

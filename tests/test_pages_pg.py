@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -135,3 +140,79 @@ def test_two_daemons_never_check_a_page_twice_within_its_interval(
     assert len(page_store.list_pages(two[0])) == n  # the checks found nothing new: no version, no new page
     rows = page_store.list_pages(two[0])
     assert {r.interval_s for r in rows} == {600}  # unchanged pages reached the maximum
+
+
+class TimedPages:
+    """Serves /p000.. (the same text as their versions) and records when each was fetched."""
+
+    def __init__(self, n: int) -> None:
+        self.hits: list[tuple[str, float]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                outer.hits.append((self.path, time.monotonic()))
+                i = int(self.path.removeprefix("/p"))
+                body = f"<html><body><article><p>Page {i} says the same.</p></article></body></html>".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_a_sigkilled_daemons_pages_are_taken_over(
+    two: tuple[Database, Database],
+    pg_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Two real daemons share 20 pages; one is SIGKILLed. Its pages are checked again by the other once
+    their leases expire, and no page is ever fetched twice within its interval (2 s at least)."""
+    n = 20
+    pages = TimedPages(n)
+    watch(two[0], n, base=f"http://127.0.0.1:{pages.port}")
+    config = tmp_path / "monitor.toml"
+    config.write_text(
+        "\n".join([
+            "[monitor]", f'database = "{pg_url}"', "allow_private_addresses = true", 'feed_lease = "6s"',
+            'page_check_min = "2s"', 'page_check_max = "4s"', "jitter = 0.1",
+        ]) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    logs = [(tmp_path / f"d{k}.log").open("w") for k in range(2)]
+    daemons = [
+        subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(config)], cwd=tmp_path,
+                         stdout=logs[k], stderr=subprocess.STDOUT)
+        for k in range(2)
+    ]  # fmt: skip
+    try:
+        time.sleep(12)  # both check pages for a while
+        daemons[0].kill()  # SIGKILL: no shutdown, its leases stay until they expire
+        daemons[0].wait()
+        killed_at = time.monotonic()
+        time.sleep(16)  # lease (6 s) + max interval (4 s) + ticks
+    finally:
+        for d in daemons:
+            if d.poll() is None:
+                d.send_signal(signal.SIGTERM)
+                d.wait(timeout=60)
+        for log in logs:
+            log.close()
+        pages.server.shutdown()
+        pages.server.server_close()
+    by_page: dict[str, list[float]] = {}
+    for path, at in pages.hits:
+        by_page.setdefault(path, []).append(at)
+    assert len(by_page) == n
+    for path, times in by_page.items():
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert min(gaps) >= 2 * 0.9 - 0.05, f"{path} fetched twice within its interval: {gaps}"
+        assert max(times) > killed_at + 6, f"{path} was not checked after the kill: taken over by no one"

@@ -200,17 +200,6 @@ def story_texts(db: Database, story_id: str) -> list[tuple[str, str]]:
         return [(r.title, r.text) for r in conn.execute(query)]
 
 
-def story_is_live(db: Database, story_id: str) -> bool:
-    query = select(stories.c.id).where(
-        stories.c.id == story_id,
-        stories.c.status == "open",
-        stories.c.tracked.is_(True),
-        stories.c.developing.is_(True),
-    )
-    with db.read() as conn:
-        return conn.execute(query).first() is not None
-
-
 def unsent_opened(conn: Connection, story_id: str) -> tuple[str, dict[str, Any], set[str]] | None:
     """Inside an ingest transaction: the story's ``story.opened`` if no receiver has been sent or has
     claimed it yet (id, payload, receivers), the event a first sighting's full text joins."""
