@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -158,17 +159,25 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.json:
         cli._print_json(out)
         return cli.EXIT_OK
-    print(f"url:        {fetched.url}  (HTTP {fetched.status}, {len(fetched.body):,} bytes)")
-    print(f"canonical:  {view.canonical or '-'}")
-    print(f"title:      {view.title or '-'}")
+    print(f"url:        {_safe(fetched.url)}  (HTTP {fetched.status}, {len(fetched.body):,} bytes)")
+    print(f"canonical:  {_safe(view.canonical or '-')}")
+    print(f"title:      {_safe(view.title or '-')}")
     print(f"developing: {', '.join(markers) or 'no markers'}")
     print(f"live posts: {len(view.live_posts)}")
     for post in view.live_posts[:20]:
-        print(f"  [{post.time or '?'}] {post.text[:200]}")
+        print(f"  [{_safe(post.time or '?')}] {_safe(post.text[:200])}")
     print("\nmain text:" if view.text else "\nmain text: (nothing extractable)")
     for para in (view.text or "").splitlines():
-        print(f"  {para}")
+        print(f"  {_safe(para)}")
     return cli.EXIT_OK
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _safe(text: str) -> str:
+    """A page's text on a terminal: no control characters (escape sequences could rewrite the screen)."""
+    return _CONTROL.sub(" ", text)
 
 
 def _defaults() -> Any:

@@ -114,3 +114,11 @@ def test_metrics_count_page_checks(world: World) -> None:
     app = create_app(p.db, clock=world.clock, registry=metrics.registry_for(p.db, world.clock))
     exposed = get(app, "/metrics").text
     assert 'news_monitor_page_checks_total{result="changed"}' in exposed
+
+
+def test_inspect_prints_no_control_characters(world: World, feed_server: FeedServer) -> None:
+    feed_server.set("/esc", html("Title \x1b[2J", [*ARTICLE, "Bridge \x1b]0;owned\x07 closed for repairs."]),
+                    content_type="text/html")  # fmt: skip
+    out = run_cli("inspect", feed_server.url("/esc"), "--config", str(config_file(world)))
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout and "\x07" not in out.stdout and "closed for repairs" in out.stdout
