@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor import __version__
+from monitor import __version__, cli_pages
 from monitor.config import DEFAULT_CONFIG, Config, load_config, parse_duration
 from monitor.core.redact import redact_text
 from monitor.errors import ConfigError, MonitorError, StoreError
@@ -229,6 +229,7 @@ def _story_show(args: argparse.Namespace, db: Any) -> int:
                     }
                     for vr in versions
                 ],
+                "pages": cli_pages.story_pages(db, story.id),
             }
         )
         return EXIT_OK
@@ -250,6 +251,7 @@ def _story_show(args: argparse.Namespace, db: Any) -> int:
         for key in ("numbers", "names", "quotes"):
             if v.facts.get(key):
                 print(f"    {key}: {'; '.join(v.facts[key][:10])}")
+    cli_pages.print_story_pages(db, story.id)
     return EXIT_OK
 
 
@@ -576,6 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
         "status: new (never polled), ok, retrying (failed fewer than monitor.feed_failing_after times in a row), "
         "failing (from the failure that sends feed.failing)"
     )
+    cli_pages.register(add)  # pages, inspect URL
     p = add("deliveries", cmd_deliveries, "webhook deliveries: list pending/dead, retry, replay")
     p.add_argument("action", nargs="?", choices=("list", "retry", "replay", "enable"), default="list")
     p.add_argument("id", nargs="?", help="delivery id for 'retry'; webhook name for 'enable'")

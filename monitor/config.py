@@ -110,7 +110,12 @@ class MonitorSettings:
     parse_processes: int = 1  # worker processes for parsing big feed bodies; 0 = parse in a thread
     developing_interval: float = 120.0
     developing_window: float = 2 * 3600.0
-    fulltext: bool = True  # fetch article pages of tracked developing stories (needs the [fulltext] extra)
+    fulltext: bool = True  # fetch article pages of tracked developing stories whose feed has only a summary
+    # Page checks (docs/pages.md): the pages of open, tracked developing stories are re-fetched, first
+    # `page_check_min` after they were seen, the interval doubling while unchanged up to `page_check_max`.
+    page_checks: bool = True
+    page_check_min: float = 120.0
+    page_check_max: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -270,6 +275,9 @@ _MONITOR_KEYS = (
     "developing_window",
     "fulltext",
     "http_listen",
+    "page_checks",
+    "page_check_min",
+    "page_check_max",
 )
 _DURATION_KEYS = (
     "poll_interval",
@@ -287,6 +295,8 @@ _DURATION_KEYS = (
     "keep_delivered_events",
     "developing_interval",
     "developing_window",
+    "page_check_min",
+    "page_check_max",
 )
 
 
@@ -323,6 +333,7 @@ def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> Monitor
     for key, kind in (
         ("allow_private_addresses", bool),
         ("fulltext", bool),
+        ("page_checks", bool),
         ("poll_concurrency", int),
         ("host_concurrency", int),
         ("parse_processes", int),
@@ -333,6 +344,8 @@ def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> Monitor
                 f"monitor.{key}",
                 f"must be {'>= 0' if key == 'parse_processes' else 'positive'}, got: {values[key]!r}",
             )
+    if values.get("page_check_min", 0.0) > values.get("page_check_max", defaults.page_check_max):
+        problems.add("monitor.page_check_min", f"must not exceed page_check_max, got: {raw['page_check_min']!r}")
     return MonitorSettings(
         database=_resolve_database(db, base),
         seeds_dir=(base / seeds).resolve() if seeds else None,

@@ -143,7 +143,8 @@ def write_config(path: Path, db_url: str, feeds: PublishingFeeds, receiver: Rece
              f'delivery_lease = "{delivery_lease}s"', 'log_format = "human"',
              # Not what these runs measure (tests/test_fulltext.py is): the items link to news.test, and a
              # failed lookup took 0.4-0.5 s on this machine's resolver, inside every poll with a new item.
-             "fulltext = false"]  # fmt: skip
+             # The same for page checks (docs/pages.md, tests/test_pages.py).
+             "fulltext = false", "page_checks = false"]  # fmt: skip
     for i in range(feeds.n):
         lines += ["[[feeds]]", f'name = "f{i}"', f'url = "{feeds.url(i)}"']
     lines += ["[[webhooks]]", 'name = "desk"', f'url = "{receiver.url}"', 'timeout = "10s"']

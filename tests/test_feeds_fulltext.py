@@ -56,4 +56,4 @@ def test_extraction_works_with_or_without_the_extra() -> None:
     if available:
         assert text is not None and "contained by noon" in text
     else:
-        assert text is None and "pip install 'news-monitor[fulltext]'" in why
+        assert text is None and "reinstall news-monitor" in why

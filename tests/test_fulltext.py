@@ -3,9 +3,8 @@ ingested as a sibling item of the same story; refused for private addresses unle
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from monitor.config import parse_config
 from monitor.service.pipeline import Pipeline
@@ -13,8 +12,6 @@ from monitor.store import outbox, stories
 from monitor.store.db import Database
 from tests.servers import FeedServer, rss
 from tests.test_feed_events import poll
-
-pytest.importorskip("trafilatura", reason="the fulltext extra (trafilatura) is not installed")
 
 PAGE = """<html><head><title>Bridge</title></head><body><nav>Home | World | Sport</nav><article>
 <h1>BREAKING: Porto closes Luiz I bridge</h1>
@@ -51,11 +48,15 @@ def test_summary_then_full_text_once(tmp_path: Path, feed_server: FeedServer) ->
     setup(feed_server)
     p = make(tmp_path, feed_server.url("/f.rss"), allow_private=True)
     poll(p)
-    kinds = [d.type for d in outbox.list_deliveries(p.db, ("pending", "delivered"))]
-    assert kinds == ["story.opened", "story.updated"]
-    update = next(d for d in outbox.list_deliveries(p.db, ("pending",)) if d.type == "story.updated").payload
+    # First sighting is one alert: the summary's story.opened carries the page's full text, sent at once
+    # (it used to be a story.opened and a story.updated in the same second).
+    [delivery] = outbox.list_deliveries(p.db, ("pending", "delivered"))
+    assert delivery.type == "story.opened"
+    assert delivery.next_attempt_at <= datetime.now(UTC)
+    update = delivery.payload
     added = " ".join(update["update"]["added"])
     assert "Rui Moreira" in added and "15 minutes" in added
+    assert "inspectors found a crack" in added  # what the summary said is there too
     assert "Home | World" not in added and "newsletter" not in added
     [story] = stories.list_stories(p.db)
     assert story.version_count == 2

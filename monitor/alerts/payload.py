@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.core.model import Article, Novelty, WatchHit
+from monitor.core.pagecheck import is_correction
 
 SCHEMA = "news-monitor/event/v1"
 
@@ -64,18 +65,25 @@ def story_event(
     markers: tuple[str, ...],
 ) -> dict[str, Any]:
     """``story.opened`` / ``story.updated``: the story, this update and what it added."""
+    ref = article_ref(article)
+    if article.page:  # found by a page check, not in a feed (docs/pages.md)
+        ref["via"] = article.page.get("via", "page")
+    update = {
+        "seq": version_seq,
+        "article": ref,
+        "added": list(novelty.added),
+        "facts": novelty.facts.as_dict(),
+        "headline_changed": novelty.headline_changed,
+        "repeated_sentences": novelty.repeated,
+        "developing_markers": list(markers),
+        "match": match,
+        "correction": is_correction(novelty.added),
+    }
+    if article.page and article.page.get("live_posts"):
+        update["live_posts"] = list(article.page["live_posts"])
     return {
         **_envelope(event_id, type_, created_at, story, event_seq, previous_event_id),
-        "update": {
-            "seq": version_seq,
-            "article": article_ref(article),
-            "added": list(novelty.added),
-            "facts": novelty.facts.as_dict(),
-            "headline_changed": novelty.headline_changed,
-            "repeated_sentences": novelty.repeated,
-            "developing_markers": list(markers),
-            "match": match,
-        },
+        "update": update,
         "watchlists": [{"name": h.name, "matched": list(h.matched)} for h in hits],
     }
 
@@ -142,10 +150,32 @@ def merge_updates(held: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         "repeated_sentences": old_u.get("repeated_sentences", 0) + new_u.get("repeated_sentences", 0),
         "articles": [*articles, new_u["article"]],
         "coalesced": len(articles) + 1,
+        "correction": bool(old_u.get("correction")) or bool(new_u.get("correction")),
     }
+    if old_u.get("live_posts") or new_u.get("live_posts"):
+        merged_update["live_posts"] = [*old_u.get("live_posts", []), *new_u.get("live_posts", [])]
     return {
         **held,
         "story": new["story"],
         "update": merged_update,
         "watchlists": [{"name": n, "matched": list(t)} for n, t in hits.items()],
+    }
+
+
+def page_gone(
+    *,
+    event_id: str,
+    created_at: datetime,
+    story: dict[str, Any],
+    event_seq: int,
+    previous_event_id: str | None,
+    page: dict[str, Any],
+    watchlists: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """``story.page_gone``: a watched page of the story answered 410, or 404 twice in a row (pulled)."""
+    return {
+        **_envelope(event_id, "story.page_gone", created_at, story, event_seq, previous_event_id),
+        "update": None,
+        "page": page,
+        "watchlists": watchlists,
     }

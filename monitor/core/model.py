@@ -29,6 +29,9 @@ class Article:
     published: datetime | None = None
     outlet: str | None = None  # human name of the publisher (feed title or host)
     html_markers: tuple[str, ...] = ()  # developing-story hints found in markup (e.g. LiveBlogPosting)
+    # Set on an article read from a watched page (service.pagecheck): what its event says about how it was
+    # found ("via": "page", "live_posts"). Not part of the content's identity.
+    page: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def content_hash(self) -> str:

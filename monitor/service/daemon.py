@@ -139,6 +139,13 @@ class Daemon:
             next_run_time=now,
         )
         add(
+            self._tracked("pages", self.pipeline.check_pages),  # does nothing while page_checks = false
+            "interval",
+            seconds=POLL_TICK,
+            id="pages",
+            next_run_time=now,
+        )
+        add(
             self._tracked("deliver", self.pipeline.deliver),
             "interval",
             seconds=m.deliver_interval,

@@ -25,6 +25,7 @@ from monitor.errors import MonitorError
 from monitor.service.ingest import Ingestor, IngestResult
 from monitor.sources.feeds import NotModified
 from monitor.sources.fulltext import extract_main_text, fetch_article_page, fulltext_available
+from monitor.store import pages as page_store
 
 log = logging.getLogger("monitor.fulltext")
 SUMMARY_CHARS = 800  # shorter than this, a feed item is a summary rather than the article
@@ -41,16 +42,23 @@ class FullText:
         if config.monitor.fulltext and not self.available:
             log.info("fulltext.off %s", why)
 
-    def wanted(self, article: Article, result: IngestResult) -> bool:
+    def _summary(self, article: Article) -> bool:
         return (
             self.config.monitor.fulltext
             and self.available
-            and result.tracked
-            and result.status != "unchanged"
             and article.url is not None
             and len(article.text) < SUMMARY_CHARS
             and not article.guid.endswith("#fulltext")
         )
+
+    def wanted(self, article: Article, result: IngestResult) -> bool:
+        return self._summary(article) and result.tracked and result.status != "unchanged"
+
+    def defer(self, article: Article) -> float:
+        """How long a ``story.opened`` this article may write waits for its page (first sighting is one
+        alert: the full text joins the opened event). ``enrich`` sends it as soon as the fetch is over; the
+        deferral only matters should the poll die in between."""
+        return self.config.monitor.fetch_timeout * 1.5 if self._summary(article) else 0.0
 
     async def enrich(
         self,
@@ -73,7 +81,13 @@ class FullText:
             async with limit:
                 return await self._one(client, article, clock, hold)
 
-        return sum(await asyncio.gather(*(one(a) for a in wanted)))
+        try:
+            return sum(await asyncio.gather(*(one(a) for a in wanted)))
+        finally:
+            opened = [r.story_id for r in results if isinstance(r, IngestResult) and "story.opened" in r.events]
+            if opened:
+                ids = [i for i in opened if i]
+                await asyncio.to_thread(page_store.send_opened_now, self.ingestor.db, ids, clock())
 
     async def _one(self, client: httpx.AsyncClient, article: Article, clock: Callable[[], datetime], hold: bool) -> int:
         assert article.url is not None
@@ -98,7 +112,7 @@ class FullText:
         if not text or len(text) <= len(article.text):
             return 0
         full = replace(article, guid=article.guid + "#fulltext", text=text)
-        result = await asyncio.to_thread(partial(self.ingestor.ingest, full, clock(), hold=hold))
+        result = await asyncio.to_thread(partial(self.ingestor.ingest, full, clock(), hold=hold, fold=True))
         log.info("fulltext.ok url=%s chars=%d events=%d", article.url, len(text), len(result.events))
         return len(result.events)
 

@@ -25,6 +25,7 @@ from monitor.core.model import Article, Novelty, WatchHit
 from monitor.core.novelty import KnownText, compute_novelty, is_material
 from monitor.core.watchlist import Watchlist, check_all
 from monitor.service import metrics
+from monitor.store import pages as page_store
 from monitor.store import stories as story_store
 from monitor.store.db import Database
 from monitor.store.records import ArticleRecord, StoryRecord
@@ -110,13 +111,19 @@ class Ingestor:
             self._learn(rec)
         return len(recs)
 
-    def ingest(self, article: Article, now: datetime, *, hold: bool = False) -> IngestResult:
-        """Decide and store one article; ``hold`` writes its events as held (the feed circuit breaker)."""
+    def ingest(
+        self, article: Article, now: datetime, *, hold: bool = False, defer: float = 0.0, fold: bool = False
+    ) -> IngestResult:
+        """Decide and store one article; ``hold`` writes its events as held (the feed circuit breaker).
+
+        First sighting is one alert (docs/pages.md): ``defer`` holds a ``story.opened`` back this many seconds
+        while the article's page is fetched, and ``fold`` merges the full text's ``story.updated`` into that
+        unsent ``story.opened`` instead of sending both in the same second."""
         with self._lock:
             self.catch_up(now)
             with story_store.ingest_transaction(self.db) as tx:
                 self._catch_up_locked(tx)
-                result, learned = self._decide_and_write(tx, article, now, hold)
+                result, learned = self._decide_and_write(tx, article, now, hold, defer, fold)
             # Learned only after the commit: a rolled-back article must not be matched against.
             if learned is not None:
                 self._learn(learned)
@@ -138,7 +145,13 @@ class Ingestor:
         return res.story, {"signal": "matcher", "score": res.score, **res.reasons}
 
     def _decide_and_write(
-        self, tx: story_store.IngestTx, article: Article, now: datetime, hold: bool = False
+        self,
+        tx: story_store.IngestTx,
+        article: Article,
+        now: datetime,
+        hold: bool = False,
+        defer: float = 0.0,
+        fold: bool = False,
     ) -> tuple[IngestResult, ArticleRecord | None]:
         prior = tx.latest_of_item(article.source, article.guid)
         if prior is not None and prior.content_hash == article.content_hash:
@@ -160,7 +173,7 @@ class Ingestor:
         markers = developing_markers(article.title, article.text, article.html_markers)
         article_id = tx.insert_article(article, story.id, now, bool(markers))
         events, tracked = self._write_version_and_events(
-            tx, story, article, article_id, novelty, markers, match, now, hold
+            tx, story, article, article_id, novelty, markers, match, now, hold, defer, fold
         )
         rec = ArticleRecord(
             article_id,
@@ -189,6 +202,8 @@ class Ingestor:
         match: dict[str, Any],
         now: datetime,
         hold: bool = False,
+        defer: float = 0.0,
+        fold: bool = False,
     ) -> tuple[tuple[str, ...], bool]:
         """The version row, the event it calls for (if any), the story row; returns (events, tracked)."""
         all_markers = tuple(dict.fromkeys([*story.markers, *markers]))
@@ -215,13 +230,15 @@ class Ingestor:
             kind, targets = "story.updated", material_for
         receivers = tuple(h for t in targets for h in (lists[t.name].webhooks or (LOG_RECEIVER,)))
         event_seq, last_event = story.event_seq, story.last_event_id
-        if kind == "story.updated" and not hold and self._coalesce(tx, change, tuple(targets), receivers):
+        if kind == "story.updated" and fold and not hold and self._fold(tx, change, tuple(targets), receivers):
+            kind = None  # the full text joins the story.opened still waiting for it
+        elif kind == "story.updated" and not hold and self._coalesce(tx, change, tuple(targets), receivers):
             kind = None  # folded into an event that is still waiting to be sent
         elif kind:
             event_seq += 1
             last_event = new_id("evt")
             body = change.payload(last_event, kind, event_seq, story.last_event_id, tuple(targets))
-            delay = self.config.monitor.coalesce_window if kind == "story.updated" else 0.0
+            delay = self.config.monitor.coalesce_window if kind == "story.updated" else defer
             send_at = now + timedelta(seconds=delay)
             tx.insert_event(last_event, kind, story.id, event_seq, now, body, receivers, send_at=send_at, held=hold)
             log.info("event %s %s story=%s seq=%d added=%d", kind, last_event, story.id, change.seq, len(novelty.added))
@@ -245,6 +262,20 @@ class Ingestor:
     @staticmethod
     def _material(novelty: Novelty, wl: Watchlist) -> bool:
         return is_material(novelty, min_new_sentences=wl.min_new_sentences, min_new_facts=wl.min_new_facts)
+
+    def _fold(
+        self, tx: story_store.IngestTx, change: _Change, targets: tuple[WatchHit, ...], receivers: tuple[str, ...]
+    ) -> bool:
+        """Merge this update into the story's ``story.opened`` if no receiver has been sent it yet."""
+        held = page_store.unsent_opened(tx.conn, change.story.id)
+        if held is None:
+            return False
+        event_id, held_payload, known = held
+        fresh = change.payload(event_id, "story.opened", held_payload["sequence"], None, targets)
+        merged = {**payloads.merge_updates(held_payload, fresh), "type": "story.opened"}
+        tx.merge_into_event(event_id, merged, tuple(h for h in receivers if h not in known), change.now)
+        log.info("event story.opened carries the full text story=%s seq=%d", change.story.id, change.seq)
+        return True
 
     def _coalesce(
         self, tx: story_store.IngestTx, change: _Change, targets: tuple[WatchHit, ...], receivers: tuple[str, ...]

@@ -46,6 +46,12 @@ class Metrics:
         self.poll_seconds = Histogram(f"{PREFIX}_poll_duration_seconds", latency_doc, buckets=POLL_BUCKETS, registry=r)
         ingest_doc = "Articles stored by this process (new-story, new-version)"
         self.articles = Counter(f"{PREFIX}_articles_ingested", ingest_doc, ["status"], registry=r)
+        pages_doc = "Page checks by result (changed, churn, unchanged, not-modified, error, gone, failed, skipped)"
+        self.page_checks = Counter(f"{PREFIX}_page_checks", pages_doc, ["result"], registry=r)
+        page_latency = "Time to fetch, read and decide on one watched page"
+        self.page_seconds = Histogram(
+            f"{PREFIX}_page_check_duration_seconds", page_latency, buckets=POLL_BUCKETS, registry=r
+        )
 
     def record_poll(self, result: str, seconds: float) -> None:
         self.polls.labels(result=result).inc()
@@ -66,6 +72,11 @@ def record_poll(result: str, seconds: float) -> None:
 
 def record_ingest(status: str) -> None:
     METRICS.record_ingest(status)
+
+
+def record_page_check(result: str, seconds: float) -> None:
+    METRICS.page_checks.labels(result=result).inc()
+    METRICS.page_seconds.observe(seconds)
 
 
 def _gauge(name: str, doc: str, label: str, values: Mapping[str, int | float]) -> GaugeMetricFamily:

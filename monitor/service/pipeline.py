@@ -23,10 +23,12 @@ from monitor.errors import MonitorError
 from monitor.service.delivering import CLAIM_BATCH, Deliverer, DeliveryReport
 from monitor.service.housekeeping import HousekeepingReport, run_housekeeping
 from monitor.service.ingest import Ingestor, IngestResult
+from monitor.service.pagecheck import PageChecker, PageOutcome
 from monitor.service.polling import Poller, PollOutcome
 from monitor.sources.feeds import build_client
 from monitor.sources.seeds import scan_seeds
 from monitor.store import feed_state, outbox
+from monitor.store import pages as page_store
 from monitor.store.db import Database
 
 log = logging.getLogger("monitor.pipeline")
@@ -64,12 +66,14 @@ class RunReport:
     seeds: list[IngestResult] = field(default_factory=list)
     seed_errors: list[str] = field(default_factory=list)
     polls: list[PollOutcome] = field(default_factory=list)
+    pages: list[PageOutcome] = field(default_factory=list)
     deliveries: list[DeliveryReport] = field(default_factory=list)
     housekeeping: HousekeepingReport | None = None
 
     @property
     def events(self) -> int:
-        return sum(len(r.events) for r in self.seeds) + sum(p.events for p in self.polls)
+        polled = sum(p.events for p in self.polls) + sum(p.events for p in self.pages)
+        return sum(len(r.events) for r in self.seeds) + polled
 
 
 class Pipeline:
@@ -89,6 +93,7 @@ class Pipeline:
         self.ingestor = Ingestor(config, db)
         self.poller = Poller(config, db, self.ingestor, self.owner)
         self.deliverer = Deliverer(config, db, self.owner)
+        self.pages = PageChecker(config, db, self.ingestor, self.owner, self.poller._host)
         self._client = client
         self._own_client = client is None
 
@@ -105,6 +110,7 @@ class Pipeline:
         self.ingestor.reconfigure(config)
         self.poller.config = config
         self.poller.fulltext.config = config
+        self.pages.config = config
         self.deliverer.config = config
         self.sync_feeds()
 
@@ -172,6 +178,10 @@ class Pipeline:
             if batch is None or len(states) < batch:
                 return outcomes
 
+    async def check_pages(self) -> list[PageOutcome]:
+        """Re-check the watched pages that are due (docs/pages.md)."""
+        return await self.pages.check_due(self.client, self.clock)
+
     async def deliver(self) -> DeliveryReport:
         """Drain what is due: claim after claim while claims come back full, for at most one deliver
         interval (a backlog is not held to one batch per tick)."""
@@ -215,6 +225,7 @@ class Pipeline:
         await asyncio.to_thread(self.sync_feeds)
         report.seeds, report.seed_errors = await asyncio.to_thread(self.scan_seeds)
         report.polls = await self.poll_due(every_feed=True)
+        report.pages = await self.check_pages()
         report.housekeeping = await asyncio.to_thread(self.housekeeping)
         report.deliveries = await self.flush_outbox(flush_timeout)
         return report
@@ -227,4 +238,5 @@ class Pipeline:
             self._client = None  # a later event loop builds its own
         await asyncio.to_thread(self.poller.close)  # parse worker processes (issue 5)
         await asyncio.to_thread(feed_state.release_leases, self.db, self.owner)
+        await asyncio.to_thread(page_store.release_leases, self.db, self.owner)
         await asyncio.to_thread(outbox.release, self.db, self.owner)

@@ -216,8 +216,10 @@ class Poller:
         if parsed.warning:
             log.info("poll.lenient feed=%s warning=%s", state.name, parsed.warning)
         hold = await self._circuit_breaker(state, parsed, clock())
+        ingest = self.ingestor.ingest
+        defer = self.fulltext.defer
         results = [
-            await asyncio.to_thread(partial(self.ingestor.ingest, a, clock(), hold=hold)) for a in parsed.articles
+            await asyncio.to_thread(partial(ingest, a, clock(), hold=hold, defer=defer(a))) for a in parsed.articles
         ]
         new = sum(r.status != "unchanged" for r in results)
         events = sum(len(r.events) for r in results)

@@ -185,3 +185,36 @@ webhook_state = Table(
     Column("disabled_at", UTCDateTime),
     Column("reason", Text),
 )
+
+# Pages of open, tracked developing stories, re-fetched on their own schedule (docs/pages.md): the state of
+# each watch, so any instance can take it over (leases as for feeds).
+watched_pages = Table(
+    "watched_pages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("story_id", String(32), ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("final_url", Text),  # after redirects, as last fetched
+    Column("outlet", Text),
+    Column("status", String(16), nullable=False, default="watching"),  # watching | gone | failed
+    Column("interval_s", Integer, nullable=False, default=0),  # 0: never checked
+    Column("next_check_at", UTCDateTime, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),  # the raw page: the same bytes are not extracted again
+    Column("content_hash", String(64)),  # the main text as last seen
+    Column("paragraphs", JSON, nullable=False, default=list),  # fingerprints of the main text's paragraphs
+    Column("posts", JSON, nullable=False, default=list),  # keys of a live page's posts
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_checked_at", UTCDateTime),
+    Column("last_change_at", UTCDateTime),
+    Column("checks", Integer, nullable=False, default=0),
+    Column("changes", Integer, nullable=False, default=0),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
+    UniqueConstraint("story_id", "url"),
+    Index("ix_watched_pages_due", "status", "next_check_at"),
+)

@@ -1,0 +1,255 @@
+"""The page-check job: re-fetch the pages of open, tracked developing stories and report what they add.
+
+Each tick: start watching the new pages of live stories (``store.pages.sync_watched``), claim the due ones a
+small batch at a time under a lease, and check each: the fence (the lease still ours, the next check moved
+one interval on), a conditional GET through the feeds' client and guards, and, only for new bytes, the
+main text. A page whose article gained paragraphs never seen in its story becomes a new version through the
+ordinary ingest (one code path for matching, novelty and the outbox), as the item ``page:<url>`` of the
+pseudo-source ``page``; anything else (a 304, the same bytes, churn around the article) only moves the
+schedule. Failures are values on the page's row (backed off, shown by ``news-monitor pages``); a 410, or a
+404 twice in a row, ends the watch with one ``story.page_gone``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import httpx
+
+from monitor.alerts import payload as payloads
+from monitor.config import Config
+from monitor.core import pagecheck as decide
+from monitor.core.model import Article
+from monitor.core.novelty import KnownText, compute_novelty
+from monitor.errors import FetchError, MonitorError
+from monitor.service import metrics
+from monitor.service.coalesce import Coalescer
+from monitor.service.ingest import LOG_RECEIVER, Ingestor, effective_watchlists, new_id
+from monitor.sources.fetch import NotModified
+from monitor.sources.pages import PageView, fetch_page, read_page
+from monitor.store import pages as page_store
+from monitor.store.db import Database
+from monitor.store.pages import PageState
+from monitor.store.records import StoryRecord
+
+log = logging.getLogger("monitor.pages")
+PAGE_SOURCE = "page"  # the source name of articles read from watched pages
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    page_id: int
+    url: str
+    result: str  # changed | churn | unchanged | not-modified | error | gone | failed | skipped
+    events: int = 0
+    error: str | None = None
+
+
+class PageChecker:
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        ingestor: Ingestor,
+        owner: str,
+        host: Callable[[str], asyncio.Semaphore],
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config, self.db, self.ingestor, self.owner = config, db, ingestor, owner
+        self._host = host  # the poller's per-host limits: one publisher's feeds and pages share them
+        self.rng = rng or random.Random()
+        self._sem = asyncio.Semaphore(config.monitor.poll_concurrency)
+        self._fences = Coalescer(partial(page_store.mark_checking_many, db, owner))
+        self._records = Coalescer(partial(page_store.record_checks, db, owner))
+
+    async def check_due(self, client: httpx.AsyncClient, clock: Callable[[], datetime]) -> list[PageOutcome]:
+        """Check every page that is due, a batch at a time (as feeds: a page claimed with hundreds of others
+        could wait past its lease)."""
+        m = self.config.monitor
+        if not m.page_checks:
+            return []
+        await asyncio.to_thread(page_store.sync_watched, self.db, clock(), m.page_check_min)
+        batch = 2 * m.poll_concurrency
+        outcomes: list[PageOutcome] = []
+        while True:
+            claim = partial(page_store.claim_due_pages, self.db, clock(), self.owner, m.feed_lease, batch)
+            pages = await asyncio.to_thread(claim)
+            outcomes += await asyncio.gather(*(self.check(client, p, clock) for p in pages))
+            if len(pages) < batch:
+                return outcomes
+
+    async def check(self, client: httpx.AsyncClient, page: PageState, clock: Callable[[], datetime]) -> PageOutcome:
+        async with self._host(page.url), self._sem:
+            started = time.monotonic()
+            try:
+                outcome = await self._check(client, page, clock)
+            except MonitorError as e:
+                outcome = await self._failed(page, clock(), e)
+            except Exception as e:  # a bug: loud in the log, but the job and the other pages go on
+                log.exception("page.bug url=%s", page.url)
+                outcome = await self._failed(page, clock(), e)
+            metrics.record_page_check(outcome.result, time.monotonic() - started)
+            return outcome
+
+    def _schedule(self, now: datetime, interval: float, changed: bool, failures: int) -> decide.PageSchedule:
+        m = self.config.monitor
+        jitter = self.rng.uniform(-m.jitter, m.jitter) if m.jitter > 0 else 0.0
+        return decide.next_page_check(
+            now, interval, changed, failures, jitter, min_interval=m.page_check_min, max_interval=m.page_check_max
+        )
+
+    async def _check(self, client: httpx.AsyncClient, page: PageState, clock: Callable[[], datetime]) -> PageOutcome:
+        m = self.config.monitor
+        fence = (page.id, clock(), float(page.interval_s or m.page_check_min), m.feed_lease)
+        if not await self._fences.submit(fence):  # our lease ran out while queued and another instance took it
+            return PageOutcome(page.id, page.url, "skipped")
+        fetched = await fetch_page(
+            client,
+            page.url,
+            where=f"page {page.url}",
+            etag=page.etag,
+            last_modified=page.last_modified,
+            allow_private=m.allow_private_addresses,
+            deadline=m.fetch_timeout,
+        )
+        now = clock()
+        if isinstance(fetched, NotModified):
+            await self._record(page, now, False, {"last_status": 304})
+            return PageOutcome(page.id, page.url, "not-modified")
+        seen: dict[str, object] = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+        seen["last_status"] = fetched.status
+        seen["final_url"] = fetched.url if fetched.url != page.url else None
+        if fetched.body_hash == page.body_hash:  # the same bytes: nothing to read again
+            await self._record(page, now, False, seen)
+            return PageOutcome(page.id, page.url, "unchanged")
+        view = await asyncio.get_running_loop().run_in_executor(None, read_page, fetched.body, fetched.url)
+        await self._follow_canonical(page, view, now)
+        outcome, values = await self._read(page, view, clock)
+        values |= {**seen, "body_hash": fetched.body_hash}
+        await self._record(page, clock(), outcome.result == "changed", values)
+        return outcome
+
+    async def _read(
+        self, page: PageState, view: PageView, clock: Callable[[], datetime]
+    ) -> tuple[PageOutcome, dict[str, object]]:
+        """Decide on a page's new text; ingest it when its article gained something. Returns the outcome and
+        the row's new baseline (paragraph fingerprints, live-post keys)."""
+        posts = view.live_posts
+        text = decide.live_text(posts) if posts else (view.text or "")
+        known_texts = await asyncio.to_thread(page_store.story_texts, self.db, page.story_id)
+        story_prints = {fp for _, t in known_texts for fp in decide.fingerprints(t)}
+        change = decide.page_change({*page.paragraphs, *story_prints}, text)
+        baseline: dict[str, object] = {
+            "paragraphs": list(dict.fromkeys(change.fingerprints)),
+            "posts": [p.key for p in posts] or page.posts,
+            "content_hash": hashlib.sha256("\n".join(change.fingerprints).encode()).hexdigest()[:32],
+        }
+        if not change.material:
+            return PageOutcome(page.id, page.url, "churn" if page.body_hash else "unchanged"), baseline
+        clean = "\n\n".join(decide.article_paragraphs(text))
+        title = view.title or page.story_title or page.url
+        if not compute_novelty(KnownText.of(known_texts), title, clean).added:
+            return PageOutcome(page.id, page.url, "churn" if page.body_hash else "unchanged"), baseline
+        fresh = decide.new_live_posts(page.posts, posts)
+        fresh = [p for p in fresh if decide.fingerprint(p.text) not in story_prints]
+        article = Article(
+            source=PAGE_SOURCE,
+            guid=f"page:{page.url}",
+            title=title,
+            text=clean,
+            url=page.url,
+            outlet=page.outlet,
+            html_markers=view.markers,
+            page={"via": "page", "live_posts": [{"text": p.text, "time": p.time} for p in fresh]},
+        )
+        result = await asyncio.to_thread(partial(self.ingestor.ingest, article, clock()))
+        if result.status == "unchanged":
+            return PageOutcome(page.id, page.url, "unchanged"), baseline
+        log.info("page.changed url=%s story=%s added=%d events=%d", page.url, page.story_id, len(change.added),
+                 len(result.events))  # fmt: skip
+        return PageOutcome(page.id, page.url, "changed", len(result.events)), baseline
+
+    async def _follow_canonical(self, page: PageState, view: PageView, now: datetime) -> None:
+        canonical = view.canonical
+        if canonical and canonical not in (page.url, view.url):
+            due = self._schedule(now, 0, False, 0).next_at
+            add = partial(page_store.add_page, self.db, page.story_id, canonical, page.outlet, now, due)
+            if await asyncio.to_thread(add):
+                log.info("page.canonical url=%s canonical=%s", page.url, canonical)
+
+    async def _record(self, page: PageState, now: datetime, changed: bool, values: dict[str, object]) -> None:
+        schedule = self._schedule(now, float(page.interval_s), changed, 0)
+        row: dict[str, object] = {
+            "interval_s": int(schedule.interval),
+            "next_check_at": schedule.next_at,
+            "last_checked_at": now,
+            "checks": page.checks + 1,
+            "failures": 0,
+            "last_error": None,
+            **values,
+        }
+        if changed:
+            row |= {"changes": page.changes + 1, "last_change_at": now}
+        await self._records.submit((page.id, row))
+
+    async def _failed(self, page: PageState, now: datetime, error: Exception) -> PageOutcome:
+        status = error.status if isinstance(error, FetchError) else None
+        message = str(error) if isinstance(error, MonitorError) else f"internal error: {type(error).__name__}: {error}"
+        failures = page.failures + 1
+        values: dict[str, object] = {
+            "failures": failures,
+            "last_error": message,
+            "last_status": status,
+            "last_checked_at": now,
+            "checks": page.checks + 1,
+        }
+        log.warning("page.failed url=%s failures=%d error=%s", page.url, failures, message)
+        in_a_row_404 = 2 if status == 404 and page.last_status == 404 else 1
+        if decide.page_gone(status, in_a_row_404):
+            event = partial(self._gone, page, status, now)
+            await asyncio.to_thread(page_store.end_watch, self.db, page, "gone", now, values, event)
+            return PageOutcome(page.id, page.url, "gone", 1, message)
+        if failures >= decide.GIVE_UP_AFTER:
+            await asyncio.to_thread(page_store.end_watch, self.db, page, "failed", now, values)
+            return PageOutcome(page.id, page.url, "failed", 0, message)
+        schedule = self._schedule(now, float(page.interval_s), False, failures)
+        retry_after = error.retry_after if isinstance(error, FetchError) else None
+        due = max(schedule.next_at, now + timedelta(seconds=retry_after)) if retry_after else schedule.next_at
+        await self._records.submit((page.id, {**values, "next_check_at": due}))
+        return PageOutcome(page.id, page.url, "error", 0, message)
+
+    def _gone(
+        self, page: PageState, status: int | None, now: datetime, story: StoryRecord, seq: int
+    ) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+        """``story.page_gone`` for the story's watchlists' receivers (or the log, as story events)."""
+        lists = {wl.name: wl for wl in effective_watchlists(self.config)}
+        named = [lists[w["name"]] for w in story.watchlists if w["name"] in lists]
+        hooks = tuple(dict.fromkeys(h for wl in named for h in (wl.webhooks or (LOG_RECEIVER,)))) or (LOG_RECEIVER,)
+        event_id = new_id("evt")
+        ref = {
+            "id": story.id,
+            "title": story.title,
+            "url": story.url,
+            "status": story.status,
+            "developing": story.developing,
+        }
+        body = payloads.page_gone(
+            event_id=event_id,
+            created_at=now,
+            story=ref,
+            event_seq=seq,
+            previous_event_id=story.last_event_id,
+            page={"url": page.url, "final_url": page.final_url, "status": status},
+            watchlists=story.watchlists,
+        )
+        log.warning("story.page_gone story=%s url=%s", story.id, page.url)
+        return event_id, body, hooks

@@ -1,0 +1,362 @@
+"""Page checks: the pure schedule and change decision by tables, page reading, and the job end to end
+against real HTTP servers on 127.0.0.1 with an injected clock (no test sleeps for a schedule)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.config import parse_config
+from monitor.core import pagecheck as pc
+from monitor.service.pagecheck import PageOutcome
+from monitor.service.pipeline import Pipeline
+from monitor.sources.pages import read_page
+from monitor.store import outbox, stories
+from monitor.store import pages as page_store
+from monitor.store.db import Database
+from tests.conftest import SeedStory
+from tests.servers import FeedServer, rss
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+# --- the schedule, by table --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("interval", "changed", "failures", "jitter", "expect"),
+    [
+        (0, False, 0, 0.0, 120),  # never checked: the minimum
+        (120, False, 0, 0.0, 240),  # unchanged: doubles
+        (240, False, 0, 0.0, 480),
+        (2400, False, 0, 0.0, 3600),  # ...up to the maximum
+        (3600, False, 0, 0.0, 3600),
+        (3600, True, 0, 0.0, 120),  # a change: back to the minimum
+        (480, False, 1, 0.0, 120),  # failing: from the minimum, by powers of two
+        (480, False, 3, 0.0, 480),
+        (480, False, 30, 0.0, 3600),  # ...capped
+        (120, False, 0, 0.1, 264),  # jitter moves the time, not the interval
+        (120, False, 0, -0.1, 216),
+    ],
+)
+def test_next_page_check(interval: float, changed: bool, failures: int, jitter: float, expect: float) -> None:
+    s = pc.next_page_check(T0, interval, changed, failures, jitter, min_interval=120, max_interval=3600)
+    assert s.next_at == T0 + timedelta(seconds=expect)
+    assert s.interval == pytest.approx(expect / (1 + jitter))
+
+
+def test_page_gone_rules() -> None:
+    assert pc.page_gone(410, 1)
+    assert not pc.page_gone(404, 1) and pc.page_gone(404, 2)
+    assert not pc.page_gone(500, 5) and not pc.page_gone(None, 9)
+
+
+# --- what counts as a change -------------------------------------------------------------------------------
+
+ARTICLE = [
+    "The Luiz I bridge in Porto was closed on Monday after inspectors found a crack, the mayor said.",
+    "Engineers counted three cracks in the upper deck and stopped the metro at both ends.",
+]
+
+
+@pytest.mark.parametrize(
+    ("after", "material"),
+    [
+        ([*ARTICLE, "Updated 5 minutes ago"], False),
+        ([*ARTICLE, "132 comments"], False),
+        (["Advertisement", *ARTICLE, "Last updated: 26 Nov 2026 10:32 GMT"], False),
+        (list(reversed(ARTICLE)), False),  # re-ordered
+        (ARTICLE[:1], False),  # shortened
+        ([*ARTICLE, "Ferries will run every 15 minutes until the bridge reopens."], True),
+        ([*ARTICLE, "Updated figures show 34 people were hurt in the collapse."], True),  # a real "Updated"
+    ],
+)
+def test_page_change(after: list[str], material: bool) -> None:
+    known = [pc.fingerprint(p) for p in ARTICLE]
+    assert pc.page_change(known, "\n\n".join(after)).material is material
+
+
+def test_a_correction_is_flagged() -> None:
+    known = [pc.fingerprint(p) for p in ARTICLE]
+    note = "Correction: An earlier version of this story misstated the number of cracks. There were two."
+    change = pc.page_change(known, "\n\n".join([*ARTICLE, note]))
+    assert change.material and change.correction
+    assert not pc.page_change(known, "\n\n".join([*ARTICLE, "The mayor said more later."])).correction
+
+
+def test_new_live_posts_come_oldest_first_wherever_the_page_lists_them() -> None:
+    old = [pc.LivePost("First post.", "2026-03-01T10:00:00Z", "p1")]
+    top = [pc.LivePost("Newest.", "2026-03-01T10:20:00Z", "p3"), pc.LivePost("Second.", "2026-03-01T10:10:00Z", "p2")]
+    assert [p.id for p in pc.new_live_posts(["p1"], [*top, *old])] == ["p2", "p3"]
+    assert [p.id for p in pc.new_live_posts(["p1"], [*old, *reversed(top)])] == ["p2", "p3"]
+
+
+# --- reading a page ----------------------------------------------------------------------------------------
+
+
+def live_page(posts: list[tuple[str, str, str]], canonical: str = "") -> str:
+    ld = ",".join(
+        f'{{"@type":"BlogPosting","@id":"{i}","datePublished":"{t}","articleBody":"{body}"}}' for i, t, body in posts
+    )
+    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    html_posts = "".join(f'<div class="live-post" id="{i}"><time datetime="{t}"></time><p>{b}</p></div>'
+                         for i, t, b in posts)  # fmt: skip
+    return (
+        f"<html><head><title>LIVE: Porto bridge</title>{link}<script type='application/ld+json'>"
+        f'{{"@context":"https://schema.org","@type":"LiveBlogPosting","headline":"Porto bridge",'
+        f'"liveBlogUpdate":[{ld}]}}</script></head><body><nav>Home | World</nav><main>{html_posts}</main></body></html>'
+    )
+
+
+def test_read_page_finds_live_posts_canonical_and_markers() -> None:
+    posts = [("p2", "2026-03-01T10:10:00Z", "Divers reached the piers."), ("p1", "2026-03-01T10:00:00Z", "Closed.")]
+    view = read_page(live_page(posts, "/live/porto").encode(), "http://x.test/live/porto?ref=rss")
+    assert view.title == "LIVE: Porto bridge"
+    assert view.canonical == "http://x.test/live/porto"
+    assert view.markers == ("LiveBlogPosting",)
+    assert [(p.id, p.text) for p in view.live_posts] == [("p2", "Divers reached the piers."), ("p1", "Closed.")]
+
+
+def test_read_page_survives_broken_json_ld_and_garbage() -> None:
+    view = read_page(b"<html><script type='application/ld+json'>{oops</script><p>x</p></html>", "http://x.test/")
+    assert view.live_posts == () and view.canonical is None
+    assert read_page(b"", "http://x.test/").text is None
+
+
+# --- the job against real servers --------------------------------------------------------------------------
+
+
+def html(title: str, paras: list[str], churn: str = "") -> str:
+    body = "".join(f"<p>{p}</p>" for p in paras)
+    return (
+        f"<html><head><title>{title}</title></head><body><nav>Home | World | Sport</nav>"
+        f"<aside class='most-read'><h3>Most read</h3><ul>{churn}</ul></aside>"
+        f"<article><h1>{title}</h1>{body}</article><footer>Subscribe to our newsletter</footer></body></html>"
+    )
+
+
+@dataclass
+class Clock:
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    server: FeedServer
+    clock: Clock
+    tmp: Path
+    extra: dict[str, Any]
+
+    def pipeline(self, **monitor: Any) -> Pipeline:
+        raw = {
+            "monitor": {
+                "database": "sqlite:///m.db",
+                "allow_private_addresses": True,
+                "fetch_timeout": "2s",
+                "jitter": 0,
+                **self.extra,
+                **monitor,
+            },
+            "feeds": [{"name": "wire", "url": self.server.url("/f.rss")}],
+            "watchlists": [{"name": "syria", "keywords": ["Aleppo", "Porto"]}],
+        }
+        config = parse_config(raw, base=self.tmp)
+        p = Pipeline(config, Database(config.monitor.database), clock=self.clock)
+        p.sync_feeds()
+        return p
+
+    def run(self, p: Pipeline, what: str) -> Any:
+        async def go() -> Any:
+            try:
+                if what == "poll":
+                    return await p.poll_due(every_feed=True)
+                return await p.check_pages()
+            finally:
+                await p.aclose()
+
+        return asyncio.run(go())
+
+    def later(self, p: Pipeline, seconds: float = 130) -> list[PageOutcome]:
+        self.clock.now += timedelta(seconds=seconds)
+        result: list[PageOutcome] = self.run(p, "pages")
+        return result
+
+
+@pytest.fixture
+def world(tmp_path: Path, feed_server: FeedServer) -> Iterator[World]:
+    yield World(feed_server, Clock(), tmp_path, {})
+
+
+def events_of(p: Pipeline) -> list[dict[str, Any]]:
+    return [d.payload for d in outbox.list_deliveries(p.db, ("pending", "delivered"))]
+
+
+def open_story(world: World, title: str, summary: str, page: str) -> Pipeline:
+    item = {"title": title, "link": world.server.url("/story"), "description": summary}
+    world.server.set("/f.rss", rss([item]))
+    world.server.set("/story", page, content_type="text/html; charset=utf-8")
+    p = world.pipeline()
+    world.run(p, "poll")
+    assert [e["type"] for e in events_of(p)] == ["story.opened"]
+    return p
+
+
+def test_seed_flash_then_full_version_at_the_same_url(world: World, seed_story: SeedStory) -> None:
+    """The seed scenario: the flash at a URL, then the full version at the same URL, the feed unchanged:
+    exactly one story.updated, listing what was added (today nothing is reported)."""
+    flash = seed_story.flash.split("\n\n")
+    full = seed_story.full.split("\n\n")
+    p = open_story(world, seed_story.headline, seed_story.flash, html(seed_story.headline, flash))
+    assert [o.result for o in world.later(p)] == ["unchanged"]  # the flash: nothing new, no version
+    world.server.set("/story", html(seed_story.headline, full), content_type="text/html; charset=utf-8")
+    outcomes = world.later(p, 300)
+    assert [o.result for o in outcomes] == ["changed"]
+    updates = [e for e in events_of(p) if e["type"] == "story.updated"]
+    assert len(updates) == 1
+    update = updates[0]["update"]
+    added = " ".join(update["added"])
+    assert "34,000 people" in added and "Staffan de Mistura" in added
+    assert "holed up in a small enclave" not in added  # the flash is not reported again
+    assert update["article"]["via"] == "page" and update["article"]["url"] == world.server.url("/story")
+    assert update["correction"] is False
+    # Checked again: a 304, nothing new.
+    assert [o.result for o in world.later(p, 200)] == ["not-modified"]
+    assert len([e for e in events_of(p) if e["type"] == "story.updated"]) == 1
+    assert len(world.server.requests_to("/f.rss")) == 1  # the feed was never polled again
+
+
+def test_churn_only_makes_no_version_and_no_event(world: World) -> None:
+    paras = [*ARTICLE, "The mayor said the bridge would stay closed for at least 10 days. Check back for updates."]
+    p = open_story(world, "BREAKING: Porto closes Luiz I bridge", ARTICLE[0], html("Porto bridge", paras, "<li>A</li>"))
+    world.later(p)
+    for i in range(5):
+        churn = f"<li>Headline {i}</li><li>{i * 17} comments</li><li>Updated {i + 1} minutes ago</li>"
+        inside = [f"Updated {i + 1} minutes ago", *paras, f"{i * 3} comments"]  # churn inside the article too
+        world.server.set("/story", html("Porto bridge", inside, churn), content_type="text/html")
+        world.later(p, 4000)
+    [story] = stories.list_stories(p.db)
+    versions = story.version_count
+    assert [e["type"] for e in events_of(p)] == ["story.opened"]
+    assert versions == 2  # the feed's summary and its full text; nothing from the checks
+    [page] = page_store.list_pages(p.db)
+    assert page.checks == 6 and page.changes == 0 and page.interval_s == 3600
+
+
+def test_a_live_page_gaining_posts_at_the_top(world: World) -> None:
+    posts = [("p1", "2026-03-01T10:00:00Z", "LIVE: Porto bridge closed after inspectors found a crack in the deck.")]
+    p = open_story(world, "LIVE: Porto bridge closed", "Porto bridge closed.", live_page(posts))
+    world.later(p)
+    posts = [
+        ("p3", "2026-03-01T10:20:00Z", "Divers have reached the second pier and found no new damage there."),
+        ("p2", "2026-03-01T10:10:00Z", "The metro operator says trains will turn back at both ends of the bridge."),
+        *posts,
+    ]
+    world.server.set("/story", live_page(posts), content_type="text/html")
+    assert [o.result for o in world.later(p)] == ["changed"]
+    [update] = [e for e in events_of(p) if e["type"] == "story.updated"]
+    live = update["update"]["live_posts"]
+    assert [x["time"] for x in live] == ["2026-03-01T10:10:00Z", "2026-03-01T10:20:00Z"]
+    assert "metro operator" in live[0]["text"] and "second pier" in live[1]["text"]
+
+
+def test_404_twice_ends_the_watch_with_one_page_gone(world: World) -> None:
+    p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], html("Porto", ARTICLE))
+    world.server.set("/story", "gone", status=404, content_type="text/html")
+    assert [o.result for o in world.later(p)] == ["error"]
+    assert [o.result for o in world.later(p, 400)] == ["gone"]
+    assert world.later(p, 4000) == []  # no more checks, no retries forever
+    gone = [e for e in events_of(p) if e["type"] == "story.page_gone"]
+    assert len(gone) == 1 and gone[0]["page"]["status"] == 404 and gone[0]["sequence"] == 2
+    [page] = page_store.list_pages(p.db)
+    assert page.status == "gone"
+
+
+def test_410_ends_the_watch_at_once(world: World) -> None:
+    p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], html("Porto", ARTICLE))
+    world.server.set("/story", "gone", status=410, content_type="text/html")
+    assert [o.result for o in world.later(p)] == ["gone"]
+    assert [e["type"] for e in events_of(p)] == ["story.opened", "story.page_gone"]
+
+
+def test_a_redirect_is_followed_and_recorded(world: World) -> None:
+    p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], html("Porto", ARTICLE))
+    world.server.set("/story", "", status=301, headers={"Location": "/story-v2"}, conditional=False)
+    more = [*ARTICLE, "Ferries across the Douro will run every 15 minutes until the bridge reopens."]
+    world.server.set("/story-v2", html("Porto", more), content_type="text/html")
+    assert [o.result for o in world.later(p)] == ["changed"]
+    [page] = page_store.list_pages(p.db)
+    assert page.final_url == world.server.url("/story-v2")
+
+
+def test_a_slow_page_fails_alone_and_backs_off(world: World) -> None:
+    p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], html("Porto", ARTICLE))
+    world.server.set("/story", html("Porto", ARTICLE), content_type="text/html", delay=3.0)
+    [outcome] = world.later(p)
+    assert outcome.result == "error" and "timed out" in (outcome.error or "")
+    [page] = page_store.list_pages(p.db)
+    assert page.failures == 1 and page.last_error and page.next_check_at > world.clock.now
+
+
+def test_page_checks_off(world: World) -> None:
+    world.extra["page_checks"] = False
+    p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], html("Porto", ARTICLE))
+    assert world.later(p) == []
+    assert page_store.list_pages(p.db) == []
+
+
+def test_a_quiet_story_stops_its_checks(world: World) -> None:
+    p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], html("Porto", ARTICLE))
+    world.later(p)
+    [story] = stories.list_stories(p.db)
+    with p.db.write() as conn:
+        from sqlalchemy import update
+
+        from monitor.store.schema import stories as table
+
+        conn.execute(update(table).where(table.c.id == story.id).values(status="quiet"))
+    assert world.later(p, 4000) == []
+
+
+def test_a_correction_added_to_the_page_is_flagged(world: World) -> None:
+    p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], html("Porto", ARTICLE))
+    world.later(p)
+    note = "Correction: An earlier version of this story said three cracks were found; inspectors found two."
+    world.server.set("/story", html("Porto", [*ARTICLE, note]), content_type="text/html")
+    assert [o.result for o in world.later(p)] == ["changed"]
+    [update] = [e for e in events_of(p) if e["type"] == "story.updated"]
+    assert update["update"]["correction"] is True and update["update"]["article"]["via"] == "page"
+
+
+def test_a_canonical_link_is_watched_too(world: World) -> None:
+    page = html("Porto", ARTICLE).replace("<head>", f"<head><link rel='canonical' href='{world.server.url('/c')}'>")
+    world.server.set("/c", html("Porto", ARTICLE), content_type="text/html")
+    p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], page)
+    world.later(p)
+    assert sorted(pg.url for pg in page_store.list_pages(p.db)) == [world.server.url("/c"), world.server.url("/story")]
+    assert sorted(o.result for o in world.later(p, 4000)) == ["not-modified", "unchanged"]
+    assert [e["type"] for e in events_of(p)] == ["story.opened"]  # the same text twice is not news
+
+
+def test_live_posts_from_markup_without_json_ld() -> None:
+    page = (
+        "<html><head><title>LIVE: Porto bridge</title></head><body><div class='liveblog'>"
+        "<article class='live-post' id='post-2'><time datetime='2026-03-01T10:10:00Z'>10:10</time>"
+        "<p>Trains turn back at both ends.</p></article>"
+        "<article class='live-post' id='post-1'><time datetime='2026-03-01T10:00:00Z'>10:00</time>"
+        "<p>The bridge is closed.</p><div class='live-post__share'>Share</div></article></div></body></html>"
+    )
+    view = read_page(page.encode(), "http://x.test/live")
+    assert [(p.id, p.time, p.text) for p in view.live_posts] == [
+        ("post-2", "2026-03-01T10:10:00Z", "Trains turn back at both ends."),
+        ("post-1", "2026-03-01T10:00:00Z", "The bridge is closed."),
+    ]
+    assert view.markers == ()  # markup posts alone do not claim LiveBlogPosting
