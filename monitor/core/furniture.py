@@ -1,0 +1,311 @@
+"""Site furniture: the sentences a page carries around its article that are never news. Pure.
+
+Two ways to know a sentence is furniture:
+
+- *patterns* (``is_furniture``): newsletter sign-ups, "follow us", embed and video placeholders, "Read
+  more"/"Related", "Advertisement", photo credits, copyright lines, cookie and paywall notices, "Updated 5
+  minutes ago", share counts, bylines and contact lines -- in English, German, French, Spanish, Italian,
+  Portuguese, Dutch, Russian, Chinese, Japanese and Korean (the languages of the pages we measured on);
+- *repetition* (``learnt``): a sentence one outlet prints in several different stories is that outlet's
+  furniture. This module only says how a sentence is fingerprinted and where the line is
+  (``LEARN_AFTER_STORIES``); counting distinct stories per outlet is the store's job
+  (``store.furniture``), so what is learnt survives a restart.
+
+``news_text`` returns a text with both kinds removed (paragraphs kept), which is what novelty compares.
+It does not decide what is new (``core.novelty``) nor what a fact is (``core.facts``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Collection, Iterable
+from urllib.parse import urlsplit
+
+from monitor.core import text as textmod
+
+# A sentence seen in this many different stories of one outlet is furniture. Two is too few: on the GVA
+# articles (docs/novelty.md) a third of the sentences one outlet printed in exactly two stories were news
+# (roundups, one article filed under two incidents); from three on they are nearly all furniture.
+LEARN_AFTER_STORIES = 3
+
+_I = re.IGNORECASE
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+
+# Anchored at the start of the sentence: these open furniture lines and almost never open news.
+_OPENERS = (
+    # newsletters, sign-ups, accounts
+    r"success!?$",
+    r"(?:email )?newsletters?\b",
+    r"sign (?:up|in)\b",
+    r"(?:please )?(?:subscribe|register|log ?in)\b",
+    r"already (?:a subscriber|have an account|registered)",
+    r"thank(?:s| you) for (?:registering|signing up|subscribing|reading|visiting)",
+    r"(?:want|like) to (?:become|read|receive|get)\b.*\?$",
+    r"get (?:the|our) (?:latest|day'?s|top|best|free)\b",
+    r"get email notifications",
+    r"close get\b",
+    r"stay (?:updated|informed|connected)\b",
+    r"download (?:our|the) (?:free )?app",
+    # social, sharing, comments
+    r"follow (?:us|him|her|them|me|@|[\w.]+(?:\.com)?\s*(?:on|:))",
+    r"(?:like|share|tweet|pin|email|print|save)(?: (?:this|on \w+))?(?: (?:story|article|page|post))?[:!.]?$",
+    r"(?:facebook|twitter|instagram|pinterest|linkedin|whatsapp|reddit|google\+?|youtube|tumblr|telegram)$",
+    r"join the (?:conversation|discussion)",
+    r"(?:leave|post|add|view|show|hide|read) (?:a |the |all |\d+ )?comments?\b",
+    r"\d[\d,.]*k? (?:shares?|comments?|likes?|views?|reactions?)$",
+    r"comments?\s*(?:\(\d+\))?$",
+    r"have a (?:news )?tip\b",
+    r"tell us what you think",
+    r"click (?:here|to)\b",
+    # embeds, video, galleries
+    r"embed\b",
+    r"(?:watch|video|videos|photos?|gallery|slideshow|audio|listen|podcast)\s*[:|>]",
+    r"(?:watch|view|see) (?:the |our |full |more )?(?:video|story|gallery|photos|caption|report|slideshow)\b",
+    r"view full caption",
+    r"(?:scroll down|click) for (?:video|more|the full)",
+    r"enlarge$",
+    r"\d+ of \d+$",
+    r"image \d+ of \d+",
+    # read more, related, lists of links
+    r"(?:read|see|view|find|discover) (?:more|also|next|this|the full|full|our)\b",
+    r"(?:related|recommended|trending|popular|latest|top|more|further)"
+    r"(?: \w+){0,3}\s*(?:stories|articles|links|content|news|videos|reading|coverage|posts|from \w+)?\s*:?$",
+    r"related\b\s*(?:\w+\s*)?:",
+    r"(?:more|further) (?:on|about|from|coverage|information|info|news|stories|videos)\b.*(?::|https?://)",
+    r"(?:see|read|watch) more\b",
+    r"(?:you|we) (?:may|might|think you'?d?) (?:also )?(?:like|enjoy|be interested)",
+    r"don'?t miss\b",
+    r"most (?:read|popular|viewed|shared|watched)\b",
+    r"(?:also|previously) (?:on|in|read)\b.*:",
+    r"for more (?:\w+ )?(?:news|stories|coverage|information|updates)\b",
+    r"(?:tags?|filed under|categor(?:y|ies)|topics?)\s*:",
+    r"tags$",
+    # advertising
+    r"(?:advertisements?|sponsored(?: content)?|promoted(?: content)?|ad|ads|paid content|partner content)$",
+    r"story continues below",
+    r"continue reading\b",
+    # photo credits and captions
+    r"\(?(?:ap |afp |reuters |file |staff )?(?:photo|image|picture|pic|video|credit|caption)s?\s*(?:by|courtesy|credit)?\s*[:/|]",
+    r"\(?(?:photo|image)s? (?:by|courtesy|credit)\b",
+    r"courtesy(?: of)? [\w .'-]+$",
+    r"buy photo",
+    # copyright and bylines
+    r"\(?copyright\b",
+    r"\(?(?:tm and )?©",
+    r"by (?-i:[A-Z][\w.'-]+(?: [A-Z][\w.'-]+){0,3})\s*(?:,|\||$)",
+    r"(?:email|contact|reach) (?:the )?(?:reporters?|writer|author|(?-i:[A-Z][\w'-]+(?: [A-Z][\w'-]+){0,2}))\b.*"
+    r"(?:\bat\b|@|https?://)",
+    r"follow (?:him|her|them) on\b",
+    # dates and times as lines of their own
+    r"(?:last )?(?:updated|posted|published|modified|created)\b\s*(?:on|at)?\s*:?\s*"
+    rf"(?:\d|{_WEEKDAY}|{_MONTH}|today|yesterday)",
+    rf"(?:{_WEEKDAY},? )?{_MONTH} \d{{1,2}},? \d{{4}}(?:,? (?:at )?\d{{1,2}}:\d\d\s*(?:[ap]\.?m\.?)?(?: \w{{2,4}})?)?"
+    r"(?:\s*[-|]\s*\d{1,2}:\d\d\s*\w*)?$",
+    r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}(?:\s*[-|]|$)",
+    # cookies, paywalls, scripts
+    r"(?:this (?:site|website) uses|we use) cookies",
+    r"(?:please )?enable javascript",
+    r"you need (?:the latest version of )?(?:the )?adobe flash",
+    r"(?:this|the) (?:content|article|story) is (?:only )?(?:available|for) (?:to )?(?:subscribers|members)",
+    r"(?:sorry|oops),? (?:this|the|we|something)\b",
+    r"(?:re-?enter|enter) (?:your )?(?:zip|email|the characters)",
+    # German
+    r"(?:anzeige|werbung)$",
+    r"(?:mehr zum thema|lesen sie (?:auch|mehr)|weiterlesen|das könnte sie auch interessieren|auch interessant)",
+    r"(?:folgen sie uns|newsletter abonnieren|jetzt (?:anmelden|abonnieren|registrieren))",
+    r"(?:foto|bild|quelle|fotos)\s*:",
+    r"(?:aktualisiert|veröffentlicht)\s*(?:am|um)?\s*:?\s*\d",
+    r"(?:teilen|kommentare)$",
+    # French
+    r"(?:publicité|pub)$",
+    r"(?:lire (?:aussi|la suite|plus)|à lire (?:aussi|également)|voir aussi|sur le même sujet)",
+    r"(?:suivez-nous|abonnez-vous|inscrivez-vous)",
+    r"(?:crédits? (?:photo)?|photo)\s*:",
+    r"(?:mis à jour|publié) (?:le|à)\b",
+    r"(?:partager|commentaires)$",
+    # Spanish
+    r"(?:publicidad)$",
+    r"(?:lee (?:también|más)|leer más|te puede interesar|noticias relacionadas|más información|ver más)",
+    r"(?:síguenos|suscríbete|regístrate)",
+    r"(?:foto|fotografía)\s*:",
+    r"(?:actualizado|publicado)\s*(?:el|a las)?\s*:?\s*\d",
+    r"(?:compartir|comentarios)$",
+    # Italian
+    r"(?:pubblicità)$",
+    r"(?:leggi (?:anche|di più|tutto)|potrebbe interessarti|articoli correlati|vedi anche)",
+    r"(?:seguici|iscriviti)",
+    r"(?:aggiornato|pubblicato)\s*(?:il|alle)?\s*:?\s*\d",
+    r"(?:condividi|commenti)$",
+    # Portuguese
+    r"(?:publicidade)$",
+    r"(?:leia (?:também|mais)|saiba mais|veja (?:também|mais)|notícias relacionadas)",
+    r"(?:siga-nos|assine|inscreva-se)",
+    r"(?:atualizado|publicado)\s*(?:em|às|por)\b",
+    r"(?:compartilhe|comentários)$",
+    r"tempo de leitura",
+    r"atenção: comentários",
+    rf"(?:segunda|terça|quarta|quinta|sexta)-feira, \d{{1,2}} de \w+ de \d{{4}}",
+    # Dutch
+    r"(?:advertentie)$",
+    r"(?:lees (?:ook|meer)|meer over)\b",
+    r"(?:volg ons|schrijf je in)",
+    r"(?:bijgewerkt|gepubliceerd)\s*(?:op|om)?\s*:?\s*\d",
+    r"(?:delen|reacties)$",
+    # Russian
+    r"(?:реклама)$",
+    r"(?:читайте (?:также|нас)|подробнее|смотрите также|по теме)",
+    r"(?:подписывайтесь|подпишитесь)",
+    r"(?:фото|источник)\s*:",
+    r"(?:обновлено|опубликовано)\s*:?\s*\d",
+    r"(?:поделиться|комментарии)$",
+    # Chinese, Japanese, Korean (no word boundaries: these are literal openers)
+    r"(?:广告|相关阅读|相关新闻|阅读更多|关注我们|订阅|责任编辑|来源[:：]|图片来源|更新于)",
+    r"(?:広告|関連記事|続きを読む|あわせて読みたい|フォローする|写真[:：])",
+    r"(?:광고|관련기사|더보기|구독하기|사진[=:])",
+)
+_OPENER = re.compile(r"^[\s\-–—•*·|>(\[]{0,3}(?:" + "|".join(_OPENERS) + r")", _I)
+
+# Anywhere in the sentence: phrases no news sentence needs.
+_ANYWHERE = (
+    r"an email has been sent",
+    r"confirm (?:your )?(?:list )?sign ?up",
+    r"(?:delivered|straight|right) (?:right )?to your inbox",
+    r"check your (?:spam|junk|inbox|email)",
+    r"(?:verification|confirmation) (?:email|message|link)",
+    r"by submitting your",
+    r"(?:terms of (?:service|use)|privacy policy)\b",
+    r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados",
+    r"tutti i diritti riservati|riproduzione riservata|todos os direitos reservados|alle rechten voorbehouden",
+    r"все права защищены|版权所有|無断転載|무단 ?전재|저작권자",
+    r"may not be (?:published|reproduced|broadcast|rewritten|redistributed)",
+    r"used under license",
+    r"more news videos",
+    r"(?:ap|afp|reuters|getty|epa)(?: images)?\s*(?:photo|/)",
+    r"\((?:ap |afp )?photo\b",
+    r"(?:getty images|shutterstock|istockphoto)",
+    r"(?:\.\.\.|…)\s*more\s*(?:photo|$)",
+    r"click to tweet",
+    r"like this:?\s*like loading",
+    r"\[(?:insight|video|pics|pictures|reaction|news|warning|latest|analysis|poll|revealed|photos|gallery)\]",
+    r"\b(?:this|the) (?:story|article|page) (?:has been|was) (?:updated|corrected)\b",
+    r"\bcookies?\b.*\b(?:accept|consent|policy|settings)\b",
+    r"\b(?:subscription|subscribers?|paywall)\b.*\b(?:offer|access|only|today|now)\b",
+    r"\b\d+ (?:minutes?|mins?|hours?|hrs?) ago\b",
+    r"vor \d+ (?:minuten|stunden)|il y a \d+ (?:minutes|heures)|hace \d+ (?:minutos|horas)",
+    r"\d+ minuti fa|há \d+ minutos|\d+ minuten geleden|\d+ минут(?:ы)? назад|\d+ ?分(?:钟)?前",
+)
+_ANY = re.compile("|".join(_ANYWHERE), _I)
+
+# A sentence that is mostly a link, a handle or an address is a pointer, not news.
+_LINKISH = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|pic\.twitter\.com/\S+", _I)
+_SHORT_WORDS = 12
+
+
+def is_furniture(sentence: str) -> bool:
+    """True for a sentence that is site furniture by its form (any language listed above)."""
+    s = sentence.strip()
+    if not s:
+        return True
+    if textmod.is_boilerplate(s) or _OPENER.search(s) or _ANY.search(s):
+        return True
+    links = _LINKISH.findall(s)
+    if links:
+        rest = _LINKISH.sub(" ", s)
+        words = textmod.words(rest)
+        if len(words) <= _SHORT_WORDS or sum(map(len, links)) > len(rest):
+            return True
+    return False
+
+
+_TERMINAL = re.compile(r"[.!?。！？…\"”’')\]»]\s*$")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _title_like(sentence: str, title_key: str) -> bool:
+    """The article's own headline (or a near copy) printed in its body: the headline is not a body
+    sentence (a changed headline is reported as ``headline_changed``)."""
+    key = textmod.sentence_key(sentence)
+    if not key or not title_key:
+        return False
+    return key == title_key or (len(key) >= 20 and (key in title_key or title_key in key))
+
+
+def _caption_like(paragraph_sentences: list[str]) -> bool:
+    """A paragraph that is one short line without a sentence's end: a heading, caption, link or label.
+    Long CJK lines carry no spaces, so they are never counted short here."""
+    if len(paragraph_sentences) != 1:
+        return False
+    line = paragraph_sentences[0]
+    if _TERMINAL.search(line) or _CJK.search(line):
+        return False
+    words = line.split()
+    capitals = sum(w[:1].isupper() for w in words)
+    # Title Case lines of any length are headlines of other stories ("11 Fascinating Facts About ...").
+    return len(words) <= 4 or (len(words) >= 4 and capitals / len(words) >= 0.6)
+
+
+def fingerprint(sentence: str) -> str:
+    """A short, stable id of a sentence (its normalised form hashed): what the furniture store counts."""
+    return hashlib.blake2b(textmod.sentence_key(sentence).encode(), digest_size=8).hexdigest()
+
+
+def outlet_key(url: str | None, source: str) -> str:
+    """Who prints the furniture: the article's host without ``www.``/``m.``, else the feed's name."""
+    host = (urlsplit(url).hostname or "") if url else ""
+    host = host.lower().removeprefix("www.").removeprefix("m.")
+    return host or f"feed:{source}"
+
+
+def fingerprints(text: str) -> list[str]:
+    """The fingerprints of every sentence of a text, in order, once each."""
+    return list(dict.fromkeys(fingerprint(s) for s in textmod.sentences(text)))
+
+
+def furniture_sentences(text: str, *, title: str = "", learnt: Collection[str] = frozenset()) -> list[str]:
+    """The sentences of ``text`` that are furniture (pattern, learnt fingerprint, headline, caption line)."""
+    return [s for s, keep in _judged(text, title, learnt) if not keep]
+
+
+def news_sentences(text: str, *, title: str = "", learnt: Collection[str] = frozenset()) -> list[str]:
+    return [s for s, keep in _judged(text, title, learnt) if keep]
+
+
+def news_text(text: str, *, title: str = "", learnt: Collection[str] = frozenset()) -> str:
+    """``text`` without its furniture, paragraphs kept (blank-line separated) so later steps split alike."""
+    paras: list[str] = []
+    for para in _judged_paragraphs(text, title, learnt):
+        kept = [s for s, keep in para if keep]
+        if kept:
+            paras.append(" ".join(kept))
+    return "\n\n".join(paras)
+
+
+def _judged(text: str, title: str, learnt: Collection[str]) -> Iterable[tuple[str, bool]]:
+    for para in _judged_paragraphs(text, title, learnt):
+        yield from para
+
+
+def _judged_paragraphs(text: str, title: str, learnt: Collection[str]) -> list[list[tuple[str, bool]]]:
+    title_key = textmod.sentence_key(title) if title else ""
+    out = []
+    for para in textmod.paragraphs(text):
+        sents = [textmod.strip_dateline(s) if i == 0 else s for i, s in enumerate(textmod.split_sentences(para))]
+        sents = [s for s in sents if s]
+        caption = _caption_like(sents)
+        out.append(
+            [
+                (
+                    s,
+                    not (
+                        caption
+                        or is_furniture(s)
+                        or _title_like(s, title_key)
+                        or (bool(learnt) and fingerprint(s) in learnt)
+                    ),
+                )
+                for s in sents
+            ]
+        )
+    return out
