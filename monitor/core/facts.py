@@ -20,6 +20,15 @@ from __future__ import annotations
 
 import re
 
+
+def _list(words: str) -> list[str]:
+    return words.split()
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 _MIN_QUOTE_WORDS = 4
 _QUOTE = re.compile(r"[“\"]([^”\"]{8,600})[”\"]")
 
@@ -36,7 +45,7 @@ _WORD = (
     rf"(?:[{_UPPER}](?:[a-zß-öø-ÿа-яα-ω]{{1,2}}[{_UPPER}])?[a-zß-öø-ÿа-яα-ω'’-]*[a-zß-öø-ÿа-яα-ω]"
     rf"|[{_UPPER}]{{2,}}|[{_UPPER}]\.(?:[{_UPPER}]\.)+)"
 )
-_CONNECTORS = frozenset("de da do dos das di del della van von der den al bin ibn la le du y e".split())
+_CONNECTORS = _set("de da do dos das di del della van von der den al bin ibn la le du y e")
 _CONNECT = "(?:" + "|".join(sorted(_CONNECTORS)) + ")"
 _RUN = re.compile(
     rf"(?<![{_LETTER}\d'’-])(?:(?:al|el|ad|as)-)?{_WORD}(?:[’']s\b)?"
@@ -47,7 +56,7 @@ _NAME_NUMBER = re.compile(r" \d{1,4}\b(?![.,]\d)")
 _STARTS = re.compile(r"(?:^|[.!?:;|•–—\-(\[]\s*|[“\"‘«]\s*)$")
 
 # Words that are capitalised for reasons other than being a name.
-_NOT_NAMES = frozenset(
+_NOT_NAMES = _set(
     """the a an and but or if in on at of for to by with from as this that these those it its he she they
     we i i'm i've i'd i'll you your his her their our there here when where while after before during since
     until because although though why how what who which whose whom yet so not no yes all any each every
@@ -59,12 +68,12 @@ _NOT_NAMES = frozenset(
     subscribe sign login log facebook twitter instagram youtube linkedin pinterest whatsapp reddit tiktok
     snapchat google newsletter comments comment tags tag read related advertisement menu home search
     news more top latest am pm a.m p.m gmt utc est edt pst pdt cst cdt bst cet am pm gb mb kb tb ghz mhz
-    hz mm cm km kg mph kph fps wh kwh mw gw rs fy ps os pc tv ok""".split()
+    hz mm cm km kg mph kph fps wh kwh mw gw rs fy ps os pc tv ok"""
 )
 # All-capital words that are shouted, not acronyms.
-_SHOUTED = frozenset(
+_SHOUTED = _set(
     """news video watch miss insight reaction warning photos pics update breaking live exclusive more read
-    latest revealed analysis poll gallery opinion new top watch don't dont see""".split()
+    latest revealed analysis poll gallery opinion new top watch don't dont see"""
 )
 
 
@@ -73,9 +82,9 @@ def extract_quotes(sentence: str) -> list[str]:
 
 
 # Function words a Title Case headline capitalises and a sentence does not.
-_TITLE_WORDS = frozenset(
+_TITLE_WORDS = _set(
     """about with from into your will have that this than what when over just only been after before under
-    their they them were are for and but not can does how why our out all more most is its it you""".split()
+    their they them were are for and but not can does how why our out all more most is its it you"""
 )
 
 
@@ -154,21 +163,21 @@ _NUMBER = re.compile(
     r"(?=(?P<rest>(?:\s+[\w’'-]+){0,3}))",
     re.I,
 )
-WORD_NUMBERS = (
+WORD_NUMBERS = _list(
     "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred dozen "
     "dozens hundreds thousands"
-).split()
+)
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(WORD_NUMBERS) + r")\s+([a-z][\w-]+)", re.I)
 # Nouns that make a word number a fact worth keeping (counts of people, casualties and the like).
-_COUNTED = frozenset(
+_COUNTED = _set(
     """people persons dead killed injured wounded hurt victims died missing men women children kids students
     officers suspects homes houses buildings families residents soldiers civilians fighters workers
     passengers patients cases deaths injuries shots rounds arrests arrested others adults teens teenagers
-    bodies survivors hostages evacuated displaced""".split()
+    bodies survivors hostages evacuated displaced"""
 )
-_SKIP = frozenset("a an the of and or to in on at for by with from as than about".split())
-_AUX = frozenset("were was are is have had has been be".split())
+_SKIP = _set("a an the of and or to in on at for by with from as than about")
+_AUX = _set("were was are is have had has been be")
 _DATE_BEFORE = re.compile(
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$|"
     r"(?:no\.|number|page|room|flight|route|highway|interstate|channel|apt\.?|suite|article|section|"
@@ -178,7 +187,7 @@ _DATE_BEFORE = re.compile(
 _TIME_AFTER = re.compile(r"^(?::\d\d|\s*(?:[ap]\.?m\.?|o'clock|h\b|hrs\b|gmt|utc|et|pt)|(?:st|nd|rd|th)\b)", re.I)
 _PREVIOUS_WORD = re.compile(rf"([{_LETTER}]+)[-\s]$")
 # Capitalised words that may open a sentence right before a count ("About 300 people ...").
-_QUANTIFIERS = frozenset("about nearly almost around roughly some only over more at least just up to".split())
+_QUANTIFIERS = _set("about nearly almost around roughly some only over more at least just up to")
 _MONTH_AFTER = re.compile(r"^\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.I)
 
 

@@ -87,7 +87,8 @@ _OPENERS = (
     r"story continues below",
     r"continue reading\b",
     # photo credits and captions
-    r"\(?(?:ap |afp |reuters |file |staff )?(?:photo|image|picture|pic|video|credit|caption)s?\s*(?:by|courtesy|credit)?\s*[:/|]",
+    r"\(?(?:ap |afp |reuters |file |staff )?(?:photo|image|picture|pic|video|credit|caption)s?"
+    r"\s*(?:by|courtesy|credit)?\s*[:/|]",
     r"\(?(?:photo|image)s? (?:by|courtesy|credit)\b",
     r"courtesy(?: of)? [\w .'-]+$",
     r"buy photo",
@@ -146,7 +147,7 @@ _OPENERS = (
     r"(?:compartilhe|comentários)$",
     r"tempo de leitura",
     r"atenção: comentários",
-    rf"(?:segunda|terça|quarta|quinta|sexta)-feira, \d{{1,2}} de \w+ de \d{{4}}",
+    r"(?:segunda|terça|quarta|quinta|sexta)-feira, \d{1,2} de \w+ de \d{4}",
     # Dutch
     r"(?:advertentie)$",
     r"(?:lees (?:ook|meer)|meer over)\b",
