@@ -172,7 +172,10 @@ _OPENER = re.compile(r"^[\s\-–—•*·|>(\[]{0,3}(?:" + "|".join(_OPENERS) + 
 _ANYWHERE = (
     r"an email has been sent",
     r"confirm (?:your )?(?:list )?sign ?up",
-    r"(?:delivered|straight|right) (?:right )?to your inbox",
+    r"(?:delivered|straight|right|sent) (?:\w+ ){0,3}(?:to|through|in) your (?:inbox|door|letterbox|mailbox)",
+    r"^\d+ issues for\b",
+    r"^get (?:unlimited |full |instant )?access to\b",
+    r"^use (?:the )?(?:promo |discount )?code\b",
     r"check your (?:spam|junk|inbox|email)",
     r"(?:verification|confirmation) (?:email|message|link)",
     r"by submitting your",
@@ -204,12 +207,17 @@ _LINKISH = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|pic\.t
 _SHORT_WORDS = 12
 
 
+# Words glued by a hover card or a dropped space ("Ilhan OmarIlhan OmarHillicon Valley"): two in one
+# sentence mean the text is page markup run together, not a sentence the article prints.
+_GLUED = re.compile(r"[a-z]{3}[A-Z][a-z]{2}")
+
+
 def is_furniture(sentence: str) -> bool:
     """True for a sentence that is site furniture by its form (any language listed above)."""
     s = sentence.strip()
     if not s:
         return True
-    if textmod.is_boilerplate(s) or _OPENER.search(s) or _ANY.search(s):
+    if textmod.is_boilerplate(s) or _OPENER.search(s) or _ANY.search(s) or len(_GLUED.findall(s)) >= 2:
         return True
     links = _LINKISH.findall(s)
     if links:
@@ -220,6 +228,9 @@ def is_furniture(sentence: str) -> bool:
     return False
 
 
+# A one-line paragraph of at most this many words that does not end like a sentence is a caption,
+# heading or label (measured on article pages: such lines are in the article body about half the time).
+CAPTION_WORDS = 8
 _TERMINAL = re.compile(r"[.!?。！？…\"”’')\]»]\s*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
@@ -234,17 +245,17 @@ def _title_like(sentence: str, title_key: str) -> bool:
 
 
 def _caption_like(paragraph_sentences: list[str]) -> bool:
-    """A paragraph that is one short line without a sentence's end: a heading, caption, link or label.
-    Long CJK lines carry no spaces, so they are never counted short here."""
+    """A paragraph that is one line without a sentence's end: a heading, caption, link or label. Long
+    CJK lines carry no spaces, so they are never counted short here."""
     if len(paragraph_sentences) != 1:
         return False
     line = paragraph_sentences[0]
     if _TERMINAL.search(line) or _CJK.search(line):
         return False
-    words = line.split()
+    words = [w for w in line.split() if any(c.isalpha() for c in w)]
     capitals = sum(w[:1].isupper() for w in words)
     # Title Case lines of any length are headlines of other stories ("11 Fascinating Facts About ...").
-    return len(words) <= 4 or (len(words) >= 4 and capitals / len(words) >= 0.6)
+    return len(words) <= CAPTION_WORDS or " | " in line or (len(words) >= 3 and capitals / len(words) >= 0.6)
 
 
 def fingerprint(sentence: str) -> str:
