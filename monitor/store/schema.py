@@ -185,3 +185,17 @@ webhook_state = Table(
     Column("disabled_at", UTCDateTime),
     Column("reason", Text),
 )
+
+# What one outlet prints in many stories (its furniture), learnt from repetition: one row per outlet and
+# sentence fingerprint, with the number of distinct stories it was seen in (core.furniture). The story ids
+# are kept only until the sentence counts as furniture (a short list), so the count stays exact.
+furniture = Table(
+    "furniture",
+    metadata,
+    Column("outlet", String(255), primary_key=True),
+    Column("fingerprint", String(16), primary_key=True),
+    Column("stories", Integer, nullable=False, default=1),
+    Column("story_ids", JSON, nullable=False, default=list),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Index("ix_furniture_first_seen", "stories", "first_seen"),
+)
