@@ -61,4 +61,8 @@ def extract_main_text(html: bytes, url: str) -> str | None:
     import trafilatura
 
     text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_precision=True)
-    return text.strip() or None if isinstance(text, str) else None
+    if not isinstance(text, str):
+        return None
+    # trafilatura puts each paragraph, heading and list item on its own line; our texts separate
+    # paragraphs by blank lines (core.text), else a heading would run into the next sentence as one.
+    return "\n\n".join(line.strip() for line in text.splitlines() if line.strip()) or None

@@ -12,7 +12,7 @@ and recent sentences, not with all text ever read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
@@ -20,6 +20,9 @@ from monitor.core.furniture import LEARN_AFTER_STORIES
 from monitor.store.db import Database
 from monitor.store.schema import furniture
 
+# A sentence not seen in enough stories within this time is forgotten (housekeeping): furniture recurs
+# within days; a sentence that took longer was a coincidence, and keeping it would keep all text ever read.
+FORGET_AFTER = timedelta(days=30)
 _CHUNK = 500  # fingerprints per IN (...) list: well under every backend's bound-parameter limit
 
 
