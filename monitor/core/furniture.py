@@ -58,7 +58,7 @@ _OPENERS = (
     r"comments?\s*(?:\(\d+\))?$",
     r"have a (?:news )?tip\b",
     r"tell us what you think",
-    r"click (?:here|to)\b",
+    r"click (?:here|to|on the|the)\b",
     # embeds, video, galleries
     r"embed\b",
     r"(?:watch|video|videos|photos?|gallery|slideshow|audio|listen|podcast)\s*[:|>]",
@@ -91,6 +91,9 @@ _OPENERS = (
     r"\s*(?:by|courtesy|credit)?\s*[:/|]",
     r"\(?(?:photo|image)s? (?:by|courtesy|credit)\b",
     r"courtesy(?: of)? [\w .'-]+$",
+    r"\((?-i:[A-Z])[\w.' -]+/[\w .'-]+\)\.?$",  # "(Eric Youngman/FOX5)"
+    r"(?-i:[A-Z])[\w.' -]+ is an? (?:[\w-]+ ){0,3}(?:staff writer|reporter|correspondent|columnist|contributor)\.?$",
+    r"watch for updates\b",
     r"buy photo",
     # copyright and bylines
     r"\(?copyright\b",
@@ -110,7 +113,7 @@ _OPENERS = (
     r"(?:please )?enable javascript",
     r"you need (?:the latest version of )?(?:the )?adobe flash",
     r"(?:this|the) (?:content|article|story) is (?:only )?(?:available|for) (?:to )?(?:subscribers|members)",
-    r"(?:sorry|oops),? (?:this|the|we|something)\b",
+    r"(?:sorry|oops),? (?:this|the|we|something|your)\b",
     r"(?:re-?enter|enter) (?:your )?(?:zip|email|the characters)",
     # German
     r"(?:anzeige|werbung)$",
@@ -191,6 +194,12 @@ _ANYWHERE = (
     r"(?:getty images|shutterstock|istockphoto)",
     r"(?:\.\.\.|…)\s*more\s*(?:photo|$)",
     r"click to tweet",
+    r"pic\.twitter\.com/",
+    r"\b(?:your|email) notifications?\b",
+    r"you need (?:the )?flash\b|\bflash (?:player|update)\b",
+    r"(?:on|in) our (?:mobile |free )?(?:news )?apps?\b",
+    # a teaser cut off mid-sentence ("... the house where...")
+    r"^[^\"“‘'].*[\w,] ?(?:\.\.\.|…)$",
     r"like this:?\s*like loading",
     r"\[(?:insight|video|pics|pictures|reaction|news|warning|latest|analysis|poll|revealed|photos|gallery)\]",
     r"\b(?:this|the) (?:story|article|page) (?:has been|was) (?:updated|corrected)\b",
@@ -277,29 +286,31 @@ def fingerprints(text: str) -> list[str]:
 
 def furniture_sentences(text: str, *, title: str = "", learnt: Collection[str] = frozenset()) -> list[str]:
     """The sentences of ``text`` that are furniture (pattern, learnt fingerprint, headline, caption line)."""
-    return [s for s, keep in _judged(text, title, learnt) if not keep]
+    return [s for s, keep in judged(text, title, learnt) if not keep]
 
 
 def news_sentences(text: str, *, title: str = "", learnt: Collection[str] = frozenset()) -> list[str]:
-    return [s for s, keep in _judged(text, title, learnt) if keep]
+    return [s for s, keep in judged(text, title, learnt) if keep]
 
 
 def news_text(text: str, *, title: str = "", learnt: Collection[str] = frozenset()) -> str:
     """``text`` without its furniture, paragraphs kept (blank-line separated) so later steps split alike."""
     paras: list[str] = []
-    for para in _judged_paragraphs(text, title, learnt):
+    for para in judged_paragraphs(text, title, learnt):
         kept = [s for s, keep in para if keep]
         if kept:
             paras.append(" ".join(kept))
     return "\n\n".join(paras)
 
 
-def _judged(text: str, title: str, learnt: Collection[str]) -> Iterable[tuple[str, bool]]:
-    for para in _judged_paragraphs(text, title, learnt):
+def judged(text: str, title: str = "", learnt: Collection[str] = frozenset()) -> Iterable[tuple[str, bool]]:
+    """Every sentence of ``text`` (as ``core.text.sentences`` splits it) with whether it is news."""
+    for para in judged_paragraphs(text, title, learnt):
         yield from para
 
 
-def _judged_paragraphs(text: str, title: str, learnt: Collection[str]) -> list[list[tuple[str, bool]]]:
+def judged_paragraphs(text: str, title: str, learnt: Collection[str]) -> list[list[tuple[str, bool]]]:
+    """The paragraphs of ``text``, each a list of (sentence, is news)."""
     title_key = textmod.sentence_key(title) if title else ""
     out = []
     for para in textmod.paragraphs(text):
