@@ -70,8 +70,10 @@ def _value_changes(old: str, new: str) -> tuple[tuple[str, str], ...]:
 def changes(new_sentences: Sequence[str], known: Sequence[str]) -> tuple[Change, ...]:
     """Sentences of the new version that restate a known sentence with other values."""
     recent = list(dict.fromkeys(known))[-_MAX_KNOWN:]
-    present = {textmod.sentence_key(s) for s in new_sentences}
-    candidates = [k for k in recent if textmod.sentence_key(k) not in present]  # a replaced statement
+    # Exact strings, not normalised keys: a sentence that differs only in case or punctuation may become a
+    # candidate, but its values are the same, so it is never reported (and keys cost more than the rest).
+    present = set(new_sentences)
+    candidates = [k for k in recent if k not in present]  # a replaced statement
     if not candidates:
         return ()
     contexts = [_context(k) for k in candidates]
@@ -79,11 +81,11 @@ def changes(new_sentences: Sequence[str], known: Sequence[str]) -> tuple[Change,
     for i, ctx in enumerate(contexts):
         for w in ctx:
             index.setdefault(w, []).append(i)
-    known_keys = {textmod.sentence_key(k) for k in recent}
+    known_set = set(recent)
     out: list[Change] = []
     used: set[int] = set()
     for s in new_sentences:
-        if textmod.sentence_key(s) in known_keys:
+        if s in known_set:
             continue
         best = _best_match(_context(s), contexts, index, used)
         if best is None:

@@ -37,6 +37,7 @@ _QUOTE = re.compile(r"[“\"]([^”\"]{8,600})[”\"]")
 _LINKISH = re.compile(
     r"https?://\S+|www\.\S+|\S+@\S+|(?<!\w)[@#]\w+|\b[\w-]+\.(?:com|org|net|gov|edu|co|uk|tv)\b", re.I
 )
+_LINK_HINTS = ("http", "www.", "@", "#", ".com", ".org", ".net", ".gov", ".edu", ".co", ".uk", ".tv")
 _LETTER = "A-Za-zÀ-ÖØ-öø-ÿĀ-ſƀ-ɏЀ-ӿͰ-Ͽ"
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſЀ-ЯΑ-Ω"
 # One word of a name: Capitalised (with one inner capital after a short prefix: McDonald, DeSantis,
@@ -53,7 +54,8 @@ _RUN = re.compile(
 )
 _POSSESSIVE = re.compile(r"[’']s$")
 _NAME_NUMBER = re.compile(r" \d{1,4}\b(?![.,]\d)")
-_STARTS = re.compile(r"(?:^|[.!?:;|•–—\-(\[]\s*|[“\"‘«]\s*)$")
+# After these (or at the start) a word is capitalised because it opens a sentence, heading or quote.
+_OPENS = frozenset('.!?:;|•–—-([“"‘«')
 
 # Words that are capitalised for reasons other than being a name.
 _NOT_NAMES = _set(
@@ -88,9 +90,13 @@ _TITLE_WORDS = _set(
 )
 
 
+_PUNCT = "\"'“”‘’()[]{},.;:!?«»—–-|"
+
+
 def _shape(sentence: str) -> tuple[bool, bool]:
     """(Title Case line, SHOUTED line): either way its capitals say nothing about names."""
-    words = re.findall(rf"[{_LETTER}][{_LETTER}'’-]*", sentence)[1:]
+    words = [w.strip(_PUNCT) for w in sentence.split()[1:]]
+    words = [w for w in words if w[:1].isalpha()]
     title = sum(w[0].isupper() and w.lower() in _TITLE_WORDS for w in words) >= 2
     long = [w for w in words if len(w) > 3]
     shout = len(long) >= 2 and sum(w.isupper() for w in long) / len(long) >= 0.5
@@ -110,16 +116,16 @@ def _word_ok(word: str, shouted: bool) -> bool:
 
 def extract_names(sentence: str) -> list[str]:
     """Names as written, split at possessives and at words that are not names (see module docstring)."""
-    text = _LINKISH.sub(" | ", sentence)
+    text = _LINKISH.sub(" | ", sentence) if any(h in sentence for h in _LINK_HINTS) else sentence
     title_case, shouted = _shape(text)
     if title_case:
         return []
     names: list[str] = []
     for m in _RUN.finditer(text):
-        before = text[: m.start()]
-        if before.rstrip()[-1:].isdigit():
+        prev = text[max(0, m.start() - 8) : m.start()].rstrip()[-1:]
+        if prev.isdigit():
             continue  # "16 GB", "4 PM": a unit after a number
-        initial = bool(_STARTS.search(before))
+        initial = m.start() == 0 or prev in _OPENS or not prev
         found = _split_run(m.group(0), initial, shouted)
         numbered = _NAME_NUMBER.match(text, m.end())
         if found and numbered and m.group(0).endswith(found[-1]):
@@ -168,7 +174,9 @@ WORD_NUMBERS = _list(
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred dozen "
     "dozens hundreds thousands"
 )
-_WORD_NUMBER = re.compile(r"\b(" + "|".join(WORD_NUMBERS) + r")\s+([a-z][\w-]+)", re.I)
+# Lower-case text only, and a look-ahead on the first letter: an alternation of 31 words tried at every
+# word start was the slowest part of the facts (bench/bench_novelty.py).
+_WORD_NUMBER = re.compile(r"\b(?=[tfsenhd])(" + "|".join(WORD_NUMBERS) + r")\s+([a-z][\w-]+)")
 # Nouns that make a word number a fact worth keeping (counts of people, casualties and the like).
 _COUNTED = _set(
     """people persons dead killed injured wounded hurt victims died missing men women children kids students
@@ -178,27 +186,30 @@ _COUNTED = _set(
 )
 _SKIP = _set("a an the of and or to in on at for by with from as than about")
 _AUX = _set("were was are is have had has been be")
-_DATE_BEFORE = re.compile(
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$|"
-    r"(?:no\.|number|page|room|flight|route|highway|interstate|channel|apt\.?|suite|article|section|"
-    r"chapter|version|level|grade|year|years|since|in|of|on|by|until|from|at|after|before)\s*$",
-    re.I,
-)
+_MONTHS = _set("jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august")
+_MONTHS |= _set("september october november december")
+# Words after which a number is a label, not a count ("Flight 370", "Article 5").
+_LABELS = _set("no number page room flight route highway interstate channel apt suite article section chapter")
+_LABELS |= _set("version level grade since until")
 _TIME_AFTER = re.compile(r"^(?::\d\d|\s*(?:[ap]\.?m\.?|o'clock|h\b|hrs\b|gmt|utc|et|pt)|(?:st|nd|rd|th)\b)", re.I)
-_PREVIOUS_WORD = re.compile(rf"([{_LETTER}]+)[-\s]$")
+_PLAIN_WORD = re.compile(r"[a-z][a-z-]*")
+_JOINED_AFTER = re.compile(r"[/:-]\d")
 # Capitalised words that may open a sentence right before a count ("About 300 people ...").
 _QUANTIFIERS = _set("about nearly almost around roughly some only over more at least just up to")
 _MONTH_AFTER = re.compile(r"^\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.I)
 
 
-def _part_of_name(before: str) -> bool:
-    """ "Channel 5", "Route 9", "Euro 2020", "COVID-19": a number right after a capitalised word is part
-    of a name, not a count."""
-    m = _PREVIOUS_WORD.search(before)
-    if not m or not m.group(1)[0].isupper():
+def _label_or_name(before: str) -> bool:
+    """The word before a number makes it a date ("Nov. 19"), a label ("Flight 370") or part of a name
+    ("Channel 5", "Route 9", "Euro 2020"): not a count."""
+    words = before.split()
+    if not words or not before[-1:].isspace():
         return False
-    low = m.group(1).lower()
-    return low not in _QUANTIFIERS and low not in _NOT_NAMES
+    word = words[-1].strip(_PUNCT)
+    low = word.lower()
+    if low in _MONTHS or low in _LABELS:
+        return True
+    return word[:1].isupper() and low not in _QUANTIFIERS and low not in _NOT_NAMES
 
 
 def _is_year(n: str) -> bool:
@@ -212,7 +223,7 @@ def _noun(rest: str) -> str:
     out: list[str] = []
     for w in words:
         low = w.lower().strip("’'")
-        if not re.fullmatch(r"[a-z][a-z-]*", low):
+        if not _PLAIN_WORD.fullmatch(low):
             break
         if low in _SKIP:
             if out:
@@ -230,11 +241,13 @@ def extract_numbers(sentence: str) -> list[str]:
     """Numbers with their noun or unit; dates, times, years and bare numbers left out."""
     out: list[str] = []
     for m in _NUMBER.finditer(sentence):
-        n, before, after = m.group("n"), sentence[: m.start()], sentence[m.end("n") :]
+        # a short window around the number: its neighbours decide, and a whole-prefix search per number
+        # would make a long sentence quadratic
+        n, before, after = m.group("n"), sentence[max(0, m.start() - 24) : m.start()], sentence[m.end("n") :][:24]
         cur, scale, pct, age = m.group("cur"), m.group("scale"), m.group("pct"), m.group("age")
-        if _TIME_AFTER.match(after) or _MONTH_AFTER.match(after) or re.match(r"^[/:-]\d", after):
+        if _TIME_AFTER.match(after) or _MONTH_AFTER.match(after) or _JOINED_AFTER.match(after):
             continue
-        if not cur and (_DATE_BEFORE.search(before) or _part_of_name(before)):
+        if not cur and _label_or_name(before):
             continue
         if _is_year(n) and not cur and not scale:
             continue
@@ -249,7 +262,7 @@ def extract_numbers(sentence: str) -> list[str]:
             out.append(head if not noun or cur else f"{head} {noun}")
         elif noun:
             out.append(f"{head} {noun}")
-    for m in _WORD_NUMBER.finditer(sentence):
-        if m.group(2).lower() in _COUNTED:
-            out.append(f"{m.group(1).lower()} {m.group(2).lower()}")
+    for m in _WORD_NUMBER.finditer(sentence.lower()):
+        if m.group(2) in _COUNTED:
+            out.append(f"{m.group(1)} {m.group(2)}")
     return out

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection, Iterable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from monitor.core import text as textmod
@@ -171,49 +172,105 @@ _OPENERS = (
 )
 _OPENER = re.compile(r"^[\s\-–—•*·|>(\[]{0,3}(?:" + "|".join(_OPENERS) + r")", _I)
 
-# Anywhere in the sentence: phrases no news sentence needs.
-_ANYWHERE = (
-    r"an email has been sent",
-    r"confirm (?:your )?(?:list )?sign ?up",
-    r"(?:delivered|straight|right|sent) (?:\w+ ){0,3}(?:to|through|in) your (?:inbox|door|letterbox|mailbox)",
-    r"^\d+ issues for\b",
-    r"^get (?:unlimited |full |instant )?access to\b",
-    r"^use (?:the )?(?:promo |discount )?code\b",
-    r"check your (?:spam|junk|inbox|email)",
-    r"(?:verification|confirmation) (?:email|message|link)",
-    r"by submitting your",
-    r"(?:terms of (?:service|use)|privacy policy)\b",
-    r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados",
-    r"tutti i diritti riservati|riproduzione riservata|todos os direitos reservados|alle rechten voorbehouden",
-    r"все права защищены|版权所有|無断転載|무단 ?전재|저작권자",
-    r"may not be (?:published|reproduced|broadcast|rewritten|redistributed)",
-    r"used under license",
-    r"more news videos",
-    r"(?:ap|afp|reuters|getty|epa)(?: images)?\s*(?:photo|/)",
-    r"\((?:ap |afp )?photo\b",
-    r"(?:getty images|shutterstock|istockphoto)",
-    r"(?:\.\.\.|…)\s*more\s*(?:photo|$)",
-    r"click to tweet",
-    r"pic\.twitter\.com/",
-    r"\b(?:your|email) notifications?\b",
-    r"you need (?:the )?flash\b|\bflash (?:player|update)\b",
-    r"(?:on|in) our (?:mobile |free )?(?:news )?apps?\b",
+_CJK_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+# Anywhere in the sentence: phrases no news sentence needs. Each pattern is tried only when one of its
+# words is in the lower-cased sentence: one alternation of them all, searched at every position, cost
+# 0.2 ms a sentence (bench/bench_novelty.py); a substring test costs nanoseconds.
+_ANYWHERE: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("email has been sent",), r"an email has been sent"),
+    (("confirm",), r"confirm (?:your )?(?:list )?sign ?up"),
+    (
+        ("your inbox", "your door", "your letterbox", "your mailbox"),
+        r"(?:delivered|straight|right|sent) (?:\w+ ){0,3}"
+        r"(?:to|through|in) your (?:inbox|door|letterbox|mailbox)",
+    ),
+    (("issues for",), r"^\d+ issues for\b"),
+    (("access to",), r"^get (?:unlimited |full |instant )?access to\b"),
+    (("code",), r"^use (?:the )?(?:promo |discount )?code\b"),
+    (("check your",), r"check your (?:spam|junk|inbox|email)"),
+    (("verification", "confirmation"), r"(?:verification|confirmation) (?:email|message|link)"),
+    (
+        (
+            "by submitting your",
+            "terms of service",
+            "terms of use",
+            "privacy policy",
+            "used under license",
+            "more news videos",
+            "getty images",
+            "shutterstock",
+            "istockphoto",
+            "click to tweet",
+            "pic.twitter.com/",
+            "all rights reserved",
+            "alle rechte vorbehalten",
+            "tous droits réservés",
+            "todos los derechos reservados",
+            "tutti i diritti riservati",
+            "riproduzione riservata",
+            "todos os direitos reservados",
+            "alle rechten voorbehouden",
+            "все права защищены",
+            "版权所有",
+            "無断転載",
+            "저작권자",
+            "like loading",
+        ),
+        "",
+    ),
+    (("전재",), r"무단 ?전재"),
+    (("may not be",), r"may not be (?:published|reproduced|broadcast|rewritten|redistributed)"),
+    (
+        ("ap photo", "ap/", "afp", "reuters photo", "reuters/", "getty", "epa/", "epa photo"),
+        r"\b(?:ap|afp|reuters|getty|epa)(?: images)?\s*(?:photo|/)",
+    ),
+    (("photo",), r"\((?:ap |afp )?photo\b"),
+    (("...more", "... more", "…more", "… more"), r"(?:\.\.\.|…)\s*more\s*(?:photo|$)"),
+    (("notification",), r"\b(?:your|email) notifications?\b"),
+    (("flash",), r"you need (?:the )?flash\b|\bflash (?:player|update)\b"),
+    ((" app",), r"(?:on|in) our (?:mobile |free )?(?:news )?apps?\b"),
     # a teaser cut off mid-sentence ("... the house where...")
-    r"^[^\"“‘'].*[\w,] ?(?:\.\.\.|…)$",
-    r"like this:?\s*like loading",
-    r"\[(?:insight|video|pics|pictures|reaction|news|warning|latest|analysis|poll|revealed|photos|gallery)\]",
-    r"\b(?:this|the) (?:story|article|page) (?:has been|was) (?:updated|corrected)\b",
-    r"\bcookies?\b.*\b(?:accept|consent|policy|settings)\b",
-    r"\b(?:subscription|subscribers?|paywall)\b.*\b(?:offer|access|only|today|now)\b",
-    r"\b\d+ (?:minutes?|mins?|hours?|hrs?) ago\b",
-    r"vor \d+ (?:minuten|stunden)|il y a \d+ (?:minutes|heures)|hace \d+ (?:minutos|horas)",
-    r"\d+ minuti fa|há \d+ minutos|\d+ minuten geleden|\d+ минут(?:ы)? назад|\d+ ?分(?:钟)?前",
+    (("...", "…"), r"^[^\"“‘'].*[\w,] ?(?:\.\.\.|…)$"),
+    (("[",), r"\[(?:insight|video|pics|pictures|reaction|news|warning|latest|analysis|poll|revealed|photos|gallery)\]"),
+    (("updated", "corrected"), r"\b(?:this|the) (?:story|article|page) (?:has been|was) (?:updated|corrected)\b"),
+    (("cookie",), r"\bcookies?\b.*\b(?:accept|consent|policy|settings)\b"),
+    (("subscri", "paywall"), r"\b(?:subscription|subscribers?|paywall)\b.*\b(?:offer|access|only|today|now)\b"),
+    ((" ago",), r"\b\d+ (?:minutes?|mins?|hours?|hrs?) ago\b"),
+    (
+        ("vor ", "il y a", "hace ", " fa", "há ", "geleden", "назад", "前"),
+        r"vor \d+ (?:minuten|stunden)|il y a \d+ (?:minutes|heures)|hace \d+ (?:minutos|horas)"
+        r"|\d+ minuti fa|há \d+ minutos|\d+ minuten geleden|\d+ минут(?:ы)? назад|\d+ ?分(?:钟)?前",
+    ),
 )
-_ANY = re.compile("|".join(_ANYWHERE), _I)
+# (phrase, compiled pattern to confirm, or None when the phrase alone is enough), found through the
+# longest word of the phrase: the sentence's words are one set, and only the phrases whose word is in it
+# are looked for. Phrases without such a word (CJK, punctuation) are always looked for.
+_GATED: dict[str, list[tuple[str, re.Pattern[str] | None]]] = {}
+_ALWAYS: list[tuple[str, re.Pattern[str] | None]] = []
+_TOKEN = re.compile(r"\w+")
+for _words, _p in _ANYWHERE:
+    for _w in _words:
+        _entry = (_w, re.compile(_p, _I) if _p else None)
+        _gate = max(_TOKEN.findall(_w), key=len, default="")
+        if len(_gate) < 2 or _CJK_CHARS.search(_w):
+            _ALWAYS.append(_entry)
+        else:
+            _GATED.setdefault(_gate, []).append(_entry)
+
+
+def _anywhere(sentence: str) -> bool:
+    low = sentence.lower()
+    for gate in _GATED.keys() & set(_TOKEN.findall(low)):
+        if any(w in low and (p is None or p.search(sentence)) for w, p in _GATED[gate]):
+            return True
+    return any(w in low and (p is None or p.search(sentence)) for w, p in _ALWAYS)
+
 
 # A sentence that is mostly a link, a handle or an address is a pointer, not news.
 _LINKISH = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|pic\.twitter\.com/\S+", _I)
 _SHORT_WORDS = 12
+_LINK_HINTS = ("http", "www.", "@", "#", ".com")
 
 
 # Words glued by a hover card or a dropped space ("Ilhan OmarIlhan OmarHillicon Valley"): two in one
@@ -226,9 +283,9 @@ def is_furniture(sentence: str) -> bool:
     s = sentence.strip()
     if not s:
         return True
-    if textmod.is_boilerplate(s) or _OPENER.search(s) or _ANY.search(s) or len(_GLUED.findall(s)) >= 2:
+    if textmod.is_boilerplate(s) or _OPENER.match(s) or _anywhere(s) or len(_GLUED.findall(s)) >= 2:
         return True
-    links = _LINKISH.findall(s)
+    links = _LINKISH.findall(s) if any(c in s for c in _LINK_HINTS) else None
     if links:
         rest = _LINKISH.sub(" ", s)
         words = textmod.words(rest)
@@ -247,6 +304,11 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 def _title_like(sentence: str, title_key: str) -> bool:
     """The article's own headline (or a near copy) printed in its body: the headline is not a body
     sentence (a changed headline is reported as ``headline_changed``)."""
+    if not title_key or len(sentence) > 2 * len(title_key) + 20:
+        return False  # far longer than the headline: not a copy of it (and no key to compute)
+    first = title_key.split(" ", 1)[0]
+    if first.isascii() and first not in sentence.lower():
+        return False  # a copy of the headline holds its first word (checked before the costlier key)
     key = textmod.sentence_key(sentence)
     if not key or not title_key:
         return False
@@ -267,9 +329,11 @@ def _caption_like(paragraph_sentences: list[str]) -> bool:
     return len(words) <= CAPTION_WORDS or " | " in line or (len(words) >= 3 and capitals / len(words) >= 0.6)
 
 
+@lru_cache(maxsize=4096)  # pure: a version's sentences are fingerprinted, then looked up in what is learnt
 def fingerprint(sentence: str) -> str:
-    """A short, stable id of a sentence (its normalised form hashed): what the furniture store counts."""
-    return hashlib.blake2b(textmod.sentence_key(sentence).encode(), digest_size=8).hexdigest()
+    """A short, stable id of a sentence (case-folded, white space collapsed, hashed): what the furniture
+    store counts. Furniture repeats verbatim, so no costlier normalisation is needed."""
+    return hashlib.blake2b(" ".join(sentence.casefold().split()).encode(), digest_size=8).hexdigest()
 
 
 def outlet_key(url: str | None, source: str) -> str:
@@ -279,9 +343,20 @@ def outlet_key(url: str | None, source: str) -> str:
     return host or f"feed:{source}"
 
 
-def fingerprints(text: str) -> list[str]:
-    """The fingerprints of every sentence of a text, in order, once each."""
-    return list(dict.fromkeys(fingerprint(s) for s in textmod.sentences(text)))
+def split(text: str) -> list[list[str]]:
+    """The paragraphs of ``text``, each a list of its sentences, exactly as ``core.text.sentences`` splits
+    them (a wire dateline stripped from a paragraph's first sentence)."""
+    out = []
+    for para in textmod.paragraphs(text):
+        sents = [textmod.strip_dateline(s) if i == 0 else s for i, s in enumerate(textmod.split_sentences(para))]
+        out.append([s for s in sents if s])
+    return out
+
+
+def fingerprints(text: str | list[list[str]]) -> list[str]:
+    """The fingerprints of every sentence of a text (or of its ``split``), in order, once each."""
+    paras = split(text) if isinstance(text, str) else text
+    return list(dict.fromkeys(fingerprint(s) for para in paras for s in para))
 
 
 def furniture_sentences(text: str, *, title: str = "", learnt: Collection[str] = frozenset()) -> list[str]:
@@ -295,40 +370,32 @@ def news_sentences(text: str, *, title: str = "", learnt: Collection[str] = froz
 
 def news_text(text: str, *, title: str = "", learnt: Collection[str] = frozenset()) -> str:
     """``text`` without its furniture, paragraphs kept (blank-line separated) so later steps split alike."""
-    paras: list[str] = []
-    for para in judged_paragraphs(text, title, learnt):
-        kept = [s for s, keep in para if keep]
-        if kept:
-            paras.append(" ".join(kept))
-    return "\n\n".join(paras)
+    return joined(judge(split(text), title, learnt))
+
+
+def joined(paragraphs: list[list[tuple[str, bool]]]) -> str:
+    """The news sentences of judged paragraphs as a text (blank lines between paragraphs)."""
+    paras = (" ".join(s for s, keep in para if keep) for para in paragraphs)
+    return "\n\n".join(p for p in paras if p)
 
 
 def judged(text: str, title: str = "", learnt: Collection[str] = frozenset()) -> Iterable[tuple[str, bool]]:
     """Every sentence of ``text`` (as ``core.text.sentences`` splits it) with whether it is news."""
-    for para in judged_paragraphs(text, title, learnt):
+    for para in judge(split(text), title, learnt):
         yield from para
 
 
-def judged_paragraphs(text: str, title: str, learnt: Collection[str]) -> list[list[tuple[str, bool]]]:
-    """The paragraphs of ``text``, each a list of (sentence, is news)."""
+def judge(paragraphs: list[list[str]], title: str, learnt: Collection[str]) -> list[list[tuple[str, bool]]]:
+    """Split paragraphs, each sentence paired with whether it is news (not furniture of any kind)."""
     title_key = textmod.sentence_key(title) if title else ""
     out = []
-    for para in textmod.paragraphs(text):
-        sents = [textmod.strip_dateline(s) if i == 0 else s for i, s in enumerate(textmod.split_sentences(para))]
-        sents = [s for s in sents if s]
+    for sents in paragraphs:
         caption = _caption_like(sents)
-        out.append(
-            [
-                (
-                    s,
-                    not (
-                        caption
-                        or is_furniture(s)
-                        or _title_like(s, title_key)
-                        or (bool(learnt) and fingerprint(s) in learnt)
-                    ),
-                )
-                for s in sents
-            ]
-        )
+        out.append([(s, not (caption or _is_junk(s, title_key, learnt))) for s in sents])
     return out
+
+
+def _is_junk(sentence: str, title_key: str, learnt: Collection[str]) -> bool:
+    if is_furniture(sentence) or _title_like(sentence, title_key):
+        return True
+    return bool(learnt) and fingerprint(sentence) in learnt

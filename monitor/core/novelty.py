@@ -20,7 +20,7 @@ from monitor.core.model import Facts, Novelty
 # A sentence whose informative words are at least this share inside one known sentence is a rewrite.
 _REWRITE_CONTAINMENT = 0.8
 # Digits, and the number words ``core.facts`` counts with ("two dead" -> "three dead" is news too).
-_NUMBER_RUN = re.compile(r"\d[\d,.]*|\b(?:" + "|".join(WORD_NUMBERS) + r")\b", re.IGNORECASE)
+_NUMBER_RUN = re.compile(r"\d[\d,.]*|\b(?=[tfsenhdTFSENHD])(?:" + "|".join(WORD_NUMBERS) + r")\b", re.IGNORECASE)
 _NOT_NAMES = frozenset(
     [
         "the",
@@ -177,15 +177,17 @@ def _facts(added: Sequence[str], known_blob: str) -> Facts:
     return Facts(tuple(numbers), tuple(quotes), tuple(names))
 
 
-def compute_novelty(known: KnownText, title: str, body: str) -> Novelty:
-    """What ``(title, body)`` adds to ``known``. With nothing known, every news sentence is added."""
+def compute_novelty(known: KnownText, title: str, body: str, news: Sequence[str] | None = None) -> Novelty:
+    """What ``(title, body)`` adds to ``known``. With nothing known, every news sentence is added.
+    ``news``: the body's news sentences when the caller has already split and filtered it
+    (``core.furniture``), so they are not split again."""
     keys = {textmod.sentence_key(s) for s in known.sentences}
     keys |= {textmod.sentence_key(t) for t in known.titles}
     known_words = [_informative(s) for s in (*known.sentences, *known.titles)]
     known_numbers = _known_numbers("\n".join((*known.sentences, *known.titles)))
     added: list[str] = []
     repeated = 0
-    for s in textmod.news_sentences(body):
+    for s in textmod.news_sentences(body) if news is None else news:
         if _is_known(s, keys, known_words, known_numbers):
             repeated += 1
         else:

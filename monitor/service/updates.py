@@ -12,12 +12,12 @@ The steps, in order:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from monitor.core import changes as changemod
 from monitor.core import furniture
-from monitor.core import text as textmod
 from monitor.core.model import Article, Novelty
 from monitor.core.novelty import KnownText, compute_novelty
 from monitor.store import furniture as furniture_store
@@ -31,23 +31,28 @@ def version_novelty(
     """The novelty of ``article`` as a new version of story ``story_id``; ``prior`` is the same item's
     previous version (same source and GUID), if any."""
     outlet = furniture.outlet_key(article.url, article.source)
-    fps = furniture.fingerprints(article.text)
+    paragraphs = furniture.split(article.text)  # split once: fingerprints, furniture and changes share it
+    fps = furniture.fingerprints(paragraphs)
     furniture_store.observe(tx.conn, outlet, story_id, fps, now)
-    before = prior.text if prior is not None else ""
+    before = furniture.split(prior.text) if prior is not None else []
     learnt = furniture_store.learnt(tx.conn, outlet, fps + furniture.fingerprints(before))
-    body = furniture.news_text(article.text, title=article.title, learnt=learnt)
+    judged = furniture.judge(paragraphs, article.title, learnt)
+    body = furniture.joined(judged)
     known = KnownText.of(tx.known_texts(story_id))
-    novelty = compute_novelty(known, article.title, body)
-    return with_changes(novelty, body, known.sentences, prior, learnt)
+    news = [s for para in judged for s, keep in para if keep]
+    novelty = compute_novelty(known, article.title, body, news)
+    previous = None
+    if prior is not None:
+        previous = [s for para in furniture.judge(before, prior.title, learnt) for s, keep in para if keep]
+    return with_changes(novelty, news, known.sentences, previous)
 
 
 def with_changes(
-    novelty: Novelty, body: str, known: tuple[str, ...], prior: ArticleRecord | None, learnt: frozenset[str]
+    novelty: Novelty, news: Sequence[str], known: Sequence[str], previous: Sequence[str] | None
 ) -> Novelty:
-    """``novelty`` with the values that changed against ``known`` and the sentences ``prior`` dropped."""
-    now_sentences = textmod.sentences(body)
-    changed = changemod.changes(now_sentences, known) if known else ()
-    if prior is None:
+    """``novelty`` with the values that changed against ``known`` (the story's earlier sentences) and the
+    sentences ``previous`` (the same item's last version, furniture-free) printed and ``news`` dropped."""
+    changed = changemod.changes(news, known) if known else ()
+    if previous is None:
         return replace(novelty, changed=changed)
-    previous = furniture.news_sentences(prior.text, title=prior.title, learnt=learnt)
-    return replace(novelty, changed=changed, removed=changemod.removed(previous, now_sentences, changed))
+    return replace(novelty, changed=changed, removed=changemod.removed(previous, news, changed))
