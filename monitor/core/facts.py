@@ -11,9 +11,8 @@ Party" holds "Britain" and "Conservative Party", never "Britain Conservative Par
 "4.5 magnitude", "25-year-old man". A bare number is dropped, and so are dates, times, years and numbers
 that belong to a name ("Channel 5", "Route 9", "Euro 2020").
 
-A well-kept NER library (spaCy's small English model) was measured against these rules and left out: it
-costs about 10 ms per article where the whole novelty step has 2 ms, and knows one language
-(docs/novelty.md).
+Rules, not a NER library: spaCy's small English model was measured against them (docs/novelty.md) and
+left out for its cost within the novelty step's 2 ms and for knowing one language.
 """
 
 from __future__ import annotations
