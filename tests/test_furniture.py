@@ -10,12 +10,14 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from monitor.config import Config, parse_config
 from monitor.core import furniture
 from monitor.core.model import Article
+from monitor.service import metrics
 from monitor.service.ingest import Ingestor
 from monitor.service.pipeline import Pipeline
 from monitor.sources.feeds import in_publication_order
@@ -24,6 +26,7 @@ from monitor.store import furniture as furniture_store
 from monitor.store import stories as story_store
 from monitor.store.db import Database
 from monitor.store.schema import events
+from monitor.web.app import create_app
 from tests.servers import FeedServer, rss
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -243,9 +246,24 @@ def test_changed_values_and_removed_sentences_are_in_the_payload(tmp_path: Path)
     ]
     # the dropped news sentence is removed; the dropped "Advertisement" is furniture, never listed
     assert update["removed"] == ["The mayor will speak at a news conference later on Friday."]
-    versions = story_store.story_versions(db, str(opened.story_id))
-    assert len(versions) == 2
+    # the web timeline shows the same under version 2
+    registry = metrics.registry_for(db, lambda: NOW, base=metrics.Metrics())
+    page = get(create_app(db, clock=lambda: NOW, registry=registry), f"/stories/{opened.story_id}")
+    assert page.status_code == 200
+    html = page.text
+    assert "2 changed" in html and "1 removed" in html
+    assert "<del>34,000 people</del> &rarr; <ins>37,000 people</ins>" in html
+    assert "<del>The mayor will speak at a news conference later on Friday.</del>" in html
     db.close()
+
+
+def get(app: Any, path: str) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as client:
+            return await client.get(path)
+
+    return asyncio.run(go())
 
 
 # --- order ------------------------------------------------------------------------------------------------
