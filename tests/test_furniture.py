@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from monitor.alerts import formats
 from monitor.config import Config, parse_config
 from monitor.core import furniture
 from monitor.core.model import Article
@@ -246,6 +247,9 @@ def test_changed_values_and_removed_sentences_are_in_the_payload(tmp_path: Path)
     ]
     # the dropped news sentence is removed; the dropped "Advertisement" is furniture, never listed
     assert update["removed"] == ["The mayor will speak at a news conference later on Friday."]
+    # chat formats lead with the changed values
+    fields = formats.slack(_payloads(db, str(opened.story_id))[-1])["blocks"][2]["fields"]
+    assert fields[0]["text"] == "*Changed:* 34,000 people \u2192 37,000 people; two workers \u2192 three workers"
     # the web timeline shows the same under version 2
     registry = metrics.registry_for(db, lambda: NOW, base=metrics.Metrics())
     page = get(create_app(db, clock=lambda: NOW, registry=registry), f"/stories/{opened.story_id}")
