@@ -101,6 +101,8 @@ def test_news_text_drops_furniture_headline_and_caption_lines_keeps_paragraphs()
     )
     out = furniture.news_text(text, title=title)
     assert out == "The storm hit the coast on Friday, officials said.\n\nWaves damaged 40 homes."
+    # a lone short line is a feed's summary, not a caption: kept
+    assert furniture.news_text("Police investigate shooting in Dallas") == "Police investigate shooting in Dallas"
     learnt = frozenset({furniture.fingerprint("Waves damaged 40 homes.")})
     assert furniture.news_text(text, title=title, learnt=learnt) == "The storm hit the coast on Friday, officials said."
 

@@ -389,8 +389,9 @@ def judge(paragraphs: list[list[str]], title: str, learnt: Collection[str]) -> l
     """Split paragraphs, each sentence paired with whether it is news (not furniture of any kind)."""
     title_key = textmod.sentence_key(title) if title else ""
     out = []
+    many = len(paragraphs) > 1  # a lone line is the article itself (a feed's short summary), not a caption
     for sents in paragraphs:
-        caption = _caption_like(sents)
+        caption = many and _caption_like(sents)
         out.append([(s, not (caption or _is_junk(s, title_key, learnt))) for s in sents])
     return out
 
