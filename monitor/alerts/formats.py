@@ -54,9 +54,12 @@ def _http_url(url: object) -> str | None:
     return quote(url, safe="/:?#@!$&'*+,;=%-._~[]")  # |, <, >, quotes, spaces and controls percent-encoded
 
 
-def _facts_lines(facts: dict[str, list[str]]) -> list[tuple[str, str]]:
+def _facts_lines(facts: dict[str, list[str]], update: dict[str, Any] | None = None) -> list[tuple[str, str]]:
     labels = (("numbers", "Numbers"), ("names", "Names"), ("quotes", "Quotes"))
-    return [(label, "; ".join(facts[key])) for key, label in labels if facts.get(key)]
+    lines = [(label, "; ".join(facts[key])) for key, label in labels if facts.get(key)]
+    # A changed value first: a desk following a death toll wants exactly this line (issue 12).
+    changed = [f"{v['old']} \u2192 {v['new']}" for c in (update or {}).get("changed", []) for v in c["values"]]
+    return [("Changed", "; ".join(changed)), *lines] if changed else lines
 
 
 def slack(payload: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +75,7 @@ def slack(payload: dict[str, Any]) -> dict[str, Any]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(bullets + more, 3000)}})
     fields = [
         {"type": "mrkdwn", "text": _cut(f"*{label}:* {slack_escape(value)}", 2000)}
-        for label, value in _facts_lines(update.get("facts", {}))
+        for label, value in _facts_lines(update.get("facts", {}), update)
     ]
     if fields:
         blocks.append({"type": "section", "fields": fields[:10]})
@@ -97,7 +100,7 @@ def discord(payload: dict[str, Any]) -> dict[str, Any]:
         "description": _cut("\n".join(f"\u2022 {s}" for s in added) or discord_escape(summary_line(payload)), 4096),
         "fields": [
             {"name": label, "value": _cut(discord_escape(value), 1024), "inline": False}
-            for label, value in _facts_lines(update.get("facts", {}))
+            for label, value in _facts_lines(update.get("facts", {}), update)
         ],
         "footer": {
             "text": f"{payload.get('type')} \u00b7 story {story.get('id')} \u00b7 event {payload.get('sequence')}"

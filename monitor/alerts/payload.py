@@ -72,6 +72,8 @@ def story_event(
         "seq": version_seq,
         "article": ref,
         "added": list(novelty.added),
+        "changed": [c.as_dict() for c in novelty.changed],
+        "removed": list(novelty.removed),
         "facts": novelty.facts.as_dict(),
         "headline_changed": novelty.headline_changed,
         "repeated_sentences": novelty.repeated,
@@ -145,6 +147,8 @@ def merge_updates(held: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     merged_update = {
         **new_u,
         "added": list(dict.fromkeys([*old_u["added"], *new_u["added"]])),
+        "changed": [*old_u.get("changed", []), *new_u.get("changed", [])],
+        "removed": list(dict.fromkeys([*old_u.get("removed", []), *new_u.get("removed", [])])),
         "facts": facts,
         "headline_changed": old_u["headline_changed"] or new_u["headline_changed"],
         "repeated_sentences": old_u.get("repeated_sentences", 0) + new_u.get("repeated_sentences", 0),

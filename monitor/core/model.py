@@ -55,6 +55,19 @@ class Facts:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A fact restated with another value: the old and new sentence, and the values that differ
+    (``(("34,000", "37,000"),)``; a corrected name is a value too)."""
+
+    old: str
+    new: str
+    values: tuple[tuple[str, str], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"old": self.old, "new": self.new, "values": [{"old": o, "new": n} for o, n in self.values]}
+
+
+@dataclass(frozen=True)
 class Novelty:
     """What a version adds to what was known of its story."""
 
@@ -62,6 +75,8 @@ class Novelty:
     facts: Facts
     headline_changed: bool
     repeated: int  # how many of the version's news sentences were already known
+    changed: tuple[Change, ...] = ()  # added sentences that restate a known fact with another value
+    removed: tuple[str, ...] = ()  # news sentences the same item printed before and dropped now
 
     @property
     def is_empty(self) -> bool:

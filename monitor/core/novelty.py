@@ -14,18 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from monitor.core import text as textmod
+from monitor.core.facts import WORD_NUMBERS, extract_names, extract_numbers, extract_quotes
 from monitor.core.model import Facts, Novelty
 
 # A sentence whose informative words are at least this share inside one known sentence is a rewrite.
 _REWRITE_CONTAINMENT = 0.8
-_MIN_QUOTE_WORDS = 4
-
-_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(%|\s+(?:per ?cent|percent))?(?:\s+([a-z][a-z-]+))?")
-_QUOTE = re.compile(r"[“\"]([^”\"]{8,600})[”\"]")
-_NAME_PART = r"(?:(?:al|el|ad|as|bin|ibn)-)?(?:[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]\.(?:[A-Z]\.)+|[A-Z]{2,})"
-_NAME = re.compile(rf"{_NAME_PART}(?:\s+(?:(?:de|da|van|von|al|bin|la|del|du|le)\s+)?{_NAME_PART})*")
-_NUMBER_RUN = re.compile(r"\d[\d,.]*")
-_POSSESSIVE = re.compile(r"[’']s$")
+# Digits, and the number words ``core.facts`` counts with ("two dead" -> "three dead" is news too).
+_NUMBER_RUN = re.compile(r"\d[\d,.]*|\b(?=[tfsenhdTFSENHD])(?:" + "|".join(WORD_NUMBERS) + r")\b", re.IGNORECASE)
 _NOT_NAMES = frozenset(
     [
         "the",
@@ -154,40 +149,14 @@ def _is_known(sentence: str, keys: set[str], known_words: Sequence[set[str]], kn
 
 
 def _number_token(number: str) -> str:
-    """ "34,000 people" -> "34,000"; "35%" -> "35": the form ``_known_numbers`` holds."""
-    return number.split()[0].rstrip("%")
+    """ "34,000 people" -> "34,000"; "35%" -> "35"; "$2 million" -> "2": the form ``_known_numbers`` holds."""
+    run = _NUMBER_RUN.search(number)
+    return run.group(0).rstrip(".,").lower() if run else number
 
 
 def _known_numbers(blob: str) -> set[str]:
     """Every number a text holds, as whole tokens ("34,000", "3.5"; a sentence's final "." dropped)."""
-    return {run.rstrip(".,") for run in _NUMBER_RUN.findall(blob)}
-
-
-def extract_numbers(sentence: str) -> list[str]:
-    """Numbers with the word after them ("34,000 people", "35,000 rebel"); percentages kept with '%'."""
-    out = []
-    for m in _NUMBER.finditer(sentence):
-        number, pct, unit = m.group(1), m.group(2), m.group(3)
-        out.append(number + ("%" if pct else (f" {unit}" if unit else "")))
-    return out
-
-
-def extract_quotes(sentence: str) -> list[str]:
-    return [q.strip(" ,.") for q in _QUOTE.findall(sentence) if len(q.split()) >= _MIN_QUOTE_WORDS]
-
-
-def extract_names(sentence: str) -> list[str]:
-    """Runs of capitalised words ("Staffan de Mistura", "U.N.", "Idlib"); the sentence's first word counts
-    only when it starts a longer run, since every sentence starts with a capital."""
-    names = []
-    for m in _NAME.finditer(sentence):
-        parts = [_POSSESSIVE.sub("", p) for p in m.group(0).split() if p.lower() not in _NOT_NAMES]
-        if not parts:
-            continue
-        if m.start() == 0 and len(parts) == 1:
-            continue
-        names.append(" ".join(parts))
-    return names
+    return {run.rstrip(".,").lower() for run in _NUMBER_RUN.findall(blob)}
 
 
 def _facts(added: Sequence[str], known_blob: str) -> Facts:
@@ -208,15 +177,17 @@ def _facts(added: Sequence[str], known_blob: str) -> Facts:
     return Facts(tuple(numbers), tuple(quotes), tuple(names))
 
 
-def compute_novelty(known: KnownText, title: str, body: str) -> Novelty:
-    """What ``(title, body)`` adds to ``known``. With nothing known, every news sentence is added."""
+def compute_novelty(known: KnownText, title: str, body: str, news: Sequence[str] | None = None) -> Novelty:
+    """What ``(title, body)`` adds to ``known``. With nothing known, every news sentence is added.
+    ``news``: the body's news sentences when the caller has already split and filtered it
+    (``core.furniture``), so they are not split again."""
     keys = {textmod.sentence_key(s) for s in known.sentences}
     keys |= {textmod.sentence_key(t) for t in known.titles}
     known_words = [_informative(s) for s in (*known.sentences, *known.titles)]
     known_numbers = _known_numbers("\n".join((*known.sentences, *known.titles)))
     added: list[str] = []
     repeated = 0
-    for s in textmod.news_sentences(body):
+    for s in textmod.news_sentences(body) if news is None else news:
         if _is_known(s, keys, known_words, known_numbers):
             repeated += 1
         else:

@@ -15,6 +15,7 @@ from monitor.alerts import payload as payloads
 from monitor.config import Config
 from monitor.core.lifecycle import next_status
 from monitor.service.ingest import LOG_RECEIVER, effective_watchlists, new_id
+from monitor.store import furniture as furniture_store
 from monitor.store import lifecycle
 from monitor.store.db import Database
 from monitor.store.records import StoryRecord
@@ -71,6 +72,7 @@ def run_housekeeping(config: Config, db: Database, now: datetime) -> Housekeepin
             closed += status == "closed"
             log.info("story.%s story=%s tracked=%s", status, story.id, story.tracked)
     pruned = lifecycle.prune(db, now, m.keep_closed_stories, m.keep_delivered_events)
+    pruned["furniture"] = furniture_store.forget_unconfirmed(db, now - furniture_store.FORGET_AFTER)
     if any(pruned.values()):
         log.info(
             "prune.done stories=%d articles=%d events=%d",

@@ -22,9 +22,9 @@ from monitor.config import Config
 from monitor.core.developing import developing_markers
 from monitor.core.match import Matcher, MatchInput, MatchSettings
 from monitor.core.model import Article, Novelty, WatchHit
-from monitor.core.novelty import KnownText, compute_novelty, is_material
+from monitor.core.novelty import is_material
 from monitor.core.watchlist import Watchlist, check_all
-from monitor.service import metrics
+from monitor.service import metrics, updates
 from monitor.store import pages as page_store
 from monitor.store import stories as story_store
 from monitor.store.db import Database
@@ -169,7 +169,7 @@ class Ingestor:
             tx.create_story(story_id, article.title, article.url, now)
             story = tx.lock_story(story_id)
             assert story is not None
-        novelty = compute_novelty(KnownText.of(tx.known_texts(story.id)), article.title, article.text)
+        novelty = updates.version_novelty(tx, story.id, article, prior, now)  # furniture out, changes in
         markers = developing_markers(article.title, article.text, article.html_markers)
         article_id = tx.insert_article(article, story.id, now, bool(markers))
         events, tracked = self._write_version_and_events(

@@ -36,7 +36,7 @@ from monitor.service import feed_events, metrics
 from monitor.service.coalesce import Coalescer
 from monitor.service.enrich import FullText
 from monitor.service.ingest import Ingestor, IngestResult
-from monitor.sources.feeds import Fetched, NotModified, ParsedFeed, fetch_feed, parse_feed
+from monitor.sources.feeds import Fetched, NotModified, ParsedFeed, fetch_feed, in_publication_order, parse_feed
 from monitor.store import feed_state
 from monitor.store import stories as story_store
 from monitor.store.db import Database
@@ -218,12 +218,11 @@ class Poller:
         hold = await self._circuit_breaker(state, parsed, clock())
         ingest = self.ingestor.ingest
         defer = self.fulltext.defer
-        results = [
-            await asyncio.to_thread(partial(ingest, a, clock(), hold=hold, defer=defer(a))) for a in parsed.articles
-        ]
+        ordered = in_publication_order(parsed.articles)  # oldest first: each version follows its predecessor
+        results = [await asyncio.to_thread(partial(ingest, a, clock(), hold=hold, defer=defer(a))) for a in ordered]
         new = sum(r.status != "unchanged" for r in results)
         events = sum(len(r.events) for r in results)
-        events += await self.fulltext.enrich(client, parsed.articles, results, clock, hold)
+        events += await self.fulltext.enrich(client, ordered, results, clock, hold)
         now = clock()
         if await self._carries_developing(results):
             developing_until = developing_boost_until(now, m.developing_window)

@@ -17,6 +17,7 @@ import calendar
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "build_client",
     "canonical_url",
     "fetch_feed",
+    "in_publication_order",
     "parse_feed",
     "parse_json_feed",
 ]
@@ -118,6 +120,19 @@ def _entry_article(entry: Any, feed_name: str, outlet: str | None) -> Article | 
     guid = (entry.get("id") or "").strip() or url or _content_guid(title, body)
     markers = ("LiveBlogPosting",) if "LiveBlogPosting" in raw else ()
     return Article(feed_name, guid, title or "(untitled)", body, url, _when(entry), outlet, markers)
+
+
+def in_publication_order(articles: Sequence[Article]) -> tuple[Article, ...]:
+    """The order to ingest one poll's items in: dated items oldest first, then undated ones in feed order.
+
+    Feeds list newest first; ingested that way, a backlog read after downtime would compare each version
+    with its successor (issue 12). The sort is stable: items with the same date keep their feed order.
+    """
+    dated = sorted((a for a in articles if a.published is not None), key=lambda a: a.published or _EPOCH)
+    return (*dated, *(a for a in articles if a.published is None))
+
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 def _iso(value: object) -> datetime | None:

@@ -70,4 +70,6 @@ def extract_main_text(html: bytes, url: str) -> str | None:
         wider = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_recall=True)
         if isinstance(wider, str) and len(wider.strip()) > len(text):
             text = wider.strip()
-    return text or None
+    # trafilatura puts each paragraph, heading and list item on its own line; our texts separate
+    # paragraphs by blank lines (core.text), else a heading would run into the next sentence as one.
+    return "\n\n".join(line.strip() for line in text.splitlines() if line.strip()) or None

@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = "0002"
+SCHEMA_VERSION = "0005"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -217,4 +217,18 @@ watched_pages = Table(
     Column("lease_until", UTCDateTime),
     UniqueConstraint("story_id", "url"),
     Index("ix_watched_pages_due", "status", "next_check_at"),
+)
+
+# What one outlet prints in many stories (its furniture), learnt from repetition: one row per outlet and
+# sentence fingerprint, with the number of distinct stories it was seen in (core.furniture). The story ids
+# are kept only until the sentence counts as furniture (a short list), so the count stays exact.
+furniture = Table(
+    "furniture",
+    metadata,
+    Column("outlet", String(255), primary_key=True),
+    Column("fingerprint", String(16), primary_key=True),
+    Column("stories", Integer, nullable=False, default=1),
+    Column("story_ids", JSON, nullable=False, default=list),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Index("ix_furniture_first_seen", "stories", "first_seen"),
 )

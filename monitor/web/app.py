@@ -28,9 +28,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from monitor.core import furniture
 from monitor.core.redact import redact_text, redact_url
 from monitor.errors import MonitorError
 from monitor.store import feed_state, views
+from monitor.store import furniture as furniture_store
 from monitor.store import stories as story_store
 from monitor.store.db import Database
 from monitor.web import atom, present
@@ -89,6 +91,7 @@ class VersionView:
     paragraphs: list[list[present.Sentence]]
     why: list[tuple[str, str]]
     known: int  # sentences of this version already known from earlier ones
+    edits: present.Edits  # values changed, sentences removed
 
 
 class Site:
@@ -126,10 +129,13 @@ class Site:
         if story is None:
             raise HTTPException(404, "No such story.")
         versions = []
-        for v in story_store.story_versions(self.db, story.id):
-            paragraphs = present.highlight(v.article.text, v.added)
+        records = story_store.story_versions(self.db, story.id)
+        outlets = {furniture.outlet_key(v.article.url, v.article.source) for v in records}
+        learnt = frozenset().union(*(furniture_store.outlet_furniture(self.db, o) for o in outlets))
+        for v, edits in zip(records, present.edits(records, learnt), strict=True):
+            paragraphs = present.highlight(v.article.text, v.added, learnt)
             why = present.why(v.match, opened=v.seq == 1)
-            versions.append(VersionView(v, paragraphs, why, present.count(paragraphs, "known")))
+            versions.append(VersionView(v, paragraphs, why, present.count(paragraphs, "known"), edits))
         return self.render(request, "story.html", page="story", story=story, versions=versions)
 
     def feeds(self, request: Request) -> Response:

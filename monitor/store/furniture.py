@@ -1,0 +1,102 @@
+"""What an outlet prints in many stories, learnt from repetition and kept across restarts.
+
+``observe`` counts, per outlet and sentence fingerprint (``core.furniture.fingerprint``), the distinct
+stories a sentence was seen in; ``learnt`` says which fingerprints count as furniture
+(``core.furniture.LEARN_AFTER_STORIES`` stories or more). Both run inside the ingest transaction (its
+lock orders every writer), with a constant number of statements per article: one read of the rows
+concerned, one batch of inserts, one batch of updates. ``forget_unconfirmed`` lets housekeeping drop
+sentences that were seen in too few stories for too long, so the table grows with an outlet's furniture
+and recent sentences, not with all text ever read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+
+from monitor.core.furniture import LEARN_AFTER_STORIES
+from monitor.store.db import Database
+from monitor.store.schema import furniture
+
+# A sentence not seen in enough stories within this time is forgotten (housekeeping): furniture recurs
+# within days; a sentence that took longer was a coincidence, and keeping it would keep all text ever read.
+FORGET_AFTER = timedelta(days=30)
+_CHUNK = 500  # fingerprints per IN (...) list: well under every backend's bound-parameter limit
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def _rows(conn: Connection, outlet: str, fps: Sequence[str]) -> dict[str, tuple[int, list[str]]]:
+    found: dict[str, tuple[int, list[str]]] = {}
+    for part in _chunks(fps):
+        query = select(furniture.c.fingerprint, furniture.c.stories, furniture.c.story_ids).where(
+            furniture.c.outlet == outlet, furniture.c.fingerprint.in_(part)
+        )
+        for row in conn.execute(query):
+            found[row.fingerprint] = (row.stories, list(row.story_ids or []))
+    return found
+
+
+def observe(conn: Connection, outlet: str, story_id: str, fps: Sequence[str], now: datetime) -> None:
+    """Count story ``story_id`` once for each fingerprint of one of its versions."""
+    fps = list(dict.fromkeys(fps))
+    if not fps:
+        return
+    known = _rows(conn, outlet, fps)
+    fresh = [
+        {"outlet": outlet, "fingerprint": fp, "stories": 1, "story_ids": [story_id], "first_seen": now}
+        for fp in fps
+        if fp not in known
+    ]
+    grown = []
+    for fp, (count, ids) in known.items():
+        if count >= LEARN_AFTER_STORIES or story_id in ids:
+            continue  # already furniture, or this story was counted before
+        more = [*ids, story_id]
+        # Once it is furniture the ids are no longer needed: only the count is kept.
+        grown.append({"fp": fp, "n": count + 1, "ids": [] if count + 1 >= LEARN_AFTER_STORIES else more})
+    if fresh:
+        conn.execute(insert(furniture), fresh)
+    if grown:
+        stmt = (
+            update(furniture)
+            .where(furniture.c.outlet == outlet, furniture.c.fingerprint == bindparam("fp"))
+            .values(stories=bindparam("n"), story_ids=bindparam("ids"))
+        )
+        conn.execute(stmt, grown)
+
+
+def learnt(conn: Connection, outlet: str, fps: Sequence[str]) -> frozenset[str]:
+    """Which of ``fps`` this outlet has printed in enough different stories to be its furniture."""
+    out: set[str] = set()
+    for part in _chunks(list(dict.fromkeys(fps))):
+        query = select(furniture.c.fingerprint).where(
+            furniture.c.outlet == outlet,
+            furniture.c.fingerprint.in_(part),
+            furniture.c.stories >= LEARN_AFTER_STORIES,
+        )
+        out.update(r.fingerprint for r in conn.execute(query))
+    return frozenset(out)
+
+
+def outlet_furniture(db: Database, outlet: str) -> frozenset[str]:
+    """Every fingerprint learnt as ``outlet``'s furniture (for the pages, which show it grey)."""
+    query = select(furniture.c.fingerprint).where(
+        furniture.c.outlet == outlet, furniture.c.stories >= LEARN_AFTER_STORIES
+    )
+    with db.read() as conn:
+        return frozenset(r.fingerprint for r in conn.execute(query))
+
+
+def forget_unconfirmed(db: Database, seen_before: datetime) -> int:
+    """Drop sentences first seen before ``seen_before`` that never reached furniture."""
+    stmt = delete(furniture).where(
+        and_(furniture.c.stories < LEARN_AFTER_STORIES, furniture.c.first_seen < seen_before)
+    )
+    with db.write() as conn:
+        return conn.execute(stmt).rowcount or 0
