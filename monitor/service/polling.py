@@ -21,6 +21,7 @@ import random
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -31,7 +32,7 @@ import httpx
 from monitor.config import Config
 from monitor.core.anomaly import looks_anomalous
 from monitor.core.policy import adaptive_interval, developing_boost_until, next_poll
-from monitor.errors import MonitorError
+from monitor.errors import FeedParseError, MonitorError
 from monitor.service import feed_events, metrics
 from monitor.service.coalesce import Coalescer
 from monitor.service.enrich import FullText
@@ -178,7 +179,24 @@ class Poller:
     async def _parse(self, fetched: Fetched, name: str) -> ParsedFeed:
         parse = partial(parse_feed, fetched.body, feed_name=name, url=fetched.url, content_type=fetched.content_type)
         pool = self._pool() if len(fetched.body) >= POOL_MIN_BYTES else None
-        return await asyncio.get_running_loop().run_in_executor(pool, parse)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, parse)
+        except BrokenProcessPool as e:
+            # A worker died (killed for memory, a crash in C code): this poll of this feed is lost, and every
+            # later parse gets a fresh pool instead of a BrokenProcessPool until restart (issue 14). Parses of
+            # other feeds that were in the same pool at that moment lose their poll too: which one killed the
+            # worker cannot be told, and trying them all again could kill the next pool as well.
+            self._drop_broken_pool(pool)
+            raise FeedParseError(
+                f"feed {name!r}", f"the parse worker process died ({len(fetched.body):,} bytes); pool restarted"
+            ) from e
+
+    def _drop_broken_pool(self, pool: Executor | None) -> None:
+        if pool is None or pool is not self._executor:
+            return  # another poll already replaced it
+        log.warning("poll.pool_broken restarting the parse worker processes")
+        pool.shutdown(wait=False, cancel_futures=True)
+        self._executor, self._own_executor = None, True  # _pool() builds our own on the next big body
 
     async def _poll(self, client: httpx.AsyncClient, state: FeedState, clock: Callable[[], datetime]) -> PollOutcome:
         m = self.config.monitor
