@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
+import logging
 import os
 import pickle
 import signal
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from monitor import errors
 from monitor.service.pipeline import Pipeline
+from monitor.sources.clean import MAX_TEXT_CHARS, MAX_TITLE_CHARS
+from monitor.sources.feeds import parse_feed
+from monitor.store import stories
 from monitor.store.db import Database
+from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
 from tests.servers import FeedServer, rss
 from tests.test_feeds_poll import Clock, make_config, poll, state
 
@@ -131,3 +140,87 @@ def test_a_killed_parse_worker_costs_one_feed_one_poll(tmp_path: Path, feed_serv
     outcomes = polls_in_one_pipeline(config, Clock(), [serve(120), serve(130, kill=True), serve(140), serve(150)])
     assert [o.result for o in outcomes] == ["changed", "error", "changed", "changed"], outcomes
     assert "parse worker process died" in (outcomes[1].error or "")
+
+
+# -- items 7, 8, 10: one bad item never sinks the rest; nothing vanishes silently ---------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'monitor.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+def json_feed(entries: list[dict[str, Any]]) -> str:
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": entries})
+
+
+def stored(config: Any) -> list[Any]:
+    db = Database(config.monitor.database)
+    try:
+        return stories.articles_after(db, 0, None)
+    finally:
+        db.close()
+
+
+def test_out_of_range_dates_are_dropped_and_the_rest_stored(
+    tmp_path: Path, feed_server: FeedServer, database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    dates = {"late": "9999-12-31T23:59:59-12:00", "early": "0001-01-01T00:00:00+14:00", "good": "2030-01-01T10:00:00Z"}
+    entries = [
+        {"id": k, "title": f"{k} harbour fire update", "content_text": f"The {k} report.", "date_published": v}
+        for k, v in dates.items()
+    ]
+    feed_server.set("/j", json_feed(entries), content_type="application/feed+json")
+    config = make_config(tmp_path, {"j": feed_server.url("/j")}, database=database)
+    [outcome] = poll(config, Clock())
+    assert outcome.result == "changed", outcome
+    got = {a.guid: a.published for a in stored(config)}
+    assert got == {"late": None, "early": None, "good": datetime(2030, 1, 1, 10, tzinfo=UTC)}
+    assert "count=2 change=date out of range, kept without a date" in caplog.text
+
+
+def test_nul_and_control_characters_never_fail_a_feed(tmp_path: Path, feed_server: FeedServer, database: str) -> None:
+    entries = [
+        {"id": "nul\u0000", "title": "Bad\u0000 title\u0007 here", "content_text": "Text\u0000 with\u001b NUL."},
+        {"id": "surrogate", "title": "Lone \ud800 surrogate", "content_text": "Body \ufffe here."},
+        {"id": "fine", "title": "A fine title", "content_text": "Line one.\n\nLine\ttwo."},
+    ]
+    feed_server.set("/j", json_feed(entries), content_type="application/feed+json")
+    config = make_config(tmp_path, {"j": feed_server.url("/j")}, database=database)
+    [outcome] = poll(config, Clock())
+    assert outcome.result == "changed", outcome
+    got = {a.guid: (a.title, a.text) for a in stored(config)}
+    assert got == {
+        "nul": ("Bad title here", "Text with NUL."),
+        "surrogate": ("Lone  surrogate", "Body  here."),
+        "fine": ("A fine title", "Line one.\n\nLine\ttwo."),  # tab, newline, CR are kept
+    }
+
+
+def test_entries_without_title_or_text_are_counted_not_lost(
+    tmp_path: Path, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        "<id>urn:a</id><updated>2030-01-01T00:00:00Z</updated>"
+        "<entry><id>urn:a:1</id></entry><entry><id>urn:a:2</id></entry>"
+        "<entry><id>urn:a:3</id><title>Harbour fire</title><updated>2030-01-01T00:00:00Z</updated></entry></feed>"
+    )
+    feed_server.set("/a", atom, content_type="application/atom+xml")
+    config = make_config(tmp_path, {"a": feed_server.url("/a")})
+    caplog.set_level(logging.INFO, "monitor.poll")
+    [outcome] = poll(config, Clock())
+    assert (outcome.result, outcome.skipped, outcome.error) == ("changed", 2, None)
+    assert "poll.items_skipped feed=a count=2 reason=no title or text" in caplog.text
+    assert "items_skipped=2" in caplog.text
+    assert state(config, "a").status == "ok"
+
+
+def test_an_articles_title_and_text_are_capped() -> None:
+    body = rss([{"title": "T" * 5_000, "link": "http://news.test/1", "description": "word " * 100_000}])
+    parsed = parse_feed(body.encode(), feed_name="f", url="http://x.test/")
+    [article] = parsed.articles
+    assert len(article.title) == MAX_TITLE_CHARS and len(article.text) == MAX_TEXT_CHARS
+    assert dict(parsed.changed) == {"title cut to 1,000 characters": 1, "text cut to 200,000 characters": 1}

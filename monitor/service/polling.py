@@ -57,6 +57,7 @@ class PollOutcome:
     new_articles: int = 0
     events: int = 0
     error: str | None = None
+    skipped: int = 0  # feed entries not taken (no title or text, unreadable), see ParsedFeed.skipped
 
 
 def host_key(url: str) -> str:
@@ -229,6 +230,10 @@ class Poller:
         parsed = await self._parse(fetched, state.name)
         if parsed.warning:
             log.info("poll.lenient feed=%s warning=%s", state.name, parsed.warning)
+        for reason, count in parsed.skipped:  # never silent (issue 14): an entry we drop is counted and named
+            log.warning("poll.items_skipped feed=%s count=%d reason=%s", state.name, count, reason)
+        for change, count in parsed.changed:
+            log.warning("poll.items_changed feed=%s count=%d change=%s", state.name, count, change)
         hold = await self._circuit_breaker(state, parsed, clock())
         results = [
             await asyncio.to_thread(partial(self.ingestor.ingest, a, clock(), hold=hold)) for a in parsed.articles
@@ -248,8 +253,16 @@ class Poller:
             articles_total=state.articles_total + new,
             **validators,
         )
-        log.info("poll.ok feed=%s items=%d new=%d events=%d", state.name, len(parsed.articles), new, events)
-        return PollOutcome(state.name, "changed", new, events)
+        skipped = parsed.skipped_count
+        log.info(
+            "poll.ok feed=%s items=%d new=%d events=%d items_skipped=%d",
+            state.name,
+            len(parsed.articles),
+            new,
+            events,
+            skipped,
+        )
+        return PollOutcome(state.name, "changed", new, events, skipped=skipped)
 
     async def _circuit_breaker(self, state: FeedState, parsed: ParsedFeed, now: datetime) -> bool:
         """Hold this poll's alerts (and send one feed.anomaly) when most items suddenly look new."""
