@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from monitor import errors
+from monitor.errors import FeedParseError
 from monitor.service.pipeline import Pipeline
 from monitor.sources.clean import MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from monitor.sources.feeds import parse_feed
@@ -224,3 +225,66 @@ def test_an_articles_title_and_text_are_capped() -> None:
     [article] = parsed.articles
     assert len(article.title) == MAX_TITLE_CHARS and len(article.text) == MAX_TEXT_CHARS
     assert dict(parsed.changed) == {"title cut to 1,000 characters": 1, "text cut to 200,000 characters": 1}
+
+
+# -- item 1: entity declarations are read by a real XML tokenizer -------------------------------------------
+
+BIG = "A" * 20_000
+USE = "&a;" * 100  # 100 x 20,000 characters: 2 MB from a body of ~21 KB
+
+
+def rss_with(prolog: str, title: str = USE) -> str:
+    return (
+        f'{prolog}<rss version="2.0"><channel><title>T</title>'
+        f"<item><title>{title}</title><link>http://x.test/1</link></item></channel></rss>"
+    )
+
+
+XML = '<?xml version="1.0"?>\n'
+HIDDEN = {
+    "quoted ]> in an earlier value": f'{XML}<!DOCTYPE rss [\n<!ENTITY hide "]>">\n<!ENTITY a "{BIG}">\n]>',
+    "> in the system id": f'{XML}<!DOCTYPE rss SYSTEM "a>b" [\n<!ENTITY a "{BIG}">\n]>',
+    "after an unread parameter entity": (
+        f'{XML}<!DOCTYPE rss [\n<!ENTITY % ext SYSTEM "http://127.0.0.1:9/x.ent">\n%ext;\n<!ENTITY a "{BIG}">\n]>'
+    ),
+    "inside a parameter entity": f"{XML}<!DOCTYPE rss [\n<!ENTITY % p \"<!ENTITY a '{BIG}'>\">\n%p;\n]>",
+    "nested": f'{XML}<!DOCTYPE rss [\n<!ENTITY b "{BIG[:200]}">\n<!ENTITY a "&b;&b;&b;&b;&b;">\n]>',
+    "external file": f'{XML}<!DOCTYPE rss [\n<!ENTITY a SYSTEM "file:///etc/passwd">\n]>',
+    "external file, public id": f'{XML}<!DOCTYPE rss [\n<!ENTITY a PUBLIC "-//x" "file:///etc/passwd">\n]>',
+    "short value, many uses": f'{XML}<!DOCTYPE rss [\n<!ENTITY a "{BIG[:200]}">\n]>',
+    "single quotes": f"{XML}<!DOCTYPE rss [\n<!ENTITY a '{BIG}'>\n]>",
+    "not well-formed before it": f'{XML}<!DOCTYPE rss [\n<!BOGUS x>\n<!ENTITY a "{BIG}">\n]>',
+}
+
+
+@pytest.mark.parametrize("case", list(HIDDEN))
+def test_hidden_entity_declarations_are_refused(case: str) -> None:
+    uses = USE * 100 if case == "short value, many uses" else USE  # 10,000 x 200 characters
+    body = rss_with(HIDDEN[case], uses).encode()
+    with pytest.raises(FeedParseError, match=r"^feed 'f': refused: "):
+        parse_feed(body, feed_name="f", url="http://x.test/")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-7"])
+def test_entity_declarations_cannot_hide_in_another_encoding(encoding: str) -> None:
+    declared = f'<?xml version="1.0" encoding="{encoding}"?>'
+    prolog = HIDDEN["quoted ]> in an earlier value"].replace('<?xml version="1.0"?>', declared)
+    body = rss_with(prolog).encode(encoding)
+    if encoding == "utf-7":  # "<" and "!" may be written in base64 in UTF-7: no byte-level search finds them
+        body = body.replace(b"<!ENTITY", b"+ADwAIQ-ENTITY")
+    with pytest.raises(FeedParseError, match=r"^feed 'f': refused: "):
+        parse_feed(body, feed_name="f", url="http://x.test/")
+
+
+def test_a_hidden_entity_feed_is_refused_through_the_poll_and_the_others_go_on(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.set("/evil", rss_with(HIDDEN["quoted ]> in an earlier value"]))
+    feed_server.set("/good", rss(items(3)))
+    config = make_config(tmp_path, {"evil": feed_server.url("/evil"), "good": feed_server.url("/good")})
+    outcomes = {o.feed: o for o in poll(config, Clock())}
+    assert outcomes["evil"].result == "error"
+    refused = "feed 'evil': refused: declared entities would expand to 2,000,000 bytes"
+    assert (outcomes["evil"].error or "").startswith(refused)
+    assert outcomes["good"].result == "changed" and outcomes["good"].new_articles == 3
+    assert all(len(a.title) < 1_000 for a in stored(config))

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from monitor.core import text as textmod
 from monitor.core.model import Article
@@ -197,14 +198,22 @@ def parse_json_feed(body: bytes, *, feed_name: str, url: str) -> ParsedFeed:
     return ParsedFeed(outlet, tuple(articles), None, tuple(sorted(skipped.items())), tuple(sorted(changed.items())))
 
 
+def _as_feedparser_reads(body: bytes, headers: dict[str, str]) -> bytes:
+    """The bytes feedparser looks for entity declarations in: the body in UTF-8, decoded the way feedparser
+    decodes it (HTTP charset, XML declaration, BOM, fallbacks). Checked as sent, a UTF-16 or UTF-7 body
+    could hide its declarations from the guard (issue 14)."""
+    converted = convert_to_utf8(dict(headers), body, {})
+    return converted if isinstance(converted, bytes) else body
+
+
 def parse_feed(body: bytes, *, feed_name: str, url: str, content_type: str | None = None) -> ParsedFeed:
     """Bytes -> articles. Raises ``FeedParseError`` when the bytes are not a feed at all."""
     if body.lstrip()[:1] == b"{":
         return parse_json_feed(body, feed_name=feed_name, url=url)
-    check_xml_entities(body, f"feed {feed_name!r}")
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
+    check_xml_entities(_as_feedparser_reads(body, headers), f"feed {feed_name!r}")
     # Bytes only: given a str, feedparser would itself fetch URLs or open local paths.
     # No sanitising or link resolution: we turn the HTML into plain text anyway (2.7x faster, issue 5).
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
