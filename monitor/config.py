@@ -21,6 +21,7 @@ from typing import Any
 
 from monitor.core.watchlist import Watchlist
 from monitor.errors import ConfigError
+from monitor.regex import compile_user_regex
 
 DEFAULT_CONFIG = Path("config/monitor.toml")
 FORMATS = ("json", "slack", "discord", "apprise")
@@ -385,9 +386,9 @@ def _watchlists(problems: _Problems, raw: Any, webhooks: set[str], feeds: set[st
                 items = []
             values[key] = tuple(items)
         for i, rx in enumerate(values["regex"]):
-            try:
-                re.compile(rx)
-            except re.error as e:
+            try:  # RE2, not re: no pattern may backtrack for minutes (monitor/regex.py, issue 14)
+                compile_user_regex(rx)
+            except ValueError as e:
                 problems.add(f"{path}.regex[{i}]", f"invalid regular expression {rx!r}: {e}")
                 values["regex"] = ()
         for i, hook in enumerate(values["webhooks"]):
@@ -403,7 +404,9 @@ def _watchlists(problems: _Problems, raw: Any, webhooks: set[str], feeds: set[st
             if values[key] < 0:
                 problems.add(f"{path}.{key}", f"must be >= 0, got: {values[key]}")
         developing_only = _get(problems, t, path, "developing_only", bool, True)
-        lists.append(Watchlist.build(name=str(t.get("name")), developing_only=developing_only, **values))
+        lists.append(
+            Watchlist.build(compile_user_regex, name=str(t.get("name")), developing_only=developing_only, **values)
+        )
     return lists
 
 

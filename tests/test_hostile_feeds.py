@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from monitor import errors
-from monitor.errors import FeedParseError
+from monitor.config import parse_config
+from monitor.errors import ConfigError, FeedParseError
 from monitor.service.pipeline import Pipeline
 from monitor.sources.clean import MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from monitor.sources.feeds import parse_feed
@@ -288,3 +289,40 @@ def test_a_hidden_entity_feed_is_refused_through_the_poll_and_the_others_go_on(
     assert (outcomes["evil"].error or "").startswith(refused)
     assert outcomes["good"].result == "changed" and outcomes["good"].new_articles == 3
     assert all(len(a.title) < 1_000 for a in stored(config))
+
+
+# -- item 3: watchlist regexes run on RE2 -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        (r"(\w+) \1", "no backreferences"),
+        (r"(?P<a>x)(?P=a)", "no backreferences"),
+        (r"Idlib(?= province)", "no lookaround"),
+        (r"(?<!north )Idlib", "no lookaround"),
+    ],
+)
+def test_regexes_re2_cannot_run_are_config_errors_naming_the_key(tmp_path: Path, pattern: str, why: str) -> None:
+    watchlist = {"name": "w", "keywords": ["x"], "regex": ["fine", pattern]}
+    raw = {"monitor": {"database": "sqlite:///m.db"}, "watchlists": [watchlist]}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, base=tmp_path)
+    [problem] = caught.value.problems
+    assert problem.startswith(f"watchlists[0].regex[1]: invalid regular expression {pattern!r}: ")
+    assert why in problem and "RE2" in problem
+
+
+@pytest.mark.timeout(60)  # with Python's re this poll took ~135 s (issue 14); RE2 takes microseconds
+def test_a_catastrophic_regex_cannot_freeze_polling(tmp_path: Path, feed_server: FeedServer) -> None:
+    evil = "a" * 30 + "!"
+    feed_server.set("/a", rss([{"title": evil, "link": "http://news.test/a", "description": evil}]))
+    feed_server.set("/b", rss(items(2)))
+    raw = {
+        "monitor": {"database": "sqlite:///monitor.db", "jitter": 0},
+        "feeds": [{"name": "a", "url": feed_server.url("/a")}, {"name": "b", "url": feed_server.url("/b")}],
+        "watchlists": [{"name": "w", "regex": ["(a+)+$", "Item"], "developing_only": False}],
+    }
+    config = parse_config(raw, base=tmp_path)
+    outcomes = {o.feed: o.result for o in poll(config, Clock())}
+    assert outcomes == {"a": "changed", "b": "changed"}
