@@ -107,6 +107,9 @@ class MonitorSettings:
     developing_interval: float = 120.0
     developing_window: float = 2 * 3600.0
     fulltext: bool = True  # fetch article pages of tracked developing stories (needs the [fulltext] extra)
+    # A poll ingests at most this many of a feed's unseen or changed items, the newest first; the rest come
+    # on the next polls, so one feed of 100,000 items cannot hold the poller for hours (issue 14).
+    max_items_per_poll: int = 200
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,7 @@ _MONITOR_KEYS = (
     "developing_window",
     "fulltext",
     "http_listen",
+    "max_items_per_poll",
 )
 _DURATION_KEYS = (
     "poll_interval",
@@ -271,7 +275,7 @@ def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> Monitor
             lambda: 0.0 if raw["coalesce_window"] in (0, "0", "0s") else parse_duration(raw["coalesce_window"]),
             0.0,
         )
-    ints = ("max_feed_bytes", "max_attempts", "feed_failing_after")
+    ints = ("max_feed_bytes", "max_attempts", "feed_failing_after", "max_items_per_poll")
     strs = ("user_agent", "log_format", "http_listen")
     for key, kind in (*((k, int) for k in ints), *((k, str) for k in strs)):
         values[key] = _get(problems, raw, "monitor", key, kind, getattr(defaults, key))

@@ -16,6 +16,7 @@ import pickle
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +327,49 @@ def test_a_catastrophic_regex_cannot_freeze_polling(tmp_path: Path, feed_server:
     config = parse_config(raw, base=tmp_path)
     outcomes = {o.feed: o.result for o in poll(config, Clock())}
     assert outcomes == {"a": "changed", "b": "changed"}
+
+
+# -- item 5: a huge feed is taken a slice per poll, newest first, and the rest really come later ------------
+
+
+def dated_items(n: int) -> list[dict[str, str]]:
+    start = datetime(2030, 1, 1, tzinfo=UTC).timestamp()
+    shuffled = sorted(range(n), key=lambda i: (i * 7919) % n)  # not in date order: "newest" is by date
+    return [
+        {
+            "title": f"Report {i} on harbour works number {i}",
+            "link": f"http://news.test/r/{i}",
+            "description": f"<p>Report {i} of the harbour works.</p>",
+            "pubDate": formatdate(start - 60 * i, usegmt=True),  # item 0 is the newest
+        }
+        for i in shuffled
+    ]
+
+
+def test_a_huge_feed_is_taken_a_slice_per_poll_and_the_rest_comes_later(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.set("/big", rss(dated_items(250)))
+    feed_server.set("/small", rss(items(2)))
+    config = make_config(
+        tmp_path, {"big": feed_server.url("/big"), "small": feed_server.url("/small")}, max_items_per_poll=100
+    )
+    clock = Clock()
+    first = polls_in_one_pipeline(config, clock, [lambda _: None, lambda _: None])
+    by_poll = [{o.feed: (o.result, o.new_articles) for o in first[i : i + 2]} for i in (0, 2)]
+    assert by_poll[0] == {"big": ("changed", 100), "small": ("changed", 2)}
+    assert by_poll[1] == {"big": ("changed", 100), "small": ("not-modified", 0)}
+    titles = {a.title for a in stored(config) if a.source == "big"}
+    assert titles == {f"Report {i} on harbour works number {i}" for i in range(200)}  # the 200 newest
+    # While items wait, the poll asks for the whole body again: no validators, so no 304.
+    big_requests = feed_server.requests_to("/big")
+    assert [("if-none-match" in r["headers"]) for r in big_requests] == [False, False]
+    assert state(config, "big").body_hash is None
+    # A restart in between loses nothing: the last 50 come with the next poll, then the feed is seen.
+    last = polls_in_one_pipeline(config, clock, [lambda _: None, lambda _: None])
+    assert [(o.feed, o.result, o.new_articles) for o in last if o.feed == "big"] == [
+        ("big", "changed", 50),
+        ("big", "not-modified", 0),
+    ]
+    assert len([a for a in stored(config) if a.source == "big"]) == 250
+    assert state(config, "big").body_hash is not None
