@@ -15,7 +15,7 @@ import os
 import pickle
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -373,3 +373,42 @@ def test_a_huge_feed_is_taken_a_slice_per_poll_and_the_rest_comes_later(
     ]
     assert len([a for a in stored(config) if a.source == "big"]) == 250
     assert state(config, "big").body_hash is not None
+
+
+def test_a_slow_feed_does_not_hold_back_a_feed_that_falls_due_meanwhile(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.set("/slow", rss(items(3, prefix="Slow")), delay=4.0)  # a big body in the parser, say
+    feed_server.set("/quick", rss(items(2, prefix="Quick")))
+    raw = {
+        "monitor": {"database": "sqlite:///monitor.db", "jitter": 0},
+        "feeds": [
+            {"name": "slow", "url": feed_server.url("/slow"), "interval": "1h"},
+            {"name": "quick", "url": feed_server.url("/quick"), "interval": "10s"},
+        ],
+    }
+    config = parse_config(raw, base=tmp_path)
+    clock = Clock()
+
+    async def run() -> list[Any]:
+        pipeline = Pipeline(config, Database(config.monitor.database), clock=clock)
+        try:
+            pipeline.sync_feeds()
+
+            async def time_passes() -> None:  # while /slow is still answering, "quick" falls due again
+                await asyncio.sleep(1.5)
+                clock.now += timedelta(seconds=11)
+
+            ticking = asyncio.create_task(time_passes())
+            outcomes = await pipeline.poll_due()  # the daemon's poll job: one run
+            await ticking
+            return outcomes
+        finally:
+            await pipeline.aclose()
+            pipeline.poller.close()
+            pipeline.db.close()
+
+    outcomes = [(o.feed, o.result) for o in asyncio.run(run())]
+    # One job run: "quick" was polled again while "slow" was in flight, not one whole job later.
+    assert sorted(outcomes) == [("quick", "changed"), ("quick", "not-modified"), ("slow", "changed")]
+    assert len(feed_server.requests_to("/quick")) == 2
