@@ -75,6 +75,7 @@ class Pipeline:
         self.deliverer = Deliverer(config, db, self.owner)
         self._client = client
         self._own_client = client is None
+        self.stop_claiming = False  # set on shutdown (daemon.request_stop)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -135,7 +136,8 @@ class Pipeline:
         inflight: set[asyncio.Task[PollOutcome]] = set()
         try:
             while True:
-                states = await asyncio.to_thread(self._claim, window - len(inflight)) if len(inflight) < window else []
+                room = 0 if self.stop_claiming else window - len(inflight)
+                states = await asyncio.to_thread(self._claim, room) if room > 0 else []
                 inflight |= {asyncio.create_task(self.poller.poll(self.client, s, self.clock)) for s in states}
                 if not inflight:
                     return outcomes
