@@ -72,9 +72,11 @@ def test_every_error_class_survives_pickle() -> None:
         assert back.__dict__ == error.__dict__
 
 
-LOGIN_PAGE = "<!doctype html><html><head><title>Sign in</title></head><body><form>" + (
-    "<input name='x' value='y'><p>Please sign in to continue.</p>" * 700
-) + "</form></body></html>"
+LOGIN_PAGE = (
+    "<!doctype html><html><head><title>Sign in</title></head><body><form>"
+    + ("<input name='x' value='y'><p>Please sign in to continue.</p>" * 700)
+    + "</form></body></html>"
+)
 
 
 def test_a_login_page_next_to_a_big_feed_does_not_break_parsing(tmp_path: Path, feed_server: FeedServer) -> None:
@@ -412,3 +414,24 @@ def test_a_slow_feed_does_not_hold_back_a_feed_that_falls_due_meanwhile(
     # One job run: "quick" was polled again while "slow" was in flight, not one whole job later.
     assert sorted(outcomes) == [("quick", "changed"), ("quick", "not-modified"), ("slow", "changed")]
     assert len(feed_server.requests_to("/quick")) == 2
+
+
+def test_one_item_that_fails_to_store_does_not_sink_the_feed(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.set("/f", rss(items(3)))
+    config = make_config(tmp_path, {"f": feed_server.url("/f")})
+
+    def break_one_item(pipeline: Pipeline) -> None:
+        real = pipeline.poller.ingestor.ingest
+
+        def ingest(article: Any, now: datetime, *, hold: bool = False) -> Any:
+            if article.guid.endswith("/1"):  # a real failure of one row (constraint, driver ...): simulated
+                raise RuntimeError("cannot store this one")
+            return real(article, now, hold=hold)
+
+        pipeline.poller.ingestor.ingest = ingest  # type: ignore[method-assign]
+
+    outcomes = polls_in_one_pipeline(config, Clock(), [break_one_item])
+    assert [(o.result, o.new_articles) for o in outcomes] == [("changed", 2)]
+    assert state(config, "f").body_hash is None  # not all read: the next poll reads the body again
+    again = polls_in_one_pipeline(config, Clock(), [lambda _: None])
+    assert [(o.result, o.new_articles) for o in again] == [("changed", 1)]

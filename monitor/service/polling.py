@@ -267,9 +267,9 @@ class Poller:
         kept = self._parses.get(state.name)
         waited = {a.guid for a in kept[1].articles} if kept else set()
         hold = await self._circuit_breaker(state, guids, known.keys() | waited, clock())
-        batch, waiting = pick_items(parsed.articles, known, m.max_items_per_poll)
-        # One thread hop per item: the event loop (other feeds, /healthz) runs between them.
-        results = [await asyncio.to_thread(partial(self.ingestor.ingest, a, clock(), hold=hold)) for a in batch]
+        picked, waiting = pick_items(parsed.articles, known, m.max_items_per_poll)
+        batch, results = await self._ingest_each(state.name, picked, clock, hold)
+        waiting += len(picked) - len(batch)  # an item that failed to store is tried again next poll
         new = sum(r.status != "unchanged" for r in results)
         events = sum(len(r.events) for r in results)
         events += await self.fulltext.enrich(client, batch, results, clock, hold)
@@ -303,6 +303,27 @@ class Poller:
             skipped,
         )
         return PollOutcome(state.name, "changed", new, events, skipped=skipped)
+
+    async def _ingest_each(
+        self, feed: str, articles: list[Article], clock: Callable[[], datetime], hold: bool
+    ) -> tuple[list[Article], list[IngestResult]]:
+        """Ingest one item at a time (one thread hop each: the event loop runs between them). One item that
+        fails to store does not sink the rest (issue 14); when every item fails (the database is down), the
+        poll fails as a whole."""
+        taken: list[Article] = []
+        results: list[IngestResult] = []
+        last_error: Exception | None = None
+        for article in articles:
+            try:
+                results.append(await asyncio.to_thread(partial(self.ingestor.ingest, article, clock(), hold=hold)))
+            except Exception as e:  # logged with its traceback; the item waits for the next poll
+                log.exception("poll.item_failed feed=%s guid=%s", feed, article.guid)
+                last_error = e
+                continue
+            taken.append(article)
+        if last_error is not None and not taken:
+            raise last_error
+        return taken, results
 
     async def _circuit_breaker(self, state: FeedState, guids: list[str], known: set[str], now: datetime) -> bool:
         """Hold this poll's alerts (and send one feed.anomaly) when most items suddenly look new."""
