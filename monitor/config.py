@@ -25,6 +25,7 @@ from typing import Any
 from monitor.core.redact import redact_text, redact_url
 from monitor.core.watchlist import Watchlist
 from monitor.errors import ConfigError
+from monitor.regex import compile_user_regex
 
 DEFAULT_CONFIG = Path("config/monitor.toml")
 FORMATS = ("json", "slack", "discord", "apprise")
@@ -116,6 +117,9 @@ class MonitorSettings:
     page_checks: bool = True
     page_check_min: float = 120.0
     page_check_max: float = 3600.0
+    # A poll ingests at most this many of a feed's unseen or changed items, the newest first; the rest come
+    # on the next polls, so one feed of 100,000 items cannot hold the poller for hours (issue 14).
+    max_items_per_poll: int = 200
 
 
 @dataclass(frozen=True)
@@ -278,6 +282,7 @@ _MONITOR_KEYS = (
     "page_checks",
     "page_check_min",
     "page_check_max",
+    "max_items_per_poll",
 )
 _DURATION_KEYS = (
     "poll_interval",
@@ -319,7 +324,7 @@ def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> Monitor
             lambda: 0.0 if raw["coalesce_window"] in (0, "0", "0s") else parse_duration(raw["coalesce_window"]),
             0.0,
         )
-    ints = ("max_feed_bytes", "max_attempts", "feed_failing_after")
+    ints = ("max_feed_bytes", "max_attempts", "feed_failing_after", "max_items_per_poll")
     strs = ("user_agent", "log_format", "http_listen")
     for key, kind in (*((k, int) for k in ints), *((k, str) for k in strs)):
         values[key] = _get(problems, raw, "monitor", key, kind, getattr(defaults, key))
@@ -444,9 +449,9 @@ def _watchlists(problems: _Problems, raw: Any, webhooks: set[str], feeds: set[st
                 items = []
             values[key] = tuple(items)
         for i, rx in enumerate(values["regex"]):
-            try:
-                re.compile(rx)
-            except re.error as e:
+            try:  # RE2, not re: no pattern may backtrack for minutes (monitor/regex.py, issue 14)
+                compile_user_regex(rx)
+            except ValueError as e:
                 problems.add(f"{path}.regex[{i}]", f"invalid regular expression {rx!r}: {e}")
                 values["regex"] = ()
         for i, hook in enumerate(values["webhooks"]):
@@ -462,7 +467,9 @@ def _watchlists(problems: _Problems, raw: Any, webhooks: set[str], feeds: set[st
             if values[key] < 0:
                 problems.add(f"{path}.{key}", f"must be >= 0, got: {values[key]}")
         developing_only = _get(problems, t, path, "developing_only", bool, True)
-        lists.append(Watchlist.build(name=str(t.get("name")), developing_only=developing_only, **values))
+        lists.append(
+            Watchlist.build(compile_user_regex, name=str(t.get("name")), developing_only=developing_only, **values)
+        )
     return lists
 
 

@@ -13,13 +13,30 @@
 Foreign errors (httpx, feedparser, SQLAlchemy, tomllib) are caught at the edge that calls the foreign
 library and re-raised from this tree with ``raise ... from e``; each message names the feed, file, config
 path or webhook it is about. Only the CLI turns these into messages and exit codes.
+
+Every error here survives ``pickle``: feeds are parsed in worker processes, and an error that cannot be
+rebuilt on the way back (the default ``Exception`` pickling calls ``cls(*args)``, which our constructors do
+not accept) broke the whole process pool for good (issue 14).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def _rebuild(cls: type[MonitorError], args: tuple[Any, ...], state: dict[str, Any]) -> MonitorError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class MonitorError(Exception):
     """Base of every error news-monitor raises on purpose."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its message and attributes, without calling a subclass's __init__.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class ConfigError(MonitorError):

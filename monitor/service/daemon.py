@@ -176,6 +176,7 @@ class Daemon:
 
     def request_stop(self) -> None:
         self._stop.set()
+        self.pipeline.stop_claiming = True  # a poll job still running finishes what it holds, claims nothing new
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()

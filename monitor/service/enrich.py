@@ -23,6 +23,7 @@ from monitor.config import Config
 from monitor.core.model import Article
 from monitor.errors import MonitorError
 from monitor.service.ingest import Ingestor, IngestResult
+from monitor.sources.clean import clean_article
 from monitor.sources.feeds import NotModified
 from monitor.sources.fulltext import extract_main_text, fetch_article_page, fulltext_available
 from monitor.store import pages as page_store
@@ -111,7 +112,7 @@ class FullText:
         text = await asyncio.get_running_loop().run_in_executor(None, extract_main_text, page.body, page.url)
         if not text or len(text) <= len(article.text):
             return 0
-        full = replace(article, guid=article.guid + "#fulltext", text=text)
+        full, _ = clean_article(replace(article, guid=article.guid + "#fulltext", text=text))
         result = await asyncio.to_thread(partial(self.ingestor.ingest, full, clock(), hold=hold, fold=True))
         log.info("fulltext.ok url=%s chars=%d events=%d", article.url, len(text), len(result.events))
         return len(result.events)

@@ -11,10 +11,10 @@ import asyncio
 import logging
 import os
 import socket
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 
 import httpx
 
@@ -30,6 +30,8 @@ from monitor.sources.seeds import scan_seeds
 from monitor.store import feed_state, outbox
 from monitor.store import pages as page_store
 from monitor.store.db import Database
+
+RECLAIM_EVERY = 1.0  # seconds between claims while a poll is in flight (a claim is one small query)
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -96,6 +98,7 @@ class Pipeline:
         self.pages = PageChecker(config, db, self.ingestor, self.owner, self.poller._host)
         self._client = client
         self._own_client = client is None
+        self.stop_claiming = False  # set on shutdown (daemon.request_stop)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -154,29 +157,37 @@ class Pipeline:
     async def poll_due(self, *, every_feed: bool = False) -> list[PollOutcome]:
         """Poll the feeds that are due (``every_feed``: all active feeds, as ``once`` does).
 
-        Due feeds are claimed a small batch at a time, each batch polled before the next is claimed: a feed
-        claimed with hundreds of others could wait in the poller's queue past its lease, be claimed and
-        polled by another instance meanwhile, and then polled here again (issue 7, measured). Small
-        batches also spread the feeds over all instances, which claim side by side (SKIP LOCKED).
+        Due feeds are claimed a small window at a time, at most ``2 x poll_concurrency`` claimed and not yet
+        polled: a feed claimed with hundreds of others could wait in the poller's queue past its lease, be
+        claimed and polled by another instance meanwhile, and then polled here again (issue 7, measured).
+        Small claims also spread the feeds over all instances, which claim side by side (SKIP LOCKED).
+        The window slides: while a slow poll is in flight (a 10 MB body in the parser), feeds that fall due
+        are claimed again every ``RECLAIM_EVERY`` seconds, so one feed never holds back the others (issue 14).
         """
         m = self.config.monitor
-        batch = None if every_feed else 2 * m.poll_concurrency
+        if every_feed:
+            states = await asyncio.to_thread(self._claim, 100_000, True)
+            return await self.poller.poll_many(self.client, states, self.clock) if states else []
+        window = 2 * m.poll_concurrency
         outcomes: list[PollOutcome] = []
-        while True:
-            claim = partial(
-                feed_state.claim_due_feeds,
-                self.db,
-                self.clock(),
-                self.owner,
-                m.feed_lease,
-                batch or 100_000,
-                every_feed=every_feed,
-            )
-            states = await asyncio.to_thread(claim)
-            if states:
-                outcomes += await self.poller.poll_many(self.client, states, self.clock)
-            if batch is None or len(states) < batch:
-                return outcomes
+        inflight: set[asyncio.Task[PollOutcome]] = set()
+        try:
+            while True:
+                room = 0 if self.stop_claiming else window - len(inflight)
+                states = await asyncio.to_thread(self._claim, room) if room > 0 else []
+                inflight |= {asyncio.create_task(self.poller.poll(self.client, s, self.clock)) for s in states}
+                if not inflight:
+                    return outcomes
+                done, inflight = await asyncio.wait(inflight, timeout=RECLAIM_EVERY, return_when=FIRST_COMPLETED)
+                outcomes += [t.result() for t in done]
+        finally:
+            for task in inflight:  # cancelled (shutdown): no poll outlives its job
+                task.cancel()
+            await asyncio.gather(*inflight, return_exceptions=True)
+
+    def _claim(self, limit: int, every_feed: bool = False) -> list[feed_state.ClaimedFeed]:
+        m = self.config.monitor
+        return feed_state.claim_due_feeds(self.db, self.clock(), self.owner, m.feed_lease, limit, every_feed=every_feed)
 
     async def check_pages(self) -> list[PageOutcome]:
         """Re-check the watched pages that are due (docs/pages.md)."""

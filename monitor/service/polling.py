@@ -10,6 +10,11 @@ land in an open, tracked developing story is polled faster for a while (``core.p
 
 CPU (issue 5): a 304 or a body whose hash has not changed is never parsed; big bodies are parsed in a
 worker process (feedparser is CPU-bound and holds the GIL: a thread would not use the second core).
+
+Size (issue 14): one poll ingests at most ``max_items_per_poll`` of a feed's unseen or changed items, the
+newest first. While some wait, the feed's row keeps no body hash and no validators, so the next poll fetches
+and reads the body again instead of taking it for seen (the parse itself is kept for the next poll of the
+same bytes); a feed of 100,000 items is taken a slice per poll and cannot hold the poller for hours.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import logging
 import multiprocessing
 import random
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -30,8 +37,9 @@ import httpx
 
 from monitor.config import Config
 from monitor.core.anomaly import looks_anomalous
+from monitor.core.model import Article
 from monitor.core.policy import adaptive_interval, developing_boost_until, next_poll
-from monitor.errors import MonitorError
+from monitor.errors import FeedParseError, MonitorError
 from monitor.service import feed_events, metrics
 from monitor.service.coalesce import Coalescer
 from monitor.service.enrich import FullText
@@ -47,6 +55,7 @@ log = logging.getLogger("monitor.poll")
 # Below this size feedparser takes a few ms: shipping the bytes to a worker and the articles back costs
 # about as much as parsing them here (bench/bench_feeds.py).
 POOL_MIN_BYTES = 32 * 1024
+KEEP_PARSES = 2  # parses kept for feeds with items still waiting (one of 100,000 items is ~50 MB)
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,22 @@ class PollOutcome:
     new_articles: int = 0
     events: int = 0
     error: str | None = None
+    skipped: int = 0  # feed entries not taken (no title or text, unreadable), see ParsedFeed.skipped
+
+
+def pick_items(articles: Sequence[Article], known: dict[str, str], cap: int) -> tuple[list[Article], int]:
+    """The items to ingest this poll: unseen or changed ones (``known``: guid -> stored content hash), at
+    most ``cap``, the newest first (undated ones after the dated, in feed order); and how many wait."""
+    pending = [i for i, a in enumerate(articles) if known.get(a.guid) != a.content_hash]
+    if len(pending) <= cap:
+        return [articles[i] for i in pending], 0
+
+    def newest_first(i: int) -> tuple[bool, float, int]:
+        when = articles[i].published
+        return (when is None, -when.timestamp() if when else 0.0, i)
+
+    chosen = sorted(sorted(pending, key=newest_first)[:cap])  # then back in feed order
+    return [articles[i] for i in chosen], len(pending) - cap
 
 
 def host_key(url: str) -> str:
@@ -82,6 +107,7 @@ class Poller:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._executor = parse_executor
         self._own_executor = parse_executor is None
+        self._parses: OrderedDict[str, tuple[str, ParsedFeed]] = OrderedDict()  # feed -> (body hash, parse)
         # The fence before each fetch and the record after it: one-row writes that concurrent polls share
         # (one thread hop and one transaction per batch, service/coalesce.py).
         self._fences = Coalescer(partial(feed_state.mark_fetching_many, db, owner))
@@ -179,9 +205,29 @@ class Poller:
         return PollOutcome(state.name, "error", error=message)
 
     async def _parse(self, fetched: Fetched, name: str) -> ParsedFeed:
+        kept = self._parses.get(name)
+        if kept is not None and kept[0] == fetched.body_hash:  # the same bytes, items still waiting
+            return kept[1]
         parse = partial(parse_feed, fetched.body, feed_name=name, url=fetched.url, content_type=fetched.content_type)
         pool = self._pool() if len(fetched.body) >= POOL_MIN_BYTES else None
-        return await asyncio.get_running_loop().run_in_executor(pool, parse)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, parse)
+        except BrokenProcessPool as e:
+            # A worker died (killed for memory, a crash in C code): this poll of this feed is lost, and every
+            # later parse gets a fresh pool instead of a BrokenProcessPool until restart (issue 14). Parses of
+            # other feeds that were in the same pool at that moment lose their poll too: which one killed the
+            # worker cannot be told, and trying them all again could kill the next pool as well.
+            self._drop_broken_pool(pool)
+            raise FeedParseError(
+                f"feed {name!r}", f"the parse worker process died ({len(fetched.body):,} bytes); pool restarted"
+            ) from e
+
+    def _drop_broken_pool(self, pool: Executor | None) -> None:
+        if pool is None or pool is not self._executor:
+            return  # another poll already replaced it
+        log.warning("poll.pool_broken restarting the parse worker processes")
+        pool.shutdown(wait=False, cancel_futures=True)
+        self._executor, self._own_executor = None, True  # _pool() builds our own on the next big body
 
     async def _poll(self, client: httpx.AsyncClient, state: FeedState, clock: Callable[[], datetime]) -> PollOutcome:
         m = self.config.monitor
@@ -215,33 +261,78 @@ class Poller:
         parsed = await self._parse(fetched, state.name)
         if parsed.warning:
             log.info("poll.lenient feed=%s warning=%s", state.name, parsed.warning)
-        hold = await self._circuit_breaker(state, parsed, clock())
-        ingest = self.ingestor.ingest
-        defer = self.fulltext.defer
-        ordered = in_publication_order(parsed.articles)  # oldest first: each version follows its predecessor
-        results = [await asyncio.to_thread(partial(ingest, a, clock(), hold=hold, defer=defer(a))) for a in ordered]
+        for reason, count in parsed.skipped:  # never silent (issue 14): an entry we drop is counted and named
+            log.warning("poll.items_skipped feed=%s count=%d reason=%s", state.name, count, reason)
+        for change, count in parsed.changed:
+            log.warning("poll.items_changed feed=%s count=%d change=%s", state.name, count, change)
+        guids = [a.guid for a in parsed.articles]
+        known = await asyncio.to_thread(story_store.latest_hashes, self.db, state.name, guids)
+        # Items that waited in the last poll were seen then, only not ingested: they are not "suddenly new".
+        kept = self._parses.get(state.name)
+        waited = {a.guid for a in kept[1].articles} if kept else set()
+        hold = await self._circuit_breaker(state, guids, known.keys() | waited, clock())
+        picked, waiting = pick_items(parsed.articles, known, m.max_items_per_poll)
+        ordered = list(in_publication_order(picked))  # oldest first: each version follows its predecessor
+        batch, results = await self._ingest_each(state.name, ordered, clock, hold)
+        waiting += len(picked) - len(batch)  # an item that failed to store is tried again next poll
         new = sum(r.status != "unchanged" for r in results)
         events = sum(len(r.events) for r in results)
-        events += await self.fulltext.enrich(client, ordered, results, clock, hold)
+        events += await self.fulltext.enrich(client, batch, results, clock, hold)
         now = clock()
         if await self._carries_developing(results):
             developing_until = developing_boost_until(now, m.developing_window)
+        body_hash: str | None = fetched.body_hash
+        self._parses.pop(state.name, None)
+        if waiting:  # not all read: the next poll must fetch and read these bytes again, not skip them
+            log.info("poll.backlog feed=%s ingested=%d waiting=%d", state.name, len(batch), waiting)
+            body_hash, validators["etag"], validators["last_modified"] = None, None, None
+            self._parses[state.name] = (fetched.body_hash, parsed)
+            while len(self._parses) > KEEP_PARSES:
+                self._parses.popitem(last=False)
         await self._record_ok(
             state,
             now,
             developing_until,
-            body_hash=fetched.body_hash,
+            body_hash=body_hash,
             items_seen=len(parsed.articles),
             articles_total=state.articles_total + new,
             **validators,
         )
-        log.info("poll.ok feed=%s items=%d new=%d events=%d", state.name, len(parsed.articles), new, events)
-        return PollOutcome(state.name, "changed", new, events)
+        skipped = parsed.skipped_count
+        log.info(
+            "poll.ok feed=%s items=%d new=%d events=%d items_skipped=%d",
+            state.name,
+            len(parsed.articles),
+            new,
+            events,
+            skipped,
+        )
+        return PollOutcome(state.name, "changed", new, events, skipped=skipped)
 
-    async def _circuit_breaker(self, state: FeedState, parsed: ParsedFeed, now: datetime) -> bool:
+    async def _ingest_each(
+        self, feed: str, articles: list[Article], clock: Callable[[], datetime], hold: bool
+    ) -> tuple[list[Article], list[IngestResult]]:
+        """Ingest one item at a time (one thread hop each: the event loop runs between them). One item that
+        fails to store does not sink the rest (issue 14); when every item fails (the database is down), the
+        poll fails as a whole."""
+        taken: list[Article] = []
+        results: list[IngestResult] = []
+        last_error: Exception | None = None
+        for article in articles:
+            try:
+                ingest = partial(self.ingestor.ingest, article, clock(), hold=hold, defer=self.fulltext.defer(article))
+                results.append(await asyncio.to_thread(ingest))
+            except Exception as e:  # logged with its traceback; the item waits for the next poll
+                log.exception("poll.item_failed feed=%s guid=%s", feed, article.guid)
+                last_error = e
+                continue
+            taken.append(article)
+        if last_error is not None and not taken:
+            raise last_error
+        return taken, results
+
+    async def _circuit_breaker(self, state: FeedState, guids: list[str], known: set[str], now: datetime) -> bool:
         """Hold this poll's alerts (and send one feed.anomaly) when most items suddenly look new."""
-        guids = [a.guid for a in parsed.articles]
-        known = await asyncio.to_thread(story_store.known_guids, self.db, state.name, guids)
         unseen = sum(g not in known for g in guids)
         if not looks_anomalous(state.items_seen, len(guids), unseen):
             return False

@@ -17,17 +17,20 @@ import calendar
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from monitor.core import text as textmod
 from monitor.core.model import Article
 from monitor.errors import FeedParseError
+from monitor.sources.clean import clean_article
 from monitor.sources.fetch import MAX_REDIRECTS, Fetched, NotModified, build_client, fetch_feed
 from monitor.sources.safety import check_xml_entities
 
@@ -50,6 +53,38 @@ class ParsedFeed:
     title: str | None
     articles: tuple[Article, ...]
     warning: str | None  # feedparser's complaint about a feed it could still read
+    # Items not taken, and items taken with a change, counted by reason (issue 14: never silent).
+    skipped: tuple[tuple[str, int], ...] = ()
+    changed: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(n for _, n in self.skipped)
+
+
+NO_WORDS = "no title or text"
+
+
+def _take(
+    entries: Iterable[Any], build: Callable[[Any], Article | None]
+) -> tuple[list[Article], Counter[str], Counter[str]]:
+    """Every entry that yields an article, cleaned (``sources/clean.py``); one bad entry never sinks the rest."""
+    articles: list[Article] = []
+    skipped: Counter[str] = Counter()
+    changed: Counter[str] = Counter()
+    for entry in entries:
+        try:
+            article = build(entry)
+        except (ValueError, TypeError, AttributeError, OverflowError) as e:
+            skipped[f"unreadable ({type(e).__name__})"] += 1
+            continue
+        if article is None:
+            skipped[NO_WORDS] += 1
+            continue
+        clean, changes = clean_article(article)
+        changed.update(changes)
+        articles.append(clean)
+    return articles, skipped, changed
 
 
 # Query parameters that only track the reader; stripping them makes one article one URL.
@@ -147,7 +182,7 @@ def _iso(value: object) -> datetime | None:
 
 def _json_item(item: Any, feed_name: str, outlet: str | None) -> Article | None:
     if not isinstance(item, dict):
-        return None
+        raise TypeError("a JSON Feed item must be an object")
     raw = str(item.get("content_html") or item.get("content_text") or item.get("summary") or "")
     body = textmod.html_to_text(raw)
     title = _CONTROL.sub("", textmod.html_to_text(str(item.get("title") or ""))).strip()
@@ -173,8 +208,16 @@ def parse_json_feed(body: bytes, *, feed_name: str, url: str) -> ParsedFeed:
         kind = "a JSON object without an 'items' list" if isinstance(doc, dict) else f"a JSON {type(doc).__name__}"
         raise FeedParseError(where, f"not a JSON Feed: {kind}")
     outlet = str(doc.get("title") or "") or urlsplit(url).hostname
-    articles = [a for a in (_json_item(i, feed_name, outlet) for i in items) if a is not None]
-    return ParsedFeed(outlet, tuple(articles), None)
+    articles, skipped, changed = _take(items, lambda i: _json_item(i, feed_name, outlet))
+    return ParsedFeed(outlet, tuple(articles), None, tuple(sorted(skipped.items())), tuple(sorted(changed.items())))
+
+
+def _as_feedparser_reads(body: bytes, headers: dict[str, str]) -> bytes:
+    """The bytes feedparser looks for entity declarations in: the body in UTF-8, decoded the way feedparser
+    decodes it (HTTP charset, XML declaration, BOM, fallbacks). Checked as sent, a UTF-16 or UTF-7 body
+    could hide its declarations from the guard (issue 14)."""
+    converted = convert_to_utf8(dict(headers), body, {})
+    return converted if isinstance(converted, bytes) else body
 
 
 def _looks_like(body: bytes) -> str:
@@ -190,10 +233,10 @@ def parse_feed(body: bytes, *, feed_name: str, url: str, content_type: str | Non
     """Bytes -> articles. Raises ``FeedParseError`` when the bytes are not a feed at all."""
     if body.lstrip()[:1] == b"{":
         return parse_json_feed(body, feed_name=feed_name, url=url)
-    check_xml_entities(body, f"feed {feed_name!r}")
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
+    check_xml_entities(_as_feedparser_reads(body, headers), f"feed {feed_name!r}")
     # Bytes only: given a str, feedparser would itself fetch URLs or open local paths.
     # No sanitising or link resolution: we turn the HTML into plain text anyway (2.7x faster, issue 5).
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
@@ -205,6 +248,6 @@ def parse_feed(body: bytes, *, feed_name: str, url: str, content_type: str | Non
         # Described, never quoted (issue 14): a redirect or a wrong URL may hand us any internal page.
         raise FeedParseError(f"feed {feed_name!r}", f"not an RSS/Atom/RDF/JSON feed{detail} ({_looks_like(body)})")
     outlet = parsed.get("feed", {}).get("title") or urlsplit(url).hostname
-    articles = [a for a in (_entry_article(e, feed_name, outlet) for e in entries) if a is not None]
+    articles, skipped, changed = _take(entries, lambda e: _entry_article(e, feed_name, outlet))
     warning = f"{type(problem).__name__}: {problem}" if problem else None
-    return ParsedFeed(outlet, tuple(articles), warning)
+    return ParsedFeed(outlet, tuple(articles), warning, tuple(sorted(skipped.items())), tuple(sorted(changed.items())))

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from monitor.core.model import Article
 from monitor.errors import SeedFileError
+from monitor.sources.clean import clean_article
 
 SEED_SOURCE = "seeds"
 SUFFIXES = (".txt", ".md")
@@ -121,7 +122,8 @@ def read_seed(path: Path, root: Path) -> Article:
     body = "\n".join(lines[1:]).strip()
     if not body:
         body = title  # a one-line flash is still an article
-    return Article(SEED_SOURCE, rel, title, body, url=None, published=mtime, outlet="seed folder")
+    # Cleaned like a feed item: no NUL or other control character reaches the database (issue 14).
+    return clean_article(Article(SEED_SOURCE, rel, title, body, url=None, published=mtime, outlet="seed folder"))[0]
 
 
 def _seed_paths(root: Path, errors: list[SeedFileError]) -> list[Path]:

@@ -275,6 +275,22 @@ def counts(db: Database) -> dict[str, int]:
         }
 
 
+def latest_hashes(db: Database, source: str, guids: list[str]) -> dict[str, str]:
+    """guid -> content hash of its latest stored version, for those of ``guids`` this source delivered before
+    (the poller takes a feed's unseen or changed items a slice at a time, issue 14)."""
+    found: dict[str, str] = {}
+    with db.read() as conn:
+        for i in range(0, len(guids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = guids[i : i + 500]
+            query = (
+                select(articles.c.guid, articles.c.content_hash)
+                .where(articles.c.source == source, articles.c.guid.in_(chunk))
+                .order_by(articles.c.id)
+            )
+            found.update((r.guid, r.content_hash) for r in conn.execute(query))  # the latest version wins
+    return found
+
+
 def known_guids(db: Database, source: str, guids: list[str]) -> set[str]:
     """Which of ``guids`` this source has already delivered to us (for the feed circuit breaker)."""
     found: set[str] = set()
