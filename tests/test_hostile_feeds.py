@@ -423,10 +423,10 @@ def test_one_item_that_fails_to_store_does_not_sink_the_feed(tmp_path: Path, fee
     def break_one_item(pipeline: Pipeline) -> None:
         real = pipeline.poller.ingestor.ingest
 
-        def ingest(article: Any, now: datetime, *, hold: bool = False) -> Any:
+        def ingest(article: Any, now: datetime, **options: Any) -> Any:
             if article.guid.endswith("/1"):  # a real failure of one row (constraint, driver ...): simulated
                 raise RuntimeError("cannot store this one")
-            return real(article, now, hold=hold)
+            return real(article, now, **options)
 
         pipeline.poller.ingestor.ingest = ingest  # type: ignore[method-assign]
 
