@@ -72,16 +72,13 @@ class Matcher:
             if doc.story not in best or pair.total > best[doc.story].total:
                 best[doc.story] = pair
         weights = self.settings.weights
-        young = len(self._index) < weights.specific_min_stream
-        specific = {} if young else specific_evidence(self._index, feats, weights.specific_df)
+        specific = specific_evidence(self._index, feats, weights)
         need = weights.recall_phrases
         by_name = {s for s, keys in specific.items() if s not in best and sum(" " in k for k in keys) >= need}
         for story in by_name:
             best[story] = self._recall_by_name(q, story)
 
         def story_score(story: str, base: float) -> float:
-            if young:
-                return base
             bonus = specific_bonus(specific.get(story, []), weights)
             # Undated: no window, so a name shared with a months-old story about the same person (a
             # justice, an agency) cannot prove the same event; its absence still counts against.
@@ -138,7 +135,10 @@ class Matcher:
         self._index.add(story, feats)
 
     def _features(self, article: MatchInput) -> signals.Features:
-        return signals.features(article.title, article.text, article.url, article.published, self._index.is_repeated)
+        source, index = article.source, self._index
+        return signals.features(
+            article.title, article.text, article.url, article.published, lambda h: index.is_repeated(h, source), source
+        )
 
     def remove_story(self, story: str) -> None:
         """Forget ``story`` and its articles; unknown stories are ignored."""

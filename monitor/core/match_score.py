@@ -42,11 +42,11 @@ class PairWeights:
     address_conflict: float = 0.15  # both give street addresses, on different streets
     specific: float = 0.2  # most a story gains from names/phrases no other stored story has
     specific_df: int = 10  # "specific": only one story has it, in at most this many articles
+    specific_background: float = 2.0  # ... and at most this many of the prior's general articles (match_prior)
     specific_phrase: float = 0.5  # evidence units per such phrase ("marcus whitfield"): saturating
     specific_name: float = 0.3  # ... per such single name or number ("whitfield", "13500")
     no_specific: float = 0.1  # penalty when the query shares nothing specific with the story
     recall_phrases: int = 2  # name phrases only one story holds that offer it beyond the word index/window
-    specific_min_stream: int = 100  # below this many stored articles every name is "specific"
     age: float = 0.1  # per log-day since the story's span: the same words a month later are weaker evidence
     age_cap_days: float = 30.0  # no further penalty past this gap (only stories holding a name phrase get there)
 
@@ -91,11 +91,12 @@ def cosine(index: DocIndex, qw: dict[str, float], qnorm: float, doc: Doc) -> flo
 
 def weigh_query(index: DocIndex, terms: dict[str, float]) -> tuple[dict[str, float], dict[str, float], float]:
     """The query's tf-idf vector, that vector times idf once more (for ``cosine``) and its length."""
-    n1, df_get, log = 1 + len(index.docs), index.df.get, math.log  # ``DocIndex.idf``, inlined (hot)
-    vec: dict[str, float] = {}
+    n1, df_get, prior_get, log = 1 + len(index.docs) + index.prior_docs, index.df.get, index.prior.get, math.log
+    scale = index.prior_scale
+    vec: dict[str, float] = {}  # ``DocIndex.idf``, inlined (hot)
     qw: dict[str, float] = {}
     for t, w in terms.items():
-        idf = log(n1 / (1 + df_get(t, 0))) + 1.0
+        idf = log(n1 / (1 + df_get(t, 0) + scale * prior_get(t, 0.0))) + 1.0
         v = vec[t] = w * idf
         qw[t] = v * idf
     return vec, qw, math.sqrt(sum(v * v for v in vec.values())) or 1.0
@@ -146,21 +147,31 @@ def lede_contained(index: DocIndex, feats: Features, doc: Doc) -> bool:
 
 
 def rare_count(index: DocIndex, shared: tuple[str, ...], rare_df: int) -> int:
-    """How many shared names almost no stored article has; 0 while the stream is too young to tell."""
-    if len(index) < _RARE_MIN_STREAM * rare_df:
-        return 0
-    return sum(1 for n in shared if index.df.get(n, 0) <= rare_df)
+    """How many shared names almost no stored article has, nor the prior's general text (``background``)."""
+    df_get, background = index.df.get, index.background
+    return sum(1 for n in shared if df_get(n, 0) <= rare_df and df_get(n, 0) + background(n) <= rare_df)
 
 
-def specific_evidence(index: DocIndex, feats: Features, max_df: int) -> dict[str, list[str]]:
+def specific_evidence(index: DocIndex, feats: Features, weights: PairWeights) -> dict[str, list[str]]:
     """Story -> the query's names and phrases that only that stored story has, and only a few articles
     (a victim's name, an address), phrases first. The article cap stops a feedback loop: once wrong joins
-    put every "Centers for Disease Control" article in one story, that story would "own" the name."""
+    put every "Centers for Disease Control" article in one story, that story would "own" the name.
+
+    A fresh matcher has seen too little to know a common name from a rare one: the prior says "Sheriff" or
+    "Lt" is common in general text, and a word other stories use in lower case ("a gunman") is a word of
+    the topic, whichever story capitalised it in a headline."""
     out: dict[str, list[str]] = {}
+    max_df, key_df, df_get = weights.specific_df, index.key_df, index.df.get
     for key in feats.names | feats.phrases:
         story = index.owner.get(key)
-        if story is not None and index.key_df[key] <= max_df:
-            out.setdefault(story, []).append(key)
+        if story is None or key_df[key] > max_df:
+            continue
+        background = index.background(key)
+        if key_df[key] + background > max_df or background > weights.specific_background:
+            continue
+        if " " not in key and df_get(key, 0) > key_df[key]:
+            continue
+        out.setdefault(story, []).append(key)
     for keys in out.values():
         keys.sort(key=lambda k: (" " not in k, k))
     return out
