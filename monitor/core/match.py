@@ -57,7 +57,7 @@ class Matcher:
             story = self._index.docs[same_url].story
             return MatchResult(story, 1.0, {"rule": "same_url", "url": feats.url})
         ranked, competing = self._score_stories(feats)
-        return decide(ranked, self.settings, competing)
+        return decide(ranked, self.settings, competing, self._index.background_scale)
 
     def _score_stories(self, feats: signals.Features) -> tuple[list[Candidate], int]:
         """Candidate stories by best member; the leaders re-scored by linkage; best first. And how many

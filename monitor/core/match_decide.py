@@ -51,11 +51,13 @@ def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dic
     return reasons
 
 
-def decide(ranked: list[Candidate], settings: MatchSettings, competing: int = 0) -> MatchResult:
-    """``competing``: how many stories compete for the article (``DocIndex.candidates``; raises the threshold)."""
+def decide(ranked: list[Candidate], settings: MatchSettings, competing: int = 0, young: float = 0.0) -> MatchResult:
+    """``competing``: how many stories compete for the article (``DocIndex.candidates``; raises the threshold);
+    ``young``: the prior's share of the stream's statistics (``MatchSettings.young_threshold``)."""
     best = ranked[0] if ranked else None
     runner_up = ranked[1] if len(ranked) > 1 else None
-    threshold = settings.threshold_for(competing, dated=best is not None and best.pair.gap_days is not None)
+    dated = best is not None and best.pair.gap_days is not None
+    threshold = settings.threshold_for(competing, dated=dated, young=young)
     reasons = {**_explain(best, runner_up, len(ranked)), "threshold": round(threshold, 3), "competing": competing}
     if best is None:
         return MatchResult(None, 0.0, {**reasons, "rule": "no_candidates"})
