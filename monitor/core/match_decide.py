@@ -40,6 +40,7 @@ def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dic
             conflicting_ages=p.age_conflict,
             conflicting_places=p.place_conflict,
             roundup=p.roundup,
+            conflicting_years=p.year_conflict,
             rare_shared_names=p.rare_names,
             gap_days=None if p.gap_days is None else round(p.gap_days, 1),
             shared_lede=p.lede,

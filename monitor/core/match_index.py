@@ -61,6 +61,7 @@ class Doc:
     when: float | None
     addresses: tuple[str, ...]  # "1200 kedzie" (``signals.addresses``)
     source: str | None = None  # the outlet (``outlet_sentences``)
+    year: int | None = None  # the latest year the text mentions (``signals.latest_year``)
 
 
 @dataclass(slots=True)
@@ -215,6 +216,7 @@ class DocIndex:
             feats.when,
             _interned(feats.addresses),
             sys.intern(feats.source) if feats.source else None,
+            feats.year,
         )
         self.lede_df.update(feats.lede)
         _count_sentences(self.sentence_stories, story, feats.sentences)

@@ -35,6 +35,9 @@ class PairWeights:
     any_phrases: float = 0.0  # bonus for sharing name phrases, rare or not
     any_phrases_full: int = 5
     age_conflict: float = 0.15  # both give ages and none agrees: two different victims
+    # Undated article and story whose texts' latest years differ: two events of one kind (ECB+: two
+    # earthquakes, two players put on injured reserve in different seasons). Dated pairs have the window.
+    year_conflict: float = 0.2
     place_conflict: float = 0.3  # both have datelines, none agrees and neither text names the other's town
     roundup: float = 0.3  # either text lists this many street addresses: a roundup of several incidents
     roundup_addresses: int = 4
@@ -65,6 +68,7 @@ class PairScore:
     gap_days: float | None
     place_conflict: bool = False
     roundup: bool = False
+    year_conflict: bool = False
 
 
 @dataclass(slots=True)
@@ -232,7 +236,11 @@ def score_pair(index: DocIndex, q: Query, doc: Doc, weights: PairWeights) -> Pai
     total -= weights.roundup if roundup else 0.0
     total += weights.same_address if address > 0 else -weights.address_conflict if address < 0 else 0.0
     total -= weights.age * math.log1p(min(gap, weights.age_cap_days)) if gap else 0.0
-    lede = cos >= _LEDE_MIN_COSINE and lede_contained(index, feats, doc)
+    years = gap is None and feats.year is not None and doc.year is not None and feats.year != doc.year
+    total -= weights.year_conflict if years else 0.0
+    lede = cos >= _LEDE_MIN_COSINE and not years and lede_contained(index, feats, doc)
     if lede:
         total = max(total, _LEDE_SCORE)
-    return PairScore(total, cos, names, rare, shared, phrases, rare_phrases, conflict, lede, gap, elsewhere, roundup)
+    return PairScore(
+        total, cos, names, rare, shared, phrases, rare_phrases, conflict, lede, gap, elsewhere, roundup, years
+    )

@@ -66,6 +66,9 @@ _PLACE_DATELINE = re.compile(
     r"\s*(?:[–—]|--?)",
     re.MULTILINE,
 )
+# Years a text mentions ("January 5, 2011", "in 2013"): the latest one dates an undated article's event.
+# Bare years, not only those of full dates: ECB+ dev link F1 0.838 with them, 0.796 with dates only.
+_YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _NOT_PLACES = _wordset(
     "update updated breaking news watch video photos exclusive developing live new alert police office"
 )
@@ -99,6 +102,7 @@ class Features:
     url: str | None
     when: float | None  # POSIX seconds, UTC; None = unknown
     source: str | None = None  # the outlet (its repeated sentences are its boilerplate)
+    year: int | None = None  # the latest year the text mentions (``latest_year``)
 
 
 def headline(title: str) -> str:
@@ -191,6 +195,12 @@ def places(text: str) -> frozenset[str]:
     return frozenset(p for p in found if p not in _NOT_PLACES)
 
 
+def latest_year(title: str, sentences: list[str]) -> int | None:
+    """The latest year (1950-2049) the title and news sentences mention; None: no year."""
+    found = _YEAR.findall(_join(title, sentences))
+    return max(map(int, found)) if found else None
+
+
 def sentence_hash(sentence: str) -> int | None:
     """Hash of the sentence's key, if it is long enough to be evidence (None: too short)."""
     key = textmod.sentence_key(sentence)
@@ -236,4 +246,5 @@ def features(
         url=normalise_url(url),
         when=timestamp(published),
         source=source,
+        year=latest_year(head, sents),
     )
