@@ -212,7 +212,7 @@ def test_headline_words_weigh_more_than_body_words() -> None:
 
 
 def pair(total: float, lede: bool = False) -> PairScore:
-    return PairScore(total, total, 0.0, 0, (), (), 0, False, lede, None)
+    return PairScore(total, total, 0.0, 0, (), (), False, lede, None)
 
 
 def test_decide_joins_a_clear_winner() -> None:
@@ -543,3 +543,18 @@ def test_undated_reports_of_one_kind_in_different_years_count_against() -> None:
     same_year = m.match(MatchInput("ir3", newer.title, newer.text.replace("2013", "2011")))
     assert res.reasons["conflicting_years"] and not same_year.reasons["conflicting_years"]
     assert res.score <= same_year.score - MatchSettings().weights.year_conflict
+
+
+def test_reasons_carry_a_ledger_that_sums_to_the_score() -> None:
+    """Each term's contribution (pair terms averaged over the story's members, story terms, lede lift)."""
+    m = Matcher(MatchSettings())
+    background(m, 30)
+    m.add("a", SHOOTING_A)
+    m.add("b", SHOOTING_B)
+    for article in (SHOOTING_A_FOLLOWUP, STOCKS, replace(SHOOTING_A_FOLLOWUP, published=None)):
+        res = m.match(article)
+        ledger = res.reasons["ledger"]
+        assert sum(ledger.values()) == pytest.approx(res.reasons["score"], abs=0.002), res.reasons
+    res = m.match(SHOOTING_A_FOLLOWUP)
+    assert {"cosine", "names", "specific"} <= res.reasons["ledger"].keys()
+    assert res.reasons["ledger"]["age"] < 0  # two days after the story

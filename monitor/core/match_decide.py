@@ -8,7 +8,7 @@ the evidence does not single out one story. It does not compute scores (``core.m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.core.match_score import PairScore
@@ -22,6 +22,8 @@ class Candidate:
     score: float  # the story's score (``pair.total`` blended with the other members', specific evidence)
     specific: tuple[str, ...] = ()  # the article's names/phrases that no other stored story has
     by_name: bool = False  # offered by a name phrase only it holds, not by the word index (any age)
+    ledger: dict[str, float] = field(default_factory=dict)  # each term's part of ``score`` (the best only)
+    x: dict[str, float] = field(default_factory=dict)  # the features the ledger weighs (``Matcher.evidence``)
 
 
 def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dict[str, Any]:
@@ -45,6 +47,7 @@ def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dic
             gap_days=None if p.gap_days is None else round(p.gap_days, 1),
             shared_lede=p.lede,
             recalled_by_name=best.by_name,
+            ledger={k: round(v, 4) for k, v in best.ledger.items() if v},
         )
     if runner_up is not None:
         reasons["runner_up"] = runner_up.story
