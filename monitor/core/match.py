@@ -76,6 +76,7 @@ class Matcher:
         sets the threshold: ``density`` (log of competing stories over ``density_reference``, 0 below),
         ``young`` (``DocIndex.background_scale``), ``undated``. What ``monitor.service.fit`` fits on."""
         feats = self._features(article)
+        self._last = (article, feats)
         ranked, competing = self._score_stories(feats, ledgers=top)
         s = self.settings
         density = math.log(competing / s.density_reference) if competing > s.density_reference else 0.0

@@ -364,9 +364,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-compress", type=float, default=1.0)
     parser.add_argument("--cold-start", action="store_true", help="replay a fresh install's first polls instead")
     parser.add_argument("--blocks", type=int, help="replay consecutive blocks of this many lines, each alone")
+    parser.add_argument("--weights", type=Path, help="a weights file (news-monitor fit) instead of the defaults")
     args = parser.parse_args(argv)
+    settings = None
+    if args.weights:
+        from monitor.service.fit import load_settings
+
+        settings = load_settings(args.weights)
     if args.blocks:
-        reports = run_blocks(args.path, args.blocks)
+        reports = run_blocks(args.path, args.blocks, settings)
         for r in reports:
             assert r.links is not None
             link = f"{r.links.precision:.3f} / {r.links.recall:.3f} / {r.links.f1:.3f}"
@@ -375,9 +381,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mean link F1 over {len(f1s)} blocks: {sum(f1s) / len(f1s):.3f}")
         return 0
     if args.cold_start:
-        print(json.dumps(asdict(cold_start(args.path)), indent=2))
+        print(json.dumps(asdict(cold_start(args.path, settings)), indent=2))
         return 0
-    report = run_backtest(args.path, args.out, time_compress=args.time_compress)
+    report = run_backtest(args.path, args.out, settings=settings, time_compress=args.time_compress)
     print(json.dumps(report.as_dict(), indent=2) if args.json else format_report(report))
     return 0
 
