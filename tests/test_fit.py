@@ -89,3 +89,11 @@ def test_cli_fit_and_backtest_with_weights(tmp_path: Path) -> None:
     assert "match_weights" in done.stdout and json.loads(out.read_text())["fitted"]["rows"] > 0
     done = run_cli("backtest", str(source), "--weights", str(out))
     assert done.returncode == 0 and "links P / R / F1" in done.stdout, done.stderr
+
+
+def test_the_shipped_dev_fit_loads() -> None:
+    """``monitor/service/match_weights_dev.json``: fitted on the three dev sets (docs/matching.md), not the default."""
+    import monitor.service
+
+    shipped = load_settings(Path(monitor.service.__file__).parent / "match_weights_dev.json")
+    assert shipped.weights.cosine == 1.0 and shipped != MatchSettings()
