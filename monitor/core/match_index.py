@@ -152,14 +152,12 @@ class DocIndex:
             self.background_scale = 1.0 / (1.0 + len(self.docs) / self.settings.background_fade)
 
     def prior_df(self, term: str) -> float:
+        """The word's count among the prior's (faded) articles."""
         return self.prior.get(term, 0.0) * self.prior_scale
 
     def idf(self, term: str) -> float:
         """Smoothed idf from the stream so far and the prior; unseen words get the highest value."""
-        return (
-            math.log((1 + len(self.docs) + self.prior_docs) / (1 + self.df.get(term, 0) + self.prior.get(term, 0.0)))
-            + 1.0
-        )
+        return math.log((1 + len(self.docs) + self.prior_docs) / (1 + self.df.get(term, 0) + self.prior_df(term))) + 1.0
 
     def idf_of(self) -> Callable[[str], float]:
         """``idf`` with the corpus size read once (for loops over many words; same values)."""

@@ -25,7 +25,7 @@ class MatchSettings:
     # week of same-city shootings; an undated stream where every story competes).
     threshold: float = 0.20
     density_reference: float = 18.0
-    density_slope: float = 0.085
+    density_slope: float = 0.07
     # An undated article (or story) has no window: nothing says the two are even from the same weeks, the
     # evidence a dated candidate brings by being in the window. Its floor is this higher threshold.
     undated_threshold: float = 0.30
