@@ -7,7 +7,8 @@ carries ``cluster_id`` labels it computes B-cubed and pairwise same-story link p
 articles without ``quality_flags`` (flagged ones are still matched, only not scored). It also measures
 articles per second and the process's peak resident memory (``ru_maxrss``, which includes the interpreter
 and the loaded file, not just the index). It stores nothing in any database and prints nothing
-(``format_report`` makes the terminal table; the CLI prints it).
+(``format_report`` makes the terminal table; the CLI prints it). ``cold_start`` replays a fresh install's
+first polls; ``run_blocks`` replays a file in consecutive blocks, each into a fresh matcher.
 """
 
 from __future__ import annotations
