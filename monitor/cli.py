@@ -34,7 +34,7 @@ examples:
   news-monitor deliveries                   pending, retrying and dead webhook deliveries
   news-monitor status                       database, stories, events, outbox depth, failing feeds
   news-monitor backtest docs.jsonl          replay labelled articles through the matcher, print quality
-  news-monitor fit docs.jsonl -o w.json    fit the matcher's weights on labelled articles (monitor.match_weights)
+  news-monitor fit docs.jsonl -o w.json     fit the matcher's weights on labelled articles (monitor.match_weights)
   news-monitor demo                         the whole loop offline, on 127.0.0.1, in seconds
 
 exit codes: 0 ok, 1 failed, 2 usage/config error, 3 database error, 4 not found, 130 interrupted
