@@ -38,6 +38,7 @@ examples:
   news-monitor deliveries                   pending, retrying and dead webhook deliveries
   news-monitor status                       database, stories, events, outbox depth, failing feeds
   news-monitor backtest docs.jsonl          replay labelled articles through the matcher, print quality
+  news-monitor fit docs.jsonl -o w.json     fit the matcher's weights on labelled articles (monitor.match_weights)
   news-monitor demo                         the whole loop offline, on 127.0.0.1, in seconds
 
 exit codes: 0 ok, 1 failed (once: a feed, seed file or delivery of the pass failed), 2 usage/config error,
@@ -456,16 +457,37 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from monitor.service.backtest import format_report, run_backtest
 
     progress = Progress("backtest") if not args.json else None
+    settings = None
+    if args.weights:
+        from monitor.service.fit import load_settings
+
+        settings = load_settings(Path(args.weights))
     report = run_backtest(
         Path(args.articles),
         out=Path(args.out) if args.out else None,
         progress=progress,
+        settings=settings,
         time_compress=args.time_compress,
     )
     if args.json:
         _print_json(report.as_dict())
     else:
         print(format_report(report))
+    return EXIT_OK
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from monitor.service.fit import fit_files, weights_document, write_weights
+
+    paths = [Path(a) for a in args.articles]
+    settings, fit = fit_files(paths, progress=lambda m: print(m, file=sys.stderr))
+    document = weights_document(settings, fit, paths)
+    write_weights(Path(args.out), document)
+    if args.json:
+        _print_json(document)
+    else:
+        print(f"{args.out}: fitted on {fit.rows} candidate stories ({fit.positives} true), log loss {fit.log_loss:.3f}")
+        print(f"point the config at it: monitor.match_weights = {str(args.out)!r}")
     return EXIT_OK
 
 
@@ -601,6 +623,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="divide every date's distance to the first date by K: a K-times denser stream",
     )
+    p.add_argument("--weights", metavar="WEIGHTS.json", help="a weights file from 'fit' instead of the defaults")
+    p = add("fit", cmd_fit, "fit the matcher's weights on labelled JSONL articles (as backtest reads them)")
+    p.add_argument("articles", metavar="LABELLED.jsonl", nargs="+")
+    p.add_argument("-o", "--out", metavar="WEIGHTS.json", required=True)
     p = add("demo", cmd_demo, "run the whole loop offline on 127.0.0.1: replay feed, webhook receiver, alert")
     p.add_argument("--keep", action="store_true", help="keep the demo's temporary folder and print its path")
     add("version", cmd_version, "print the version")

@@ -13,6 +13,7 @@ import base64
 import binascii
 import difflib
 import ipaddress
+import json
 import os
 import re
 import tomllib
@@ -86,6 +87,7 @@ class MonitorSettings:
     max_attempts: int = 12
     max_event_age: float = 3 * 86400.0
     match_window: float = 30 * 86400.0  # = MatchSettings().window_days, so daemon and backtest agree
+    match_weights: Path | None = None  # a weights file from `news-monitor fit` (None: the built-in weights)
     log_format: str = "auto"  # auto | human | json
     http_listen: str = ""  # "host:port" of the read-only web/metrics listener; "" = off (issues 6, 8)
     # How long a claimed feed / delivery stays with the instance that claimed it: after a crash, another
@@ -262,6 +264,7 @@ _MONITOR_KEYS = (
     "max_attempts",
     "max_event_age",
     "match_window",
+    "match_weights",
     "log_format",
     "feed_lease",
     "delivery_lease",
@@ -351,6 +354,10 @@ def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> Monitor
             )
     if values.get("page_check_min", 0.0) > values.get("page_check_max", defaults.page_check_max):
         problems.add("monitor.page_check_min", f"must not exceed page_check_max, got: {raw['page_check_min']!r}")
+    weights = _get(problems, raw, "monitor", "match_weights", str, None)
+    if weights:
+        values["match_weights"] = (base / weights).resolve()
+        _check(problems, "monitor.match_weights", partial(_match_weights, values["match_weights"]), None)
     return MonitorSettings(
         database=_resolve_database(db, base),
         seeds_dir=(base / seeds).resolve() if seeds else None,
@@ -358,6 +365,18 @@ def _monitor(problems: _Problems, raw: Mapping[str, Any], base: Path) -> Monitor
         jitter=float(jitter),
         **values,
     )
+
+
+def _match_weights(path: Path) -> None:
+    """The weights file must load (checked with the config, not at the first match)."""
+    from monitor.core.match_types import settings_from_json
+
+    try:
+        settings_from_json(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as e:
+        raise ValueError(f"cannot read {path}: {e.strerror or e}") from e
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON: {e.msg} (line {e.lineno})") from e
 
 
 def _named_tables(problems: _Problems, raw: Any, section: str) -> list[tuple[str, Mapping[str, Any]]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from monitor.core import signals
 from monitor.core.match import Matcher, MatchInput, MatchSettings
 from monitor.core.match_decide import Candidate, decide
+from monitor.core.match_index import IndexSettings
 from monitor.core.match_score import PairScore
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_900818fe0882e21f.txt"
@@ -210,7 +212,7 @@ def test_headline_words_weigh_more_than_body_words() -> None:
 
 
 def pair(total: float, lede: bool = False) -> PairScore:
-    return PairScore(total, total, 0.0, 0, (), (), 0, False, lede, None)
+    return PairScore(total, total, 0.0, 0, (), (), False, lede, None)
 
 
 def test_decide_joins_a_clear_winner() -> None:
@@ -464,3 +466,95 @@ def test_story_beyond_the_window_is_recalled_by_its_name_phrases() -> None:
     assert res.story == "victim" and res.reasons["recalled_by_name"], res.reasons
     one_phrase = MatchInput("v3", "Park cleanup", "Volunteers cleaned Fenwick Park on Saturday.", DAY)
     assert m.match(one_phrase).story is None  # one shared place is not enough months later
+
+
+# --- cold start, boilerplate, undated events -------------------------------------------------------
+
+
+def test_a_fresh_matcher_weighs_words_by_the_background_prior() -> None:
+    """Before its first article the stream's idf says nothing; the prior says "police" is common and a
+    surname is not. Without it (prior_docs 0) the two weigh the same."""
+    index = Matcher(MatchSettings())._index
+    assert index.idf("police") < index.idf("whitfield") - 2.0
+    assert index.background("police department") > 10 > index.background("marcus whitfield")
+    assert index.background("sheriff's") == index.background("sheriff")
+    bare = Matcher(MatchSettings(index=replace(IndexSettings(), prior_docs=0.0)))._index
+    assert bare.idf("police") == bare.idf("whitfield")
+
+
+def test_first_poll_of_different_shootings_stays_apart_and_a_follow_up_joins() -> None:
+    """A fresh install's first poll: two shootings in one city share "police", "shot", "Springfield", but
+    not a name; the victim's follow-up two days later joins its story."""
+    m = Matcher(MatchSettings())
+    assert m.match(SHOOTING_A).story is None
+    m.add("a", SHOOTING_A)
+    res = m.match(SHOOTING_B)
+    assert res.story is None, res.reasons
+    m.add("b", SHOOTING_B)
+    res = m.match(SHOOTING_A_FOLLOWUP)
+    assert res.story == "a", res.reasons
+    assert "marcus whitfield" in res.reasons["specific_names"]
+
+
+APPEAL = "Anyone with information is asked to call Detective Hal Brixton at 555-201-3344 or Crime Stoppers."
+
+
+def test_appeals_for_information_carry_nothing_from_the_first_article() -> None:
+    feats = signals.features("Shots fired", f"Shots were fired on Alder Road overnight.\n\n{APPEAL}", None, None)
+    assert "brixton" not in feats.names and "stoppers" not in feats.terms
+    assert signals.sentence_hash(APPEAL) in feats.sentences  # still counted for the stream
+
+
+def test_a_sentence_an_outlet_repeats_in_two_of_its_stories_is_its_boilerplate() -> None:
+    footer = "The Ravensworth County Sheriff's Office media unit publishes releases every weekday morning."
+    m = Matcher(MatchSettings())
+    first = MatchInput("r1", "Burglary on Elm", f"Deputies investigate a burglary on Elm.\n\n{footer}", source="rcso")
+    m.add("s1", first)
+    key = signals.sentence_hash(footer)
+    assert key is not None and not m._index.is_repeated(key, "rcso")
+    m.add("s2", MatchInput("r2", "Crash on Oak", f"A truck crashed on Oak.\n\n{footer}", source="rcso"))
+    assert m._index.is_repeated(key, "rcso")  # two of this outlet's stories: its footer
+    assert not m._index.is_repeated(key, "other-outlet") and not m._index.is_repeated(key)
+    feats = m._features(MatchInput("r3", "Fire", f"A barn burned.\n\n{footer}", source="rcso"))
+    assert "ravensworth" not in feats.names
+    m.remove_story("s2")
+    assert not m._index.is_repeated(key, "rcso")
+
+
+def test_undated_reports_of_one_kind_in_different_years_count_against() -> None:
+    """Two undated reports of one kind of event (a player put on injured reserve) in different seasons: the
+    texts' latest years disagree, which costs ``year_conflict`` (ECB+ dev link F1 0.799 -> 0.838)."""
+    older = MatchInput(
+        "ir1",
+        "Saints place Pierre Thomas on injured reserve",
+        "The New Orleans Saints placed running back Pierre Thomas on injured reserve on January 5, 2011 "
+        "with an ankle injury. Coach Sean Payton said the team would sign a running back.",
+    )
+    newer = MatchInput(
+        "ir2",
+        "Pierre Thomas out for the season",
+        "Pierre Thomas will miss the rest of the season: the Saints moved him to injured reserve on "
+        "December 28, 2013 after he hurt his chest against Carolina. Sean Payton did not name a replacement.",
+    )
+    assert signals.latest_year(older.title, [older.text]) == 2011
+    m = Matcher(MatchSettings())
+    m.add("old", older)
+    res = m.match(newer)
+    same_year = m.match(MatchInput("ir3", newer.title, newer.text.replace("2013", "2011")))
+    assert res.reasons["conflicting_years"] and not same_year.reasons["conflicting_years"]
+    assert res.score <= same_year.score - MatchSettings().weights.year_conflict
+
+
+def test_reasons_carry_a_ledger_that_sums_to_the_score() -> None:
+    """Each term's contribution (pair terms averaged over the story's members, story terms, lede lift)."""
+    m = Matcher(MatchSettings())
+    background(m, 30)
+    m.add("a", SHOOTING_A)
+    m.add("b", SHOOTING_B)
+    for article in (SHOOTING_A_FOLLOWUP, STOCKS, replace(SHOOTING_A_FOLLOWUP, published=None)):
+        res = m.match(article)
+        ledger = res.reasons["ledger"]
+        assert sum(ledger.values()) == pytest.approx(res.reasons["score"], abs=0.002), res.reasons
+    res = m.match(SHOOTING_A_FOLLOWUP)
+    assert {"cosine", "names", "specific"} <= res.reasons["ledger"].keys()
+    assert res.reasons["ledger"]["age"] < 0  # two days after the story

@@ -24,17 +24,27 @@ stories held.
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 from monitor.core import signals
 from monitor.core.match_decide import Candidate, decide
 from monitor.core.match_index import DocIndex, sublinear
-from monitor.core.match_score import PairScore, Query, prepare, score_pair, specific_bonus, specific_evidence
+from monitor.core.match_score import (
+    PairScore,
+    Query,
+    ledger,
+    mean_features,
+    prepare,
+    score_pair,
+    specific_bonus,
+    specific_evidence,
+)
 from monitor.core.match_types import MatchInput, MatchResult, MatchSettings
 
 __all__ = ["MatchInput", "MatchResult", "MatchSettings", "Matcher"]
 
 _DAY = 86400.0
-_RESCORED = 5  # stories re-scored against all their recent members (cost bound)
-_LINKAGE_MEMBERS = 12
 
 
 class Matcher:
@@ -57,11 +67,28 @@ class Matcher:
             story = self._index.docs[same_url].story
             return MatchResult(story, 1.0, {"rule": "same_url", "url": feats.url})
         ranked, competing = self._score_stories(feats)
-        return decide(ranked, self.settings, competing)
+        return decide(ranked, self.settings, competing, self._index.background_scale)
 
-    def _score_stories(self, feats: signals.Features) -> tuple[list[Candidate], int]:
-        """Candidate stories by best member; the leaders re-scored by linkage; best first. And how many
-        stories compete for the article (``DocIndex.candidates``)."""
+    def evidence(self, article: MatchInput, top: int = 5) -> list[tuple[str, dict[str, float]]]:
+        """The leading candidate stories, best first, each with the features its score weighs (weight 1):
+        the ``PAIR_TERMS`` averaged as linkage averages them, ``lede`` (its lift), ``specific`` (the
+        saturating share of specific evidence; 0 undated), ``no_specific`` (1: nothing specific), and what
+        sets the threshold: ``density`` (log of competing stories over ``density_reference``, 0 below),
+        ``young`` (``DocIndex.background_scale``), ``undated``. What ``monitor.service.fit`` fits on."""
+        feats = self._features(article)
+        self._last = (article, feats)
+        ranked, competing = self._score_stories(feats, ledgers=top)
+        s = self.settings
+        density = math.log(competing / s.density_reference) if competing > s.density_reference else 0.0
+        young = self._index.background_scale
+        return [
+            (c.story, {**c.x, "density": density, "young": young, "undated": float(c.pair.gap_days is None)})
+            for c in ranked[:top]
+        ]
+
+    def _score_stories(self, feats: signals.Features, ledgers: int = 1) -> tuple[list[Candidate], int]:
+        """Candidate stories by best member; the leaders re-scored by linkage; best first, the best with its
+        ledger. And how many stories compete for the article (``DocIndex.candidates``)."""
         vec, q = prepare(self._index, feats, sublinear(feats.terms))
         window = self.settings.window_days * _DAY
         best: dict[str, PairScore] = {}
@@ -72,37 +99,39 @@ class Matcher:
             if doc.story not in best or pair.total > best[doc.story].total:
                 best[doc.story] = pair
         weights = self.settings.weights
-        young = len(self._index) < weights.specific_min_stream
-        specific = {} if young else specific_evidence(self._index, feats, weights.specific_df)
+        specific = specific_evidence(self._index, feats, weights)
         need = weights.recall_phrases
         by_name = {s for s, keys in specific.items() if s not in best and sum(" " in k for k in keys) >= need}
         for story in by_name:
             best[story] = self._recall_by_name(q, story)
 
-        def story_score(story: str, base: float) -> float:
-            if young:
-                return base
+        def story_bonus(story: str) -> float:
             bonus = specific_bonus(specific.get(story, []), weights)
             # Undated: no window, so a name shared with a months-old story about the same person (a
             # justice, an agency) cannot prove the same event; its absence still counts against.
-            return base + (bonus if self._index.dated(story, feats.when) else min(bonus, 0.0))
+            return bonus if self._index.dated(story, feats.when) else min(bonus, 0.0)
 
-        ranked = sorted(best.items(), key=lambda kv: story_score(kv[0], kv[1].total), reverse=True)
+        ranked = sorted(best.items(), key=lambda kv: kv[1].total + story_bonus(kv[0]), reverse=True)
+        rescored = self.settings.rescored
         out = [
-            Candidate(
-                s,
-                p,
-                story_score(s, self._linkage(q, s, p)),
-                tuple(specific.get(s, ())),
-                s in by_name,
-            )
-            for s, p in ranked[:_RESCORED]
+            Candidate(s, p, self._linkage(q, s, p) + story_bonus(s), tuple(specific.get(s, ())), s in by_name)
+            for s, p in ranked[:rescored]
         ]
         out += [
-            Candidate(s, p, story_score(s, p.total), tuple(specific.get(s, ())), s in by_name)
-            for s, p in ranked[_RESCORED:]
+            Candidate(s, p, p.total + story_bonus(s), tuple(specific.get(s, ())), s in by_name)
+            for s, p in ranked[rescored:]
         ]
-        return sorted(out, key=lambda c: c.score, reverse=True), competing
+        out.sort(key=lambda c: c.score, reverse=True)
+        leaders = {s for s, _ in ranked[:rescored]}
+        for i, c in enumerate(out[:ledgers]):
+            x = self._features_of(q, c.story, c.pair, c.story in leaders)
+            bonus = story_bonus(c.story)
+            x["specific"] = bonus / weights.specific if bonus > 0 and weights.specific else 0.0
+            x["no_specific"] = 1.0 if bonus < 0 else 0.0
+            terms = ledger(x, weights)
+            terms["specific" if bonus > 0 else "no_specific"] = bonus
+            out[i] = replace(c, ledger=terms, x=x)
+        return out, competing
 
     def _pair(self, q: Query, docno: int) -> PairScore:
         """The pair score of the query against one stored article, once per match (linkage re-reads it)."""
@@ -111,11 +140,13 @@ class Matcher:
             pair = q.pairs[docno] = score_pair(self._index, q, self._index.docs[docno], self.settings.weights)
         return pair
 
+    def _members(self, story: str) -> list[int]:
+        return self._index.stories[story].docs[-self.settings.linkage_members :]
+
     def _recall_by_name(self, q: Query, story: str) -> PairScore:
         """Score a story the word index did not offer (outside the window, or few shared words) that alone
         holds one of the article's name phrases: a trial or funeral article names the victim months later."""
-        members = self._index.stories[story].docs[-_LINKAGE_MEMBERS:]
-        pairs = [self._pair(q, d) for d in members]
+        pairs = [self._pair(q, d) for d in self._members(story)]
         return max(pairs, key=lambda p: p.total)
 
     def _linkage(self, q: Query, story: str, best: PairScore) -> float:
@@ -125,11 +156,23 @@ class Matcher:
         and the story grows without end. The mean keeps a story about one event (average linkage).
         """
         alpha = self.settings.linkage
-        members = self._index.stories[story].docs[-_LINKAGE_MEMBERS:]
+        members = self._members(story)
         if alpha == 0.0 or len(members) < 2 or best.lede:
             return best.total
-        totals = [score_pair(self._index, q, self._index.docs[d], self.settings.weights).total for d in members]
+        totals = [self._pair(q, d).total for d in members]
         return (1 - alpha) * best.total + alpha * sum(totals) / len(totals)
+
+    def _features_of(self, q: Query, story: str, best: PairScore, linked: bool) -> dict[str, float]:
+        """The story's pair features, blended as ``_linkage`` blends the totals (``linked``: it did)."""
+        alpha = self.settings.linkage
+        members = self._members(story)
+        if not linked or alpha == 0.0 or len(members) < 2 or best.lede:
+            return mean_features([best])
+        mean = mean_features([self._pair(q, d) for d in members])
+        if alpha == 1.0:
+            return mean
+        single = mean_features([best])
+        return {k: (1 - alpha) * single[k] + alpha * mean[k] for k in mean}
 
     def add(self, story: str, article: MatchInput) -> None:
         """Record ``article`` as a member of ``story`` (created if new)."""
@@ -138,7 +181,10 @@ class Matcher:
         self._index.add(story, feats)
 
     def _features(self, article: MatchInput) -> signals.Features:
-        return signals.features(article.title, article.text, article.url, article.published, self._index.is_repeated)
+        source, index = article.source, self._index
+        return signals.features(
+            article.title, article.text, article.url, article.published, lambda h: index.is_repeated(h, source), source
+        )
 
     def remove_story(self, story: str) -> None:
         """Forget ``story`` and its articles; unknown stories are ignored."""

@@ -8,7 +8,7 @@ the evidence does not single out one story. It does not compute scores (``core.m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.core.match_score import PairScore
@@ -22,6 +22,8 @@ class Candidate:
     score: float  # the story's score (``pair.total`` blended with the other members', specific evidence)
     specific: tuple[str, ...] = ()  # the article's names/phrases that no other stored story has
     by_name: bool = False  # offered by a name phrase only it holds, not by the word index (any age)
+    ledger: dict[str, float] = field(default_factory=dict)  # each term's part of ``score`` (the best only)
+    x: dict[str, float] = field(default_factory=dict)  # the features the ledger weighs (``Matcher.evidence``)
 
 
 def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dict[str, Any]:
@@ -40,10 +42,12 @@ def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dic
             conflicting_ages=p.age_conflict,
             conflicting_places=p.place_conflict,
             roundup=p.roundup,
+            conflicting_years=p.year_conflict,
             rare_shared_names=p.rare_names,
             gap_days=None if p.gap_days is None else round(p.gap_days, 1),
             shared_lede=p.lede,
             recalled_by_name=best.by_name,
+            ledger={k: round(v, 4) for k, v in best.ledger.items() if v},
         )
     if runner_up is not None:
         reasons["runner_up"] = runner_up.story
@@ -51,11 +55,13 @@ def _explain(best: Candidate | None, runner_up: Candidate | None, n: int) -> dic
     return reasons
 
 
-def decide(ranked: list[Candidate], settings: MatchSettings, competing: int = 0) -> MatchResult:
-    """``competing``: how many stories compete for the article (``DocIndex.candidates``; raises the threshold)."""
+def decide(ranked: list[Candidate], settings: MatchSettings, competing: int = 0, young: float = 0.0) -> MatchResult:
+    """``competing``: how many stories compete for the article (``DocIndex.candidates``; raises the threshold);
+    ``young``: the prior's share of the stream's statistics (``MatchSettings.young_threshold``)."""
     best = ranked[0] if ranked else None
     runner_up = ranked[1] if len(ranked) > 1 else None
-    threshold = settings.threshold_for(competing, dated=best is not None and best.pair.gap_days is not None)
+    dated = best is not None and best.pair.gap_days is not None
+    threshold = settings.threshold_for(competing, dated=dated, young=young)
     reasons = {**_explain(best, runner_up, len(ranked)), "threshold": round(threshold, 3), "competing": competing}
     if best is None:
         return MatchResult(None, 0.0, {**reasons, "rule": "no_candidates"})

@@ -8,33 +8,53 @@ containment (one text holds the other's opening sentences verbatim). It does not
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
 from monitor.core.match_index import Doc, DocIndex
 from monitor.core.signals import Features
 
-_BOILERPLATE_LEDE = 3  # a "lede" shared by this many stored articles is a paywall or cookie notice
-_LEDE_SCORE = 0.9  # containment of a lede is near-proof; still below a same-URL hit
-_LEDE_MIN_COSINE = 0.25  # ...unless the rest differs: "Please enable Javascript" leads many pages
 _DAY = 86400.0
-_RARE_MIN_STREAM = 20  # "in at most 5 articles" means something only among 100 or more
+
+# The terms of a pair score, in the order of ``PairScore.x``: each is a feature value times its weight in
+# ``PairWeights`` (the field of the same name; a conflict's weight is subtracted). ``reasons["ledger"]``
+# lists them, with the story terms (``STORY_TERMS``), and they sum to the score.
+PAIR_TERMS = (
+    "cosine",
+    "names",
+    "rare",
+    "same_address",
+    "age_conflict",
+    "place_conflict",
+    "roundup",
+    "address_conflict",
+    "year_conflict",
+    "age",
+)
+_SIGNS = (1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0)
+STORY_TERMS = ("specific", "no_specific")
 
 
 @dataclass(frozen=True)
 class PairWeights:
-    """How the signals combine: ``cosine + names * names_overlap - age * log(1 + gap_days)``."""
+    """How the signals combine: each term of ``PAIR_TERMS`` and ``STORY_TERMS`` is its feature times the
+    field of its name (``cosine * cosine + names * names_overlap - age * log(1 + gap_days) ...``); the rest
+    are the features' own parameters. ``news-monitor fit`` refits the term weights (``monitor.service.fit``)."""
 
+    cosine: float = 1.0
     names: float = 0.5
     names_prior: float = 30.0  # idf mass added to the smaller name set: 2 shared names out of 2 prove little
-    rare: float = 0.1  # bonus for sharing names almost no other article has (a victim's surname, a street)
+    # Bonus for sharing names almost no other article has (a victim's surname, a street); dated pairs only,
+    # like specific evidence: undated, a name rare in the stream ("Syria" among shootings) joined two
+    # different Syrian stories (allsides blocks 0.670 -> 0.679 without it, ECB+ 0.835 -> 0.826).
+    rare: float = 0.1
     rare_df: int = 5  # "almost no other": in at most this many stored articles
     rare_full: int = 3  # this many shared rare names earn the full bonus
-    phrases: float = 0.0  # bonus for sharing rare name phrases ("marcus whitfield", "cerise avenue")
-    phrases_full: int = 3
-    any_phrases: float = 0.0  # bonus for sharing name phrases, rare or not
-    any_phrases_full: int = 5
     age_conflict: float = 0.15  # both give ages and none agrees: two different victims
+    # Undated article and story whose texts' latest years differ: two events of one kind (ECB+: two
+    # earthquakes, two players put on injured reserve in different seasons). Dated pairs have the window.
+    year_conflict: float = 0.2
     place_conflict: float = 0.3  # both have datelines, none agrees and neither text names the other's town
     roundup: float = 0.3  # either text lists this many street addresses: a roundup of several incidents
     roundup_addresses: int = 4
@@ -42,13 +62,21 @@ class PairWeights:
     address_conflict: float = 0.15  # both give street addresses, on different streets
     specific: float = 0.2  # most a story gains from names/phrases no other stored story has
     specific_df: int = 10  # "specific": only one story has it, in at most this many articles
+    specific_background: float = 2.0  # ... and at most this many of the prior's general articles (match_prior)
     specific_phrase: float = 0.5  # evidence units per such phrase ("marcus whitfield"): saturating
     specific_name: float = 0.3  # ... per such single name or number ("whitfield", "13500")
     no_specific: float = 0.1  # penalty when the query shares nothing specific with the story
     recall_phrases: int = 2  # name phrases only one story holds that offer it beyond the word index/window
-    specific_min_stream: int = 100  # below this many stored articles every name is "specific"
     age: float = 0.1  # per log-day since the story's span: the same words a month later are weaker evidence
     age_cap_days: float = 30.0  # no further penalty past this gap (only stories holding a name phrase get there)
+    lede: float = 0.9  # a pair whose texts contain one's lede scores at least this: near-proof, below a same URL
+    lede_min_cosine: float = 0.25  # ...unless the rest differs: "Please enable Javascript" leads many pages
+    boilerplate_lede: int = 3  # a "lede" shared by this many stored articles is a paywall or cookie notice
+
+    @functools.cached_property
+    def coefficients(self) -> tuple[float, ...]:
+        """The signed weight of each ``PAIR_TERMS`` feature."""
+        return tuple(sign * getattr(self, name) for sign, name in zip(_SIGNS, PAIR_TERMS, strict=True))
 
 
 @dataclass(frozen=True)
@@ -59,12 +87,14 @@ class PairScore:
     rare_names: int
     shared_names: tuple[str, ...]
     shared_phrases: tuple[str, ...]
-    rare_phrases: int
     age_conflict: bool
     lede: bool
     gap_days: float | None
     place_conflict: bool = False
     roundup: bool = False
+    year_conflict: bool = False
+    x: tuple[float, ...] = ()  # the feature of each ``PAIR_TERMS`` term (weight 1); ``total`` weighs them
+    lifted: float = 0.0  # what lede containment added to the weighted sum (``total`` = sum + lifted)
 
 
 @dataclass(slots=True)
@@ -91,11 +121,12 @@ def cosine(index: DocIndex, qw: dict[str, float], qnorm: float, doc: Doc) -> flo
 
 def weigh_query(index: DocIndex, terms: dict[str, float]) -> tuple[dict[str, float], dict[str, float], float]:
     """The query's tf-idf vector, that vector times idf once more (for ``cosine``) and its length."""
-    n1, df_get, log = 1 + len(index.docs), index.df.get, math.log  # ``DocIndex.idf``, inlined (hot)
-    vec: dict[str, float] = {}
+    n1, df_get, prior_get, log = 1 + len(index.docs) + index.prior_docs, index.df.get, index.prior.get, math.log
+    scale = index.prior_scale
+    vec: dict[str, float] = {}  # ``DocIndex.idf``, inlined (hot)
     qw: dict[str, float] = {}
     for t, w in terms.items():
-        idf = log(n1 / (1 + df_get(t, 0))) + 1.0
+        idf = log(n1 / (1 + df_get(t, 0) + scale * prior_get(t, 0.0))) + 1.0
         v = vec[t] = w * idf
         qw[t] = v * idf
     return vec, qw, math.sqrt(sum(v * v for v in vec.values())) or 1.0
@@ -138,29 +169,39 @@ def gap_days(index: DocIndex, when: float | None, story: str) -> float | None:
     return max(0.0, when - span.last, span.first - when) / _DAY
 
 
-def lede_contained(index: DocIndex, feats: Features, doc: Doc) -> bool:
-    """Does one text contain the other's lede (ignoring ledes so common they are boilerplate)?"""
+def lede_contained(index: DocIndex, feats: Features, doc: Doc, boilerplate: int) -> bool:
+    """Does one text contain the other's lede (ignoring ledes in ``boilerplate`` articles or more)?"""
     in_doc = [h for h in doc.sentences if h in feats.lede]
     in_query = [h for h in doc.lede if h in feats.sentences]
-    return any(index.lede_df.get(h, 0) < _BOILERPLATE_LEDE for h in in_doc + in_query)
+    return any(index.lede_df.get(h, 0) < boilerplate for h in in_doc + in_query)
 
 
 def rare_count(index: DocIndex, shared: tuple[str, ...], rare_df: int) -> int:
-    """How many shared names almost no stored article has; 0 while the stream is too young to tell."""
-    if len(index) < _RARE_MIN_STREAM * rare_df:
-        return 0
-    return sum(1 for n in shared if index.df.get(n, 0) <= rare_df)
+    """How many shared names almost no stored article has, nor the prior's general text (``background``)."""
+    df_get, background = index.df.get, index.background
+    return sum(1 for n in shared if df_get(n, 0) <= rare_df and df_get(n, 0) + background(n) <= rare_df)
 
 
-def specific_evidence(index: DocIndex, feats: Features, max_df: int) -> dict[str, list[str]]:
+def specific_evidence(index: DocIndex, feats: Features, weights: PairWeights) -> dict[str, list[str]]:
     """Story -> the query's names and phrases that only that stored story has, and only a few articles
     (a victim's name, an address), phrases first. The article cap stops a feedback loop: once wrong joins
-    put every "Centers for Disease Control" article in one story, that story would "own" the name."""
+    put every "Centers for Disease Control" article in one story, that story would "own" the name.
+
+    A fresh matcher has seen too little to know a common name from a rare one: the prior says "Sheriff" or
+    "Lt" is common in general text, and a word other stories use in lower case ("a gunman") is a word of
+    the topic, whichever story capitalised it in a headline."""
     out: dict[str, list[str]] = {}
+    max_df, key_df, df_get = weights.specific_df, index.key_df, index.df.get
     for key in feats.names | feats.phrases:
         story = index.owner.get(key)
-        if story is not None and index.key_df[key] <= max_df:
-            out.setdefault(story, []).append(key)
+        if story is None or key_df[key] > max_df:
+            continue
+        background = index.background(key)
+        if key_df[key] + background > max_df or background > weights.specific_background:
+            continue
+        if " " not in key and df_get(key, 0) > key_df[key]:
+            continue
+        out.setdefault(story, []).append(key)
     for keys in out.values():
         keys.sort(key=lambda k: (" " not in k, k))
     return out
@@ -205,23 +246,47 @@ def score_pair(index: DocIndex, q: Query, doc: Doc, weights: PairWeights) -> Pai
     names, shared = name_overlap(index, q, doc.names, weights.names_prior)
     rare = rare_count(index, shared, weights.rare_df)
     gap = gap_days(index, feats.when, doc.story)
-    total = cos + weights.names * names + weights.rare * min(rare, weights.rare_full) / weights.rare_full
     phrases = tuple(p for p in doc.phrases if p in feats.phrases)
-    rare_phrases = sum(1 for p in phrases if index.phrase_df.get(p, 0) <= weights.rare_df)
-    if len(index) < _RARE_MIN_STREAM * weights.rare_df:
-        rare_phrases = 0
-    total += weights.phrases * min(rare_phrases, weights.phrases_full) / weights.phrases_full
-    total += weights.any_phrases * min(len(phrases), weights.any_phrases_full) / weights.any_phrases_full
     conflict = bool(feats.ages and doc.ages) and feats.ages.isdisjoint(doc.ages)
-    total -= weights.age_conflict if conflict else 0.0
     elsewhere = place_conflict(feats.places, feats.names, doc.places, doc.names)
-    total -= weights.place_conflict if elsewhere else 0.0
     roundup = max(len(feats.addresses), len(doc.addresses)) >= weights.roundup_addresses
     address = 0 if roundup else address_agreement(feats.addresses, doc.addresses)
-    total -= weights.roundup if roundup else 0.0
-    total += weights.same_address if address > 0 else -weights.address_conflict if address < 0 else 0.0
-    total -= weights.age * math.log1p(min(gap, weights.age_cap_days)) if gap else 0.0
-    lede = cos >= _LEDE_MIN_COSINE and lede_contained(index, feats, doc)
-    if lede:
-        total = max(total, _LEDE_SCORE)
-    return PairScore(total, cos, names, rare, shared, phrases, rare_phrases, conflict, lede, gap, elsewhere, roundup)
+    years = gap is None and feats.year is not None and doc.year is not None and feats.year != doc.year
+    x = (
+        cos,
+        names,
+        min(rare, weights.rare_full) / weights.rare_full if gap is not None else 0.0,
+        1.0 if address > 0 else 0.0,
+        1.0 if conflict else 0.0,
+        1.0 if elsewhere else 0.0,
+        1.0 if roundup else 0.0,
+        1.0 if address < 0 else 0.0,
+        1.0 if years else 0.0,
+        math.log1p(min(gap, weights.age_cap_days)) if gap else 0.0,
+    )
+    c = weights.coefficients
+    total = (
+        c[0] * x[0] + c[1] * x[1] + c[2] * x[2] + c[3] * x[3] + c[4] * x[4]
+        + c[5] * x[5] + c[6] * x[6] + c[7] * x[7] + c[8] * x[8] + c[9] * x[9]
+    )  # fmt: skip
+    lede = cos >= weights.lede_min_cosine and not years and lede_contained(index, feats, doc, weights.boilerplate_lede)
+    lifted = max(0.0, weights.lede - total) if lede else 0.0
+    return PairScore(
+        total + lifted, cos, names, rare, shared, phrases, conflict, lede, gap, elsewhere, roundup, years, x, lifted
+    )
+
+
+def mean_features(pairs: list[PairScore]) -> dict[str, float]:
+    """Each ``PAIR_TERMS`` feature averaged over ``pairs`` (as linkage averages their totals), and ``lede``:
+    what lede containment lifted the totals by, on average (its weight is 1)."""
+    n = len(pairs)
+    out = {name: sum(p.x[i] for p in pairs) / n for i, name in enumerate(PAIR_TERMS)}
+    out["lede"] = sum(p.lifted for p in pairs) / n
+    return out
+
+
+def ledger(x: dict[str, float], weights: PairWeights) -> dict[str, float]:
+    """Each pair term's contribution: its feature times its signed weight (``lede`` as it is)."""
+    out = {name: c * x[name] for name, c in zip(PAIR_TERMS, weights.coefficients, strict=True)}
+    out["lede"] = x["lede"]
+    return out

@@ -72,7 +72,12 @@ class Ingestor:
         self.config = config
         self.watchlists = effective_watchlists(config)
         # The daemon's matcher is the backtest's: default settings, with the configured time window.
-        self.matcher = Matcher(replace(MatchSettings(), window_days=config.monitor.match_window / 86400))
+        base, weights = MatchSettings(), config.monitor.match_weights
+        if weights:  # checked when the config loaded
+            from monitor.service.fit import load_settings
+
+            base = load_settings(weights)
+        self.matcher = Matcher(replace(base, window_days=config.monitor.match_window / 86400))
         self._window = timedelta(seconds=config.monitor.match_window)
         self._high_water = 0
         self._lock = threading.Lock()

@@ -1,0 +1,209 @@
+"""Fit the matcher's term weights on labelled articles: ``news-monitor fit LABELLED.jsonl -o weights.json``.
+
+The same JSONL as ``backtest`` (``doc_id``, ``title``, ``text``, ``published``, ``url``, ``source``,
+``cluster_id``). Each file is replayed in publication order into a fresh matcher that is told the truth:
+every article is added to its labelled story. Before it is added, the leading candidate stories are scored
+(``Matcher.evidence``); each gives one row, the features its score weighs, labelled 1 when it is the
+article's true story. A logistic regression (Newton's method, a little L2) then says how much each feature
+is worth, and so does everything that sets the threshold (the competing stories, a young stream, no dates).
+
+Written as the weights file the matcher reads (``monitor.core.match_types.settings_from_json``): the
+coefficients divided by the cosine's (so a score stays on the scale of a cosine, the scale of the
+thresholds), the intercept as the threshold. Rows where lede containment decides (a rule, not the score)
+are left out. Pure Python: a few dozen features, tens of thousands of rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.core.match import Matcher, MatchInput, MatchSettings
+from monitor.core.match_score import PAIR_TERMS
+from monitor.core.match_types import settings_from_json, settings_to_json
+from monitor.errors import MonitorError
+from monitor.service.backtest import publication_order, read_records
+
+# The model's features, in order: the score's terms (weights), then the threshold's (its intercept apart).
+SCORE_FEATURES = (*PAIR_TERMS, "specific", "no_specific")
+THRESHOLD_FEATURES = ("density", "young", "undated")
+FEATURES = (*SCORE_FEATURES, *THRESHOLD_FEATURES)
+# A penalty's weight is stored positive and subtracted (``PairWeights``): the sign its coefficient has.
+_NEGATIVE = {"age_conflict", "place_conflict", "roundup", "address_conflict", "year_conflict", "age", "no_specific"}
+
+
+@dataclass(frozen=True)
+class Fit:
+    coefficients: dict[str, float]  # per feature, and "intercept"
+    rows: int
+    positives: int
+    log_loss: float
+
+
+def rows_of(path: Path, settings: MatchSettings, top: int = 3) -> list[tuple[list[float], int]]:
+    """(features, label) of the ``top`` candidate stories of every labelled article of ``path``."""
+    matcher = Matcher(settings)
+    out: list[tuple[list[float], int]] = []
+    for i, r in enumerate(publication_order(read_records(path))):
+        article = MatchInput(r.doc_id, r.title, r.text, r.published, r.url, r.source)
+        story = r.cluster or f"unlabelled-{i}"
+        if r.scored and r.cluster:
+            for candidate, x in matcher.evidence(article, top):
+                if x["lede"] <= 0.0:
+                    out.append(([x[k] for k in FEATURES], int(candidate == story)))
+        matcher.add(story, article)
+    return out
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting (``a`` is symmetric positive definite here)."""
+    n = len(b)
+    m = [[*row, rhs] for row, rhs in zip(a, b, strict=True)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
+        m[col], m[pivot] = m[pivot], m[col]
+        for r in range(col + 1, n):
+            f = m[r][col] / m[col][col]
+            if f:
+                m[r] = [x - f * y for x, y in zip(m[r], m[col], strict=True)]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        x[r] = (m[r][n] - sum(m[r][c] * x[c] for c in range(r + 1, n))) / m[r][r]
+    return x
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+def logistic(rows: Sequence[tuple[list[float], int]], l2: float = 1.0, iterations: int = 25) -> Fit:
+    """Logistic regression by Newton's method (iteratively reweighted least squares) with an L2 penalty
+    ``l2`` on every coefficient but the intercept."""
+    if not rows or len({y for _, y in rows}) < 2:
+        raise MonitorError("fit needs labelled rows of both kinds (same story and not): too few labelled articles")
+    n = len(rows[0][0]) + 1
+    xs = [[1.0, *x] for x, _ in rows]
+    ys = [y for _, y in rows]
+    beta = [0.0] * n
+    for _ in range(iterations):
+        grad = [0.0] * n
+        hess = [[0.0] * n for _ in range(n)]
+        for x, y in zip(xs, ys, strict=True):
+            p = _sigmoid(sum(b * v for b, v in zip(beta, x, strict=True)))
+            w, err = p * (1 - p), y - p
+            for i in range(n):
+                if x[i]:
+                    grad[i] += err * x[i]
+                    wi = w * x[i]
+                    row = hess[i]
+                    for j in range(i, n):
+                        row[j] += wi * x[j]
+        for i in range(n):
+            for j in range(i):
+                hess[i][j] = hess[j][i]
+            if i:
+                grad[i] -= l2 * beta[i]
+                hess[i][i] += l2
+            hess[i][i] += 1e-9
+        step = _solve(hess, grad)
+        beta = [b + s for b, s in zip(beta, step, strict=True)]
+        if max(abs(s) for s in step) < 1e-6:
+            break
+    loss = 0.0
+    for x, y in zip(xs, ys, strict=True):
+        p = min(max(_sigmoid(sum(b * v for b, v in zip(beta, x, strict=True))), 1e-12), 1 - 1e-12)
+        loss -= y * math.log(p) + (1 - y) * math.log(1 - p)
+    coefficients = {"intercept": beta[0], **dict(zip(FEATURES, beta[1:], strict=True))}
+    return Fit(coefficients, len(rows), sum(ys), loss / len(rows))
+
+
+def to_settings(fit: Fit, base: MatchSettings | None = None) -> MatchSettings:
+    """The fitted model as matcher settings: every coefficient over the cosine's (see the module docstring)."""
+    c = fit.coefficients
+    scale = c["cosine"]
+    if scale <= 0:
+        raise MonitorError(f"fit: the cosine's coefficient is {scale:.3g}; word similarity must count for a match")
+    weights = {k: (-c[k] if k in _NEGATIVE else c[k]) / scale for k in SCORE_FEATURES}
+    threshold = -c["intercept"] / scale
+    return settings_from_json(
+        {
+            "weights": weights,
+            "threshold": threshold,
+            "density_slope": -c["density"] / scale,
+            "young_threshold": -c["young"] / scale,
+            "undated_threshold": threshold - c["undated"] / scale,
+        },
+        base,
+    )
+
+
+def fit_files(
+    paths: Sequence[Path], settings: MatchSettings | None = None, progress: Callable[[str], None] | None = None
+) -> tuple[MatchSettings, Fit]:
+    settings = settings or MatchSettings()
+    rows: list[tuple[list[float], int]] = []
+    for path in paths:
+        if progress:
+            progress(f"replaying {path}")
+        rows += rows_of(path, settings)
+    if progress:
+        progress(f"fitting on {len(rows)} candidate rows")
+    fit = logistic(rows)
+    return to_settings(fit, settings), fit
+
+
+def weights_document(settings: MatchSettings, fit: Fit, paths: Sequence[Path]) -> dict[str, Any]:
+    return {
+        **settings_to_json(settings),
+        "fitted": {
+            "files": [f"{p.parent.name}/{p.name}" for p in paths],
+            "rows": fit.rows,
+            "positives": fit.positives,
+            "log_loss": round(fit.log_loss, 4),
+            "coefficients": {k: round(v, 4) for k, v in fit.coefficients.items()},
+        },
+    }
+
+
+def write_weights(out: Path, document: dict[str, Any]) -> None:
+    try:
+        out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as e:
+        raise MonitorError(f"{out}: cannot write: {e}") from e
+
+
+def load_settings(path: Path, base: MatchSettings | None = None) -> MatchSettings:
+    """Matcher settings from a weights file (``fit``'s output); MonitorError names the file and the key."""
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise MonitorError(f"{path}: cannot read: {e}") from e
+    except json.JSONDecodeError as e:
+        raise MonitorError(f"{path}: not valid JSON: {e.msg} (line {e.lineno})") from e
+    try:
+        return settings_from_json(obj, base)
+    except ValueError as e:
+        raise MonitorError(f"{path}: {e}") from e
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m monitor.service.fit LABELLED.jsonl [...] -o weights.json`` (as ``news-monitor fit``)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m monitor.service.fit")
+    parser.add_argument("paths", type=Path, nargs="+")
+    parser.add_argument("-o", "--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    settings, fit = fit_files(args.paths, progress=lambda m: print(m, file=sys.stderr))
+    write_weights(args.out, weights_document(settings, fit, args.paths))
+    print(json.dumps(settings_to_json(settings), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
