@@ -22,9 +22,10 @@ from monitor.config import Config
 from monitor.core.developing import developing_markers
 from monitor.core.match import Matcher, MatchInput, MatchSettings
 from monitor.core.model import Article, Novelty, WatchHit
-from monitor.core.novelty import KnownText, compute_novelty, is_material
+from monitor.core.novelty import compute_novelty, is_material
 from monitor.core.watchlist import Watchlist, check_all
 from monitor.service import metrics
+from monitor.service.known_cache import KnownCache
 from monitor.store import stories as story_store
 from monitor.store.db import Database
 from monitor.store.records import ArticleRecord, StoryRecord
@@ -75,6 +76,7 @@ class Ingestor:
         self._window = timedelta(seconds=config.monitor.match_window)
         self._high_water = 0
         self._lock = threading.Lock()
+        self.known = KnownCache()  # what each story holds, for novelty (kept in step with story_sentences)
 
     def reconfigure(self, config: Config) -> None:
         with self._lock:
@@ -119,7 +121,8 @@ class Ingestor:
                 result, learned = self._decide_and_write(tx, article, now, hold)
             # Learned only after the commit: a rolled-back article must not be matched against.
             if learned is not None:
-                self._learn(learned)
+                self._learn(learned.article)
+                self.known.learned(learned.article.story_id, learned.seq, article.title, learned.sentences)
             metrics.record_ingest(result.status)
             return result
 
@@ -139,7 +142,7 @@ class Ingestor:
 
     def _decide_and_write(
         self, tx: story_store.IngestTx, article: Article, now: datetime, hold: bool = False
-    ) -> tuple[IngestResult, ArticleRecord | None]:
+    ) -> tuple[IngestResult, _Learnt | None]:
         prior = tx.latest_of_item(article.source, article.guid)
         if prior is not None and prior.content_hash == article.content_hash:
             return IngestResult("unchanged", prior.story_id), None
@@ -156,9 +159,12 @@ class Ingestor:
             tx.create_story(story_id, article.title, article.url, now)
             story = tx.lock_story(story_id)
             assert story is not None
-        novelty = compute_novelty(KnownText.of(tx.known_texts(story.id)), article.title, article.text)
+        known = self.known.current(tx, story)
+        novelty = compute_novelty(known, article.title, article.text)
+        fresh = known.unseen(article.title, article.text)
         markers = developing_markers(article.title, article.text, article.html_markers)
         article_id = tx.insert_article(article, story.id, now, bool(markers))
+        tx.insert_known_sentences(story.id, story.version_count + 1, fresh)
         events, tracked = self._write_version_and_events(
             tx, story, article, article_id, novelty, markers, match, now, hold
         )
@@ -176,7 +182,8 @@ class Ingestor:
             story.id,
         )
         status = "new-story" if story.version_count == 0 else "new-version"
-        return IngestResult(status, story.id, story.version_count + 1, events, novelty, match, tracked), rec
+        seq = story.version_count + 1
+        return IngestResult(status, story.id, seq, events, novelty, match, tracked), _Learnt(rec, seq, fresh)
 
     def _write_version_and_events(
         self,
@@ -263,6 +270,15 @@ class Ingestor:
         tx.merge_into_event(event_id, merged, tuple(h for h in receivers if h not in known), send_at)
         log.info("event story.updated coalesced into %s story=%s seq=%d", event_id, change.story.id, change.seq)
         return True
+
+
+@dataclass(frozen=True)
+class _Learnt:
+    """What the in-memory indexes take in once the version is committed."""
+
+    article: ArticleRecord  # for the match index
+    seq: int  # the version's number in its story
+    sentences: list[str]  # the sentences it brought to the story (``KnownCache.learned``)
 
 
 @dataclass(frozen=True)

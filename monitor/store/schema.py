@@ -144,6 +144,18 @@ versions = Table(
     UniqueConstraint("story_id", "seq"),
 )
 
+# Each distinct news sentence and headline a story holds, once, with the version that first had it: what
+# novelty compares a new version with, read back without re-reading (and re-splitting) every version.
+story_sentences = Table(
+    "story_sentences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("story_id", String(32), ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_story_sentences_story", "story_id", "seq"),
+)
+
 # The outbox: written in the same transaction as the story change it reports.
 events = Table(
     "events",

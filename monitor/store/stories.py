@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from monitor.core.model import Article
 from monitor.store.db import Database
 from monitor.store.records import ArticleRecord, StoryRecord, VersionRecord
-from monitor.store.schema import articles, deliveries, events, stories, versions
+from monitor.store.schema import articles, deliveries, events, stories, story_sentences, versions
 
 
 class IngestTx:
@@ -67,15 +67,21 @@ class IngestTx:
         row = self.conn.execute(select(stories).where(stories.c.id == story_id).with_for_update()).first()
         return StoryRecord.from_row(row) if row else None
 
-    def known_texts(self, story_id: str) -> list[tuple[str, str]]:
-        """(title, text) of the story's versions, oldest first."""
+    def known_sentences(self, story_id: str, after_seq: int = 0) -> list[str]:
+        """The story's distinct sentences and headlines first held by versions after ``after_seq``, in the
+        order they were learnt: a cached ``KnownText`` catches up with what other instances wrote."""
         query = (
-            select(articles.c.title, articles.c.text)
-            .join(versions, versions.c.article_id == articles.c.id)
-            .where(versions.c.story_id == story_id)
-            .order_by(versions.c.seq)
+            select(story_sentences.c.text)
+            .where(story_sentences.c.story_id == story_id, story_sentences.c.seq > after_seq)
+            .order_by(story_sentences.c.seq, story_sentences.c.id)
         )
-        return [(r.title, r.text) for r in self.conn.execute(query)]
+        return [r.text for r in self.conn.execute(query)]
+
+    def insert_known_sentences(self, story_id: str, seq: int, sentences: list[str]) -> None:
+        """The sentences version ``seq`` brought to the story (those ``KnownText.unseen`` found)."""
+        if sentences:
+            rows = [{"story_id": story_id, "seq": seq, "text": s} for s in sentences]
+            self.conn.execute(insert(story_sentences), rows)
 
     def create_story(self, story_id: str, title: str, url: str | None, now: datetime) -> None:
         self.conn.execute(
