@@ -1,0 +1,184 @@
+"""Ingest work per article does not grow with the story (issue 15); the known text survives restarts,
+other instances and the upgrade of an existing database.
+
+Work is counted, not timed (timings live in bench/bench_ingest.py): SQL statements, SQLite virtual-machine
+steps (what reading rows costs inside the database), sentence keys computed and sentences compared.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import Connection, create_engine, event, select
+
+from monitor.config import Config, parse_config
+from monitor.core import text as textmod
+from monitor.core.model import Article
+from monitor.core.novelty import KnownText, compute_novelty
+from monitor.service.ingest import Ingestor
+from monitor.store.db import Database, _alembic_config
+from monitor.store.schema import story_sentences
+from tests.conftest import SeedStory
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+NAMES = ["Haddad", "Khalil", "Nasser", "Saleh", "Mansour", "Aziz", "Hamdan", "Youssef", "Karim", "Rami"]
+WORDS = ["convoy", "checkpoint", "shelling", "families", "hospital", "bridge", "district", "rebels", "buses", "aid"]
+
+
+def config(tmp: Path) -> Config:
+    raw = {"monitor": {"database": "sqlite://", "jitter": 0},
+           "watchlists": [{"name": "other", "keywords": ["Zanzibar"]}]}  # fmt: skip
+    return parse_config(raw, base=tmp)
+
+
+def version(seed: SeedStory, i: int) -> Article:
+    """The seed article plus three sentences of its own, from a small vocabulary (as outlets' additions
+    share the story's words): one more version of one story, from another outlet."""
+    rng = random.Random(i)
+    own = [
+        f"{rng.choice(NAMES)} {rng.choice(NAMES)}bek said the {rng.choice(WORDS)} near the "
+        f"{rng.choice(WORDS)} was hit at {i % 24}:{i % 60:02d} as {rng.choice(WORDS)} waited."
+        for _ in range(3)
+    ]
+    text = seed.full + "\n\n" + "\n\n".join(own)
+    return Article(f"outlet-{i}", f"g-{i}", seed.headline, text, url=f"http://outlet{i}.test/aleppo")
+
+
+@dataclass
+class Work:
+    statements: int = 0
+    vm_steps: int = 0
+    keys: int = 0
+
+
+@contextmanager
+def counting(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Work]:
+    """Count the statements, SQLite VM steps (in hundreds) and sentence keys of what runs inside."""
+    work = Work()
+
+    def step() -> int:
+        work.vm_steps += 1
+        return 0
+
+    def on_begin(conn: Connection) -> None:
+        conn.connection.dbapi_connection.set_progress_handler(step, 100)  # type: ignore[union-attr]
+
+    def on_execute(*_: Any) -> None:
+        work.statements += 1
+
+    real_key = textmod.sentence_key
+
+    def key(sentence: str) -> str:
+        work.keys += 1
+        return real_key(sentence)
+
+    event.listen(db.engine, "begin", on_begin)
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    monkeypatch.setattr(textmod, "sentence_key", key)
+    try:
+        yield work
+    finally:
+        monkeypatch.undo()
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+        event.remove(db.engine, "begin", on_begin)
+
+
+def grow(ing: Ingestor, seed: SeedStory, start: int, stop: int) -> None:
+    for i in range(start, stop):
+        res = ing.ingest(version(seed, i), NOW + timedelta(seconds=i))
+        assert res.seq == i + 1, f"version {i} went to another story: {res}"
+
+
+def test_work_per_article_does_not_grow_with_the_story(
+    tmp_path: Path, seed_story: SeedStory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    ing = Ingestor(config(tmp_path), db)
+    least: dict[int, Work] = {}
+    done = 0
+    for size in (10, 150):  # no watchlist matches: the events written would differ, not the work
+        grow(ing, seed_story, done, size)
+        loaded = ing.known.loaded
+        runs = []
+        for i in range(size, size + 3):  # the least of three: a new pooled connection reads the schema once
+            with counting(db, monkeypatch) as work:
+                ing.ingest(version(seed_story, i), NOW + timedelta(seconds=i))
+            runs.append(work)
+        done = size + 3
+        least[size] = Work(*(min(getattr(w, f) for w in runs) for f in ("statements", "vm_steps", "keys")))
+        assert ing.known.loaded == loaded  # nothing re-read: the cache learnt every version
+    small, big = least[10], least[150]
+    assert big.statements == small.statements
+    # The versions differ a little (how many of their own sentences turn out to be rewrites), the story
+    # does not: reading every earlier version cost ~3,000 keys and ~15x the VM steps at 150 versions.
+    assert big.keys <= small.keys * 1.2, (small, big)
+    assert big.vm_steps <= small.vm_steps * 1.5 + 20, (small, big)
+    db.close()
+
+
+def test_sentences_compared_stay_bounded(tmp_path: Path, seed_story: SeedStory) -> None:
+    known = KnownText()
+    done = []
+    for i in range(400):
+        a = version(seed_story, i)
+        before = known.index.compared
+        compute_novelty(known, a.title, a.text)
+        done.append(known.index.compared - before)
+        known.learn(a.title, a.text)
+    assert len(known.sentences) > 1000
+    assert max(done[300:]) <= max(10, 2 * max(done[20:100])), done[::20]
+
+
+def test_known_text_is_the_same_after_a_restart_and_across_instances(tmp_path: Path, seed_story: SeedStory) -> None:
+    """A fresh instance reads the story's sentences from the database once; two instances taking turns
+    catch up with each other's versions; the novelty is what one instance alone finds."""
+    alone = KnownText()
+    expected = []
+    for i in range(12):
+        a = version(seed_story, i)
+        expected.append(compute_novelty(alone, a.title, a.text))
+        alone.learn(a.title, a.text)
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    db_a, db_b = Database(url), Database(url)
+    a, b = Ingestor(config(tmp_path), db_a), Ingestor(config(tmp_path), db_b)
+    got = []
+    for i in range(12):
+        who = a if i % 3 else b
+        got.append(who.ingest(version(seed_story, i), NOW + timedelta(seconds=i)).novelty)
+    fresh = Ingestor(config(tmp_path), Database(url))
+    restarted = fresh.ingest(version(seed_story, 12), NOW + timedelta(seconds=12))
+    assert got == expected
+    assert restarted.novelty == compute_novelty(alone, seed_story.headline, version(seed_story, 12).text)
+    assert fresh.known.loaded == len(alone.sentences)
+    db_a.close()
+    db_b.close()
+
+
+def test_upgrade_backfills_the_stories_already_stored(tmp_path: Path, seed_story: SeedStory) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    db = Database(url)
+    ing = Ingestor(config(tmp_path), db)
+    grow(ing, seed_story, 0, 6)
+    with db.read() as conn:
+        written = [tuple(r) for r in conn.execute(select(story_sentences.c.seq, story_sentences.c.text))]
+    db.close()
+    engine = create_engine(url)
+    with engine.begin() as conn:  # back to the schema before this table, then up again: the backfill
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        backfilled = [tuple(r) for r in conn.execute(select(story_sentences.c.seq, story_sentences.c.text))]
+    engine.dispose()
+    assert backfilled == written
+    texts = [(seed_story.headline, version(seed_story, i).text) for i in range(6)]
+    assert [t for _, t in written] == KnownText.of(texts).sentences
