@@ -128,11 +128,11 @@ def test_sentences_compared_stay_bounded(tmp_path: Path, seed_story: SeedStory) 
     known = KnownText()
     done = []
     for i in range(400):
-        a = version(seed_story, i)
+        art = version(seed_story, i)
         before = known.index.compared
-        compute_novelty(known, a.title, a.text)
+        compute_novelty(known, art.title, art.text)
         done.append(known.index.compared - before)
-        known.learn(a.title, a.text)
+        known.learn(art.title, art.text)
     assert len(known.sentences) > 1000
     assert max(done[300:]) <= max(10, 2 * max(done[20:100])), done[::20]
 
@@ -143,9 +143,9 @@ def test_known_text_is_the_same_after_a_restart_and_across_instances(tmp_path: P
     alone = KnownText()
     expected = []
     for i in range(12):
-        a = version(seed_story, i)
-        expected.append(compute_novelty(alone, a.title, a.text))
-        alone.learn(a.title, a.text)
+        art = version(seed_story, i)
+        expected.append(compute_novelty(alone, art.title, art.text))
+        alone.learn(art.title, art.text)
     url = f"sqlite:///{tmp_path / 'm.db'}"
     db_a, db_b = Database(url), Database(url)
     a, b = Ingestor(config(tmp_path), db_a), Ingestor(config(tmp_path), db_b)
@@ -153,13 +153,14 @@ def test_known_text_is_the_same_after_a_restart_and_across_instances(tmp_path: P
     for i in range(12):
         who = a if i % 3 else b
         got.append(who.ingest(version(seed_story, i), NOW + timedelta(seconds=i)).novelty)
-    fresh = Ingestor(config(tmp_path), Database(url))
+    db_c = Database(url)
+    fresh = Ingestor(config(tmp_path), db_c)
     restarted = fresh.ingest(version(seed_story, 12), NOW + timedelta(seconds=12))
     assert got == expected
     assert restarted.novelty == compute_novelty(alone, seed_story.headline, version(seed_story, 12).text)
     assert fresh.known.loaded == len(alone.sentences)
-    db_a.close()
-    db_b.close()
+    for db in (db_a, db_b, db_c):
+        db.close()
 
 
 def test_upgrade_backfills_the_stories_already_stored(tmp_path: Path, seed_story: SeedStory) -> None:
