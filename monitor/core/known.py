@@ -33,6 +33,7 @@ class SentenceIndex:
     by_word: dict[str, list[int]] = field(default_factory=dict)  # informative word -> sentences
     by_token: dict[str, list[int]] = field(default_factory=dict)  # key token -> sentences
     compared: int = 0  # sentences looked at by the queries (the work a test counts)
+    runs: bool = True  # keep the key-word lists ``holds_run`` needs (one version's scratch index does not)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -46,8 +47,9 @@ class SentenceIndex:
         self.key_text.append(key)
         for w in mine:
             self.by_word.setdefault(w, []).append(i)
-        for t in set(key.split()):
-            self.by_token.setdefault(t, []).append(i)
+        if self.runs:
+            for t in set(key.split()):
+                self.by_token.setdefault(t, []).append(i)
 
     def holds_share(self, mine: frozenset[str] | set[str], share: float) -> bool:
         """Is there one sentence holding at least ``share`` of ``mine`` (``len(common) / len(mine) >=
@@ -74,7 +76,7 @@ class SentenceIndex:
         """Does one sentence's key hold ``key`` as whole words in a row ("de mistura" in "u n envoy
         staffan de mistura said")? Looks only at the sentences holding its rarest word."""
         tokens = key.split()
-        if not tokens:
+        if not tokens or not self.runs:
             return False
         lists = [self.by_token.get(t, []) for t in set(tokens)]
         for i in min(lists, key=len):

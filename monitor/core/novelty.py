@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from monitor.core import text as textmod
 from monitor.core.known import SentenceIndex
@@ -149,7 +150,7 @@ class KnownText:
 
     def unseen(self, title: str, body: str) -> list[str]:
         """The distinct sentences (headline first) of a version that this index does not hold yet."""
-        fresh = dict.fromkeys(s for s in (title, *textmod.news_sentences(body)) if s not in self._seen)
+        fresh = dict.fromkeys(s for s in (title, *_news_sentences(body)) if s not in self._seen)
         return list(fresh)
 
     def learn(self, title: str, body: str) -> list[str]:
@@ -166,8 +167,8 @@ class KnownText:
                 continue
             self._seen.add(s)
             self.sentences.append(s)
-            key = textmod.sentence_key(s)
-            self.index.add(key, _informative(s))
+            key, words = _analysed(s)
+            self.index.add(key, words)
             runs = _known_numbers(s)
             self.numbers |= runs
             self.fact_numbers |= runs | _known_numbers(key)
@@ -177,15 +178,26 @@ class KnownText:
         return self.index.holds_run(textmod.sentence_key(phrase))
 
 
+@lru_cache(maxsize=8)
+def _news_sentences(body: str) -> tuple[str, ...]:
+    # Remembered for the few bodies in flight: ingest splits one body for novelty, then for the store.
+    return tuple(textmod.news_sentences(body))
+
+
+@lru_cache(maxsize=1024)
+def _analysed(sentence: str) -> tuple[str, frozenset[str]]:
+    """(key, informative words): worked out once per sentence for novelty, then for the index."""
+    return textmod.sentence_key(sentence), frozenset(_informative(sentence))
+
+
 def _informative(sentence: str) -> set[str]:
     return {w for w in textmod.words(sentence) if len(w) > 2 and w.lower() not in _NOT_NAMES}
 
 
 def _is_known(sentence: str, known: KnownText, this_version: SentenceIndex, numbers_here: set[str]) -> bool:
-    key = textmod.sentence_key(sentence)
+    key, mine = _analysed(sentence)
     if key in known.index.keys or key in this_version.keys:
         return True
-    mine = _informative(sentence)
     if not mine:
         return True  # nothing informative: not news on its own
     tokens = {_number_token(n) for n in extract_numbers(sentence)}
@@ -254,16 +266,16 @@ def _facts(added: Sequence[str], known: KnownText) -> Facts:
 def compute_novelty(known: KnownText, title: str, body: str) -> Novelty:
     """What ``(title, body)`` adds to ``known`` (which it leaves as it is: ``known.learn`` takes the version
     in once it is stored). With nothing known, every news sentence is added."""
-    this_version = SentenceIndex()  # a sentence repeated inside one version counts once
+    this_version = SentenceIndex(runs=False)  # a sentence repeated inside one version counts once
     numbers_here: set[str] = set()
     added: list[str] = []
     repeated = 0
-    for s in textmod.news_sentences(body):
+    for s in _news_sentences(body):
         if _is_known(s, known, this_version, numbers_here):
             repeated += 1
         else:
             added.append(s)
-            this_version.add(textmod.sentence_key(s), _informative(s))
+            this_version.add(*_analysed(s))
             numbers_here |= {_number_token(n) for n in extract_numbers(s)}
     facts = _facts(added, known)
     last_title = known.last_title
