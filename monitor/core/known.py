@@ -12,6 +12,12 @@ thousands of versions (issue 15). This index answers them from:
   ``n`` words must hold one of any ``n - need + 1`` of them), and a name or quote only at the sentences
   holding its rarest key word.
 
+A word the story uses everywhere ("Aleppo" in a story about Aleppo) has a list as long as the story, so
+each lookup reads at most the ``RECENT`` latest sentences of a list: the answer is exact while a word is in
+fewer sentences than that, and otherwise is "a rewrite of one of the recent sentences holding its rarest
+words" (a rewrite of an update is usually a rewrite of a recent one). That bound is what keeps the work
+per version from growing with the story on text with a small vocabulary.
+
 Each distinct sentence is stored once, however many versions repeat it. ``compared`` counts the
 sentences looked at, so a test can show the work does not grow with the story. It knows nothing of what
 counts as informative or as a number (``core.novelty`` decides that and feeds it).
@@ -21,6 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
+
+# Sentences read per word list and query, newest first (see the module docstring).
+RECENT = 128
 
 
 @dataclass
@@ -63,7 +73,7 @@ class SentenceIndex:
         rare = sorted(mine, key=lambda w: len(self.by_word.get(w, ())))
         seen: set[int] = set()
         for w in rare[: n - need + 1]:
-            for i in self.by_word.get(w, ()):
+            for i in _recent(self.by_word.get(w, [])):
                 if i in seen:
                     continue
                 seen.add(i)
@@ -79,11 +89,15 @@ class SentenceIndex:
         if not tokens or not self.runs:
             return False
         lists = [self.by_token.get(t, []) for t in set(tokens)]
-        for i in min(lists, key=len):
+        for i in _recent(min(lists, key=len)):
             self.compared += 1
             if _has_run(self.key_text[i], key):
                 return True
         return False
+
+
+def _recent(sentences: list[int]) -> Iterable[int]:
+    return islice(reversed(sentences), RECENT)
 
 
 def _least_count(n: int, share: float) -> int:

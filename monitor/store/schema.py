@@ -125,6 +125,9 @@ articles = Table(
     Index("ix_articles_item", "source", "guid"),
     Index("ix_articles_hash", "content_hash"),
     Index("ix_articles_story", "story_id"),
+    # "Same URL" is asked of every new article: without an index it read the whole table (issue 15). A hash
+    # index on PostgreSQL: equality is all it serves, and a btree entry has a size limit a URL can exceed.
+    Index("ix_articles_url", "url", postgresql_using="hash"),
 )
 
 # A story's versions in order: seq 1 is the article that opened it.

@@ -1,4 +1,5 @@
-"""story_sentences: each distinct sentence a story holds, so novelty need not re-read every version (issue 15)
+"""story_sentences: each distinct sentence a story holds, so novelty need not re-read every version; an index
+on articles.url (issue 15)
 
 Revision ID: 0004_ingest_state
 Revises: 0003
@@ -32,6 +33,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_story_sentences")),
     )
     op.create_index("ix_story_sentences_story", "story_sentences", ["story_id", "seq"], unique=False)
+    op.create_index("ix_articles_url", "articles", ["url"], unique=False, postgresql_using="hash")
     _backfill(table)
 
 
@@ -59,5 +61,6 @@ def _backfill(table: sa.Table) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_articles_url", table_name="articles")
     op.drop_index("ix_story_sentences_story", table_name="story_sentences")
     op.drop_table("story_sentences")
