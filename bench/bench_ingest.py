@@ -61,9 +61,16 @@ NOUNS = ["convoy", "checkpoint", "hospital", "bridge", "district", "bus", "schoo
 VERBS = ["reached", "left", "passed", "shelled", "closed", "reopened", "guarded", "emptied", "searched"]
 
 
-def seed_parts() -> tuple[str, str]:
+def seed_parts(words: int = 560) -> tuple[str, str]:
+    """The seed article's headline and its first paragraphs up to about ``words`` words (an ordinary
+    article: with its three sentences of its own, a version is ~600 words)."""
     headline, _, body = SEED.read_text(encoding="utf-8").partition("\n")
-    return headline.strip(), body.strip()
+    kept: list[str] = []
+    for para in body.strip().split("\n\n"):
+        if sum(len(p.split()) for p in kept) >= words:
+            break
+        kept.append(para)
+    return headline.strip(), "\n\n".join(kept)
 
 
 def story_version(i: int, headline: str, body: str) -> Article:
@@ -127,7 +134,7 @@ def part_story(sizes: list[int], tmp: Path) -> None:
     print("\n## one story growing: CPU ms per article (next 30 versions at each size), pipeline in-process")
     headline, body = seed_parts()
     words = len(story_version(0, headline, body).text.split())
-    print(f"# article: {words} words (the seed article + 3 sentences of its own)")
+    print(f"# article: {words} words (the seed article's first paragraphs + 3 sentences of its own)")
     db = Database(f"sqlite:///{tmp / 'story.db'}")
     ing = Ingestor(config(tmp), db)
     done, story, rss = 0, "", {}

@@ -212,9 +212,7 @@ class Poller:
         if parsed.warning:
             log.info("poll.lenient feed=%s warning=%s", state.name, parsed.warning)
         hold = await self._circuit_breaker(state, parsed, clock())
-        results = [
-            await asyncio.to_thread(partial(self.ingestor.ingest, a, clock(), hold=hold)) for a in parsed.articles
-        ]
+        results = await asyncio.to_thread(partial(self.ingestor.ingest_many, parsed.articles, clock, hold=hold))
         new = sum(r.status != "unchanged" for r in results)
         events = sum(len(r.events) for r in results)
         events += await self.fulltext.enrich(client, parsed.articles, results, clock, hold)
