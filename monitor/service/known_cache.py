@@ -17,8 +17,8 @@ from monitor.core.novelty import KnownText
 from monitor.store.records import StoryRecord
 from monitor.store.stories import IngestTx
 
-# About 1 KB of memory per distinct sentence (text, key, word sets, inverted lists): ~200 MB at most.
-DEFAULT_MAX_SENTENCES = 200_000
+# About 1.5 KB of memory per distinct sentence (text, key, words, inverted lists): ~75 MB at most.
+DEFAULT_MAX_SENTENCES = 50_000
 
 
 @dataclass
