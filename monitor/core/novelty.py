@@ -130,12 +130,32 @@ class KnownText:
     """
 
     def __init__(self) -> None:
-        self.index = SentenceIndex()
         self.sentences: list[str] = []
-        self._seen: set[str] = set()
-        self.numbers: set[str] = set()  # number tokens of the known text ("34,000", "3.5")
-        self.fact_numbers: set[str] = set()  # the same, plus those of the sentence keys ("34", "000")
         self.last_title: str | None = None
+        self._seen: set[str] = set()
+        self._index = SentenceIndex()
+        self._numbers: set[str] = set()
+        self._fact_numbers: set[str] = set()
+        # Sentences not indexed yet: most stories never get a second version, and indexing their first one
+        # would be work for nothing (the first poll of a thousand feeds opens tens of thousands of stories).
+        self._pending = 0
+
+    @property
+    def index(self) -> SentenceIndex:
+        self._settle()
+        return self._index
+
+    @property
+    def numbers(self) -> set[str]:
+        """Number tokens of the known text ("34,000", "3.5")."""
+        self._settle()
+        return self._numbers
+
+    @property
+    def fact_numbers(self) -> set[str]:
+        """The same, plus those of the sentence keys ("34", "000"): what the facts check compares with."""
+        self._settle()
+        return self._fact_numbers
 
     @classmethod
     def of(cls, versions: Iterable[tuple[str, str]]) -> KnownText:
@@ -167,11 +187,19 @@ class KnownText:
                 continue
             self._seen.add(s)
             self.sentences.append(s)
+            self._pending += 1
+
+    def _settle(self) -> None:
+        """Index the sentences added since the last question."""
+        if not self._pending:
+            return
+        for s in self.sentences[len(self.sentences) - self._pending :]:
             key, words = _analysed(s)
-            self.index.add(key, words)
+            self._index.add(key, words)
             runs = _known_numbers(s)
-            self.numbers |= runs
-            self.fact_numbers |= runs | _known_numbers(key)
+            self._numbers |= runs
+            self._fact_numbers |= runs | _known_numbers(key)
+        self._pending = 0
 
     def knows_phrase(self, phrase: str) -> bool:
         """Does a known sentence or headline hold ``phrase`` (a name, a quote) as whole words?"""
