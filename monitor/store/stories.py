@@ -108,7 +108,7 @@ class IngestTx:
                 updated_at=now,
                 version_count=0,
                 event_seq=0,
-            )
+            ),
         )
 
     def update_story(self, story_id: str, **values: Any) -> None:
@@ -129,7 +129,7 @@ class IngestTx:
                 fetched_at=now,
                 developing=developing,
                 story_id=story_id,
-            )
+            ),
         )
         key = result.inserted_primary_key
         assert key is not None  # a single-row INSERT always has one
