@@ -428,7 +428,15 @@ def test_one_item_that_fails_to_store_does_not_sink_the_feed(tmp_path: Path, fee
                 raise RuntimeError("cannot store this one")
             return real(article, now, **options)
 
+        real_many = pipeline.poller.ingestor.ingest_many
+
+        def ingest_many(articles: Any, clock: Any, **options: Any) -> Any:
+            if any(a.guid.endswith("/1") for a in articles):  # its batch fails as a whole
+                raise RuntimeError("cannot store this batch")
+            return real_many(articles, clock, **options)
+
         pipeline.poller.ingestor.ingest = ingest  # type: ignore[method-assign]
+        pipeline.poller.ingestor.ingest_many = ingest_many  # type: ignore[method-assign]
 
     outcomes = polls_in_one_pipeline(config, Clock(), [break_one_item])
     assert [(o.result, o.new_articles) for o in outcomes] == [("changed", 2)]

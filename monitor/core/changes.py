@@ -28,7 +28,7 @@ SAME_STATEMENT = 0.6
 _MIN_SHARED = 2
 # A dropped sentence whose words are at least this share inside one new sentence was only reworded.
 _REWORDED = 0.8
-_MAX_KNOWN = 400  # the most recent known sentences looked at (a long story's early text rarely restated)
+MAX_KNOWN = 400  # the most recent known sentences looked at (a long story's early text rarely restated)
 _VALUE = re.compile(r"\d[\d,.]*\d|\d|\b(?:" + "|".join(WORD_NUMBERS) + r"|one)\b", re.IGNORECASE)
 _STOP = frozenset(
     str.split(
@@ -69,7 +69,7 @@ def _value_changes(old: str, new: str) -> tuple[tuple[str, str], ...]:
 
 def changes(new_sentences: Sequence[str], known: Sequence[str]) -> tuple[Change, ...]:
     """Sentences of the new version that restate a known sentence with other values."""
-    recent = list(dict.fromkeys(known))[-_MAX_KNOWN:]
+    recent = list(dict.fromkeys(known))[-MAX_KNOWN:]
     # Exact strings, not normalised keys: a sentence that differs only in case or punctuation may become a
     # candidate, but its values are the same, so it is never reported (and keys cost more than the rest).
     present = set(new_sentences)

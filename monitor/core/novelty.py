@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.core import text as textmod
 from monitor.core.facts import WORD_NUMBERS, extract_names, extract_numbers, extract_quotes
+from monitor.core.known import SentenceIndex
 from monitor.core.model import Facts, Novelty
 
 # A sentence whose informative words are at least this share inside one known sentence is a rewrite.
 _REWRITE_CONTAINMENT = 0.8
+
 # Digits, and the number words ``core.facts`` counts with ("two dead" -> "three dead" is news too).
 _NUMBER_RUN = re.compile(r"\d[\d,.]*|\b(?=[tfsenhdTFSENHD])(?:" + "|".join(WORD_NUMBERS) + r")\b", re.IGNORECASE)
 _NOT_NAMES = frozenset(
@@ -113,39 +115,122 @@ _NOT_NAMES = frozenset(
 )
 
 
-@dataclass(frozen=True)
 class KnownText:
-    """Everything known of a story before this version: its sentences and headlines."""
+    """Everything known of a story before this version, kept as an index that grows with each version
+    (``learn``) instead of being rebuilt from every earlier version's text: the work of ``compute_novelty``
+    then depends on the new version, not on the size of the story (issue 15).
 
-    sentences: tuple[str, ...]
-    titles: tuple[str, ...]
+    It holds each distinct news sentence and headline once (``core.known``), the numbers they hold, and
+    the last headline. ``sentences`` is every distinct sentence, in the order learnt (what the store
+    keeps, so an index can be rebuilt without re-reading the versions).
+    """
+
+    def __init__(self) -> None:
+        self.sentences: list[str] = []
+        self.last_title: str | None = None
+        self._seen: set[str] = set()
+        self._index = SentenceIndex()
+        self._numbers: set[str] = set()
+        self._fact_numbers: set[str] = set()
+        # Sentences not indexed yet: most stories never get a second version, and indexing their first one
+        # would be work for nothing (the first poll of a thousand feeds opens tens of thousands of stories).
+        self._pending = 0
+
+    @property
+    def index(self) -> SentenceIndex:
+        self._settle()
+        return self._index
+
+    @property
+    def numbers(self) -> set[str]:
+        """Number tokens of the known text ("34,000", "3.5")."""
+        self._settle()
+        return self._numbers
+
+    @property
+    def fact_numbers(self) -> set[str]:
+        """The same, plus those of the sentence keys ("34", "000"): what the facts check compares with."""
+        self._settle()
+        return self._fact_numbers
 
     @classmethod
     def of(cls, versions: Iterable[tuple[str, str]]) -> KnownText:
-        """Build from ``(title, text)`` pairs of the earlier versions."""
-        sents: list[str] = []
-        titles: list[str] = []
+        """Build from ``(title, text)`` pairs of the earlier versions, oldest first."""
+        known = cls()
         for title, body in versions:
-            titles.append(title)
-            sents.extend(textmod.news_sentences(body))
-        return cls(tuple(sents), tuple(titles))
+            known.learn(title, body)
+        return known
+
+    def __bool__(self) -> bool:
+        return bool(self.sentences)
+
+    def unseen(self, title: str, body: str) -> list[str]:
+        """The distinct sentences (headline first) of a version that this index does not hold yet."""
+        fresh = dict.fromkeys(s for s in (title, *_news_sentences(body)) if s not in self._seen)
+        return list(fresh)
+
+    def learn(self, title: str, body: str) -> list[str]:
+        """Take in one more version; returns the sentences that were new to the index (see ``unseen``)."""
+        fresh = self.unseen(title, body)
+        self.add_sentences(fresh)
+        self.last_title = title
+        return fresh
+
+    def add_sentences(self, sentences: Iterable[str]) -> None:
+        """Sentences (or headlines) known from versions stored earlier, as ``sentences`` lists them."""
+        for s in sentences:
+            if s in self._seen:
+                continue
+            self._seen.add(s)
+            self.sentences.append(s)
+            self._pending += 1
+
+    def _settle(self) -> None:
+        """Index the sentences added since the last question."""
+        if not self._pending:
+            return
+        for s in self.sentences[len(self.sentences) - self._pending :]:
+            key, words = _analysed(s)
+            self._index.add(key, words)
+            runs = _known_numbers(s)
+            self._numbers |= runs
+            self._fact_numbers |= runs | _known_numbers(key)
+        self._pending = 0
+
+    def knows_phrase(self, phrase: str) -> bool:
+        """Does a known sentence or headline hold ``phrase`` (a name, a quote) as whole words?"""
+        return self.index.holds_run(textmod.sentence_key(phrase))
+
+
+@lru_cache(maxsize=8)
+def _news_sentences(body: str) -> tuple[str, ...]:
+    # Remembered for the few bodies in flight: ingest splits one body for novelty, then for the store.
+    return tuple(textmod.news_sentences(body))
+
+
+@lru_cache(maxsize=1024)
+def _analysed(sentence: str) -> tuple[str, frozenset[str]]:
+    """(key, informative words): worked out once per sentence for novelty, then for the index."""
+    return textmod.sentence_key(sentence), frozenset(_informative(sentence))
 
 
 def _informative(sentence: str) -> set[str]:
     return {w for w in textmod.words(sentence) if len(w) > 2 and w.lower() not in _NOT_NAMES}
 
 
-def _is_known(sentence: str, keys: set[str], known_words: Sequence[set[str]], known_numbers: set[str]) -> bool:
-    if textmod.sentence_key(sentence) in keys:
+def _is_known(sentence: str, known: KnownText, this_version: SentenceIndex, numbers_here: set[str]) -> bool:
+    key, mine = _analysed(sentence)
+    if key in known.index.keys or key in this_version.keys:
         return True
-    mine = _informative(sentence)
     if not mine:
         return True  # nothing informative: not news on its own
-    if any(_number_token(n) not in known_numbers for n in extract_numbers(sentence)):
+    tokens = {_number_token(n) for n in extract_numbers(sentence)}
+    if any(t not in known.numbers and t not in numbers_here for t in tokens):
         # "At least 52 people were killed" after "At least 34 ...": the words are a rewrite, the number is the
         # news (the classic update of a developing story).
         return False
-    return any(len(mine & other) / len(mine) >= _REWRITE_CONTAINMENT for other in known_words)
+    share = _REWRITE_CONTAINMENT
+    return known.index.holds_share(mine, share) or this_version.holds_share(mine, share)
 
 
 def _number_token(number: str) -> str:
@@ -159,46 +244,41 @@ def _known_numbers(blob: str) -> set[str]:
     return {run.rstrip(".,").lower() for run in _NUMBER_RUN.findall(blob)}
 
 
-def _facts(added: Sequence[str], known_blob: str) -> Facts:
+def _facts(added: Sequence[str], known: KnownText) -> Facts:
     numbers: dict[str, None] = {}
     quotes: dict[str, None] = {}
     names: dict[str, None] = {}
-    known_numbers = _known_numbers(known_blob)  # found once: a fact is new when its number is not among them
     for s in added:
         for n in extract_numbers(s):
-            if _number_token(n) not in known_numbers:
+            if _number_token(n) not in known.fact_numbers:
                 numbers[n] = None
         for q in extract_quotes(s):
-            if textmod.sentence_key(q) not in known_blob:
+            if not known.knows_phrase(q):
                 quotes[q] = None
         for name in extract_names(s):
-            if name.lower() not in known_blob:
+            if not known.knows_phrase(name):
                 names[name] = None
     return Facts(tuple(numbers), tuple(quotes), tuple(names))
 
 
 def compute_novelty(known: KnownText, title: str, body: str, news: Sequence[str] | None = None) -> Novelty:
-    """What ``(title, body)`` adds to ``known``. With nothing known, every news sentence is added.
-    ``news``: the body's news sentences when the caller has already split and filtered it
-    (``core.furniture``), so they are not split again."""
-    keys = {textmod.sentence_key(s) for s in known.sentences}
-    keys |= {textmod.sentence_key(t) for t in known.titles}
-    known_words = [_informative(s) for s in (*known.sentences, *known.titles)]
-    known_numbers = _known_numbers("\n".join((*known.sentences, *known.titles)))
+    """What ``(title, body)`` adds to ``known`` (which it leaves as it is: ``known.learn`` takes the version
+    in once it is stored). With nothing known, every news sentence is added. ``news``: the body's news
+    sentences when the caller has already split and filtered it (``core.furniture``), so they are not split
+    again."""
+    this_version = SentenceIndex(runs=False)  # a sentence repeated inside one version counts once
+    numbers_here: set[str] = set()
     added: list[str] = []
     repeated = 0
-    for s in textmod.news_sentences(body) if news is None else news:
-        if _is_known(s, keys, known_words, known_numbers):
+    for s in _news_sentences(body) if news is None else news:
+        if _is_known(s, known, this_version, numbers_here):
             repeated += 1
         else:
             added.append(s)
-            keys.add(textmod.sentence_key(s))  # a sentence repeated inside one version counts once
-            known_words.append(_informative(s))
-            known_numbers |= {_number_token(n) for n in extract_numbers(s)}
-    blob_parts = (*known.sentences, *known.titles)
-    known_blob = "\n".join(blob_parts) + "\n" + " ".join(textmod.sentence_key(p) for p in blob_parts)
-    facts = _facts(added, known_blob.lower()) if known.sentences or known.titles else _facts(added, "")
-    last_title = known.titles[-1] if known.titles else None
+            this_version.add(*_analysed(s))
+            numbers_here |= {_number_token(n) for n in extract_numbers(s)}
+    facts = _facts(added, known)
+    last_title = known.last_title
     changed = last_title is not None and textmod.sentence_key(last_title) != textmod.sentence_key(title)
     return Novelty(tuple(added), facts, changed, repeated)
 

@@ -43,7 +43,7 @@ from monitor.errors import FeedParseError, MonitorError
 from monitor.service import feed_events, metrics
 from monitor.service.coalesce import Coalescer
 from monitor.service.enrich import FullText
-from monitor.service.ingest import Ingestor, IngestResult
+from monitor.service.ingest import BATCH, Ingestor, IngestResult
 from monitor.sources.feeds import Fetched, NotModified, ParsedFeed, fetch_feed, in_publication_order, parse_feed
 from monitor.store import feed_state
 from monitor.store import stories as story_store
@@ -312,21 +312,32 @@ class Poller:
     async def _ingest_each(
         self, feed: str, articles: list[Article], clock: Callable[[], datetime], hold: bool
     ) -> tuple[list[Article], list[IngestResult]]:
-        """Ingest one item at a time (one thread hop each: the event loop runs between them). One item that
-        fails to store does not sink the rest (issue 14); when every item fails (the database is down), the
-        poll fails as a whole."""
+        """Ingest a poll's items ``ingest.BATCH`` to a transaction (``Ingestor.ingest_many``: one lock and one
+        commit per batch, the event loop free meanwhile). A batch that cannot be stored is taken one item at a
+        time, so one item that fails to store does not sink the rest (issue 14); when every item fails (the
+        database is down), the poll fails as a whole."""
         taken: list[Article] = []
         results: list[IngestResult] = []
         last_error: Exception | None = None
-        for article in articles:
+        defer = self.fulltext.defer
+        for start in range(0, len(articles), BATCH):
+            chunk = articles[start : start + BATCH]
             try:
-                ingest = partial(self.ingestor.ingest, article, clock(), hold=hold, defer=self.fulltext.defer(article))
-                results.append(await asyncio.to_thread(ingest))
-            except Exception as e:  # logged with its traceback; the item waits for the next poll
-                log.exception("poll.item_failed feed=%s guid=%s", feed, article.guid)
-                last_error = e
+                many = partial(self.ingestor.ingest_many, chunk, clock, hold=hold, defer=defer)
+                results += await asyncio.to_thread(many)
+                taken += chunk
                 continue
-            taken.append(article)
+            except Exception:  # one of them cannot be stored: one at a time, so it costs only itself
+                log.info("poll.batch_failed feed=%s items=%d: one at a time", feed, len(chunk))
+            for article in chunk:
+                try:
+                    one = partial(self.ingestor.ingest, article, clock(), hold=hold, defer=defer(article))
+                    results.append(await asyncio.to_thread(one))
+                except Exception as e:  # logged with its traceback; the item waits for the next poll
+                    log.exception("poll.item_failed feed=%s guid=%s", feed, article.guid)
+                    last_error = e
+                    continue
+                taken.append(article)
         if last_error is not None and not taken:
             raise last_error
         return taken, results

@@ -26,10 +26,11 @@ from monitor.store.stories import IngestTx
 
 
 def version_novelty(
-    tx: IngestTx, story_id: str, article: Article, prior: ArticleRecord | None, now: datetime
+    tx: IngestTx, story_id: str, article: Article, prior: ArticleRecord | None, now: datetime, known: KnownText
 ) -> Novelty:
     """The novelty of ``article`` as a new version of story ``story_id``; ``prior`` is the same item's
-    previous version (same source and GUID), if any."""
+    previous version (same source and GUID), if any; ``known`` what the story holds (kept incrementally by
+    ``service.known_cache``: nothing here reads the story's earlier versions)."""
     outlet = furniture.outlet_key(article.url, article.source)
     paragraphs = furniture.split(article.text)  # split once: fingerprints, furniture and changes share it
     fps = furniture.fingerprints(paragraphs)
@@ -38,13 +39,13 @@ def version_novelty(
     learnt = furniture_store.learnt(tx.conn, outlet, fps + furniture.fingerprints(before))
     judged = furniture.judge(paragraphs, article.title, learnt)
     body = furniture.joined(judged)
-    known = KnownText.of(tx.known_texts(story_id))
     news = [s for para in judged for s, keep in para if keep]
     novelty = compute_novelty(known, article.title, body, news)
     previous = None
     if prior is not None:
         previous = [s for para in furniture.judge(before, prior.title, learnt) for s, keep in para if keep]
-    return with_changes(novelty, news, known.sentences, previous)
+    # Only the latest known sentences can be restated (core.changes looks at no more): a slice, not a copy.
+    return with_changes(novelty, news, known.sentences[-changemod.MAX_KNOWN :], previous)
 
 
 def with_changes(

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 
 from monitor.store.db import LOCK_PRUNE, Database
 from monitor.store.records import StoryRecord
-from monitor.store.schema import articles, deliveries, events, stories, versions
+from monitor.store.schema import articles, deliveries, events, stories, story_sentences, versions
 from monitor.store.stories import IngestTx
 
 
@@ -73,6 +73,7 @@ def prune(db: Database, now: datetime, keep_closed: float, keep_delivered: float
             conn.execute(delete(deliveries).where(deliveries.c.event_id.in_(ev)))
             conn.execute(delete(events).where(events.c.story_id.in_(ids)))
             conn.execute(delete(versions).where(versions.c.story_id.in_(ids)))
+            conn.execute(delete(story_sentences).where(story_sentences.c.story_id.in_(ids)))
             n_articles = conn.execute(delete(articles).where(articles.c.story_id.in_(ids))).rowcount
             conn.execute(delete(stories).where(stories.c.id.in_(ids)))
         done = select(deliveries.c.event_id).where(deliveries.c.status != "delivered")

@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = "0005"
+SCHEMA_VERSION = "0006"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -125,6 +125,9 @@ articles = Table(
     Index("ix_articles_item", "source", "guid"),
     Index("ix_articles_hash", "content_hash"),
     Index("ix_articles_story", "story_id"),
+    # "Same URL" is asked of every new article: without an index it read the whole table (issue 15). A hash
+    # index on PostgreSQL: equality is all it serves, and a btree entry has a size limit a URL can exceed.
+    Index("ix_articles_url", "url", postgresql_using="hash"),
 )
 
 # A story's versions in order: seq 1 is the article that opened it.
@@ -142,6 +145,18 @@ versions = Table(
     Column("material", Boolean, nullable=False, default=False),
     Column("match", JSON, nullable=False, default=dict),
     UniqueConstraint("story_id", "seq"),
+)
+
+# Each distinct news sentence and headline a story holds, once, with the version that first had it: what
+# novelty compares a new version with, read back without re-reading (and re-splitting) every version.
+story_sentences = Table(
+    "story_sentences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("story_id", String(32), ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_story_sentences_story", "story_id", "seq"),
 )
 
 # The outbox: written in the same transaction as the story change it reports.

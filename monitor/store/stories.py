@@ -13,12 +13,31 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from monitor.core.model import Article
 from monitor.store.db import Database
 from monitor.store.records import ArticleRecord, StoryRecord, VersionRecord
-from monitor.store.schema import articles, deliveries, events, stories, versions
+from monitor.store.schema import articles, deliveries, events, stories, story_sentences, versions
+
+
+# The statements every ingest runs, built once: building and hashing a statement per call was a good part of
+# each article's CPU (issue 15); the values go in as parameters.
+def _newest_article(*where: Any) -> Any:
+    return select(articles).where(*where).order_by(articles.c.id.desc()).limit(1)
+
+
+_LATEST_OF_ITEM = _newest_article(articles.c.source == bindparam("source"), articles.c.guid == bindparam("guid"))
+_SAME_ITEM_ELSEWHERE = _newest_article(
+    articles.c.source == bindparam("source"), articles.c.content_hash == bindparam("hash")
+)
+_WITH_URL = _newest_article(articles.c.url == bindparam("url"))
+_WITH_CONTENT = select(articles).where(articles.c.content_hash == bindparam("hash")).order_by(articles.c.id).limit(1)
+_LOCK_STORY = select(stories).where(stories.c.id == bindparam("story")).with_for_update()
+_INSERT_STORY = insert(stories)
+_UPDATE_STORY = update(stories).where(stories.c.id == bindparam("story"))
+_INSERT_ARTICLE = insert(articles)
+_INSERT_VERSION = insert(versions)
 
 
 class IngestTx:
@@ -28,32 +47,22 @@ class IngestTx:
         self.conn = conn
 
     def latest_of_item(self, source: str, guid: str) -> ArticleRecord | None:
-        query = (
-            select(articles)
-            .where(articles.c.source == source, articles.c.guid == guid)
-            .order_by(articles.c.id.desc())
-            .limit(1)
-        )
-        row = self.conn.execute(query).first()
+        row = self.conn.execute(_LATEST_OF_ITEM, {"source": source, "guid": guid}).first()
         return ArticleRecord.from_row(row) if row else None
 
     def with_content(self, content_hash: str) -> ArticleRecord | None:
-        query = select(articles).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
-        row = self.conn.execute(query).first()
+        row = self.conn.execute(_WITH_CONTENT, {"hash": content_hash}).first()
         return ArticleRecord.from_row(row) if row else None
 
     def with_url(self, url: str) -> ArticleRecord | None:
-        query = select(articles).where(articles.c.url == url).order_by(articles.c.id.desc()).limit(1)
-        row = self.conn.execute(query).first()
+        row = self.conn.execute(_WITH_URL, {"url": url}).first()
         return ArticleRecord.from_row(row) if row else None
 
     def same_item_elsewhere(self, article: Article) -> ArticleRecord | None:
         """An article of the same source with this content, under another GUID (a regenerated GUID, or
         the same URL re-listed): identity is GUID, then canonical URL, then content."""
-        same_source = articles.c.source == article.source
-        same_content = articles.c.content_hash == article.content_hash
-        query = select(articles).where(same_source, same_content).order_by(articles.c.id.desc()).limit(1)
-        row = self.conn.execute(query).first()
+        params = {"source": article.source, "hash": article.content_hash}
+        row = self.conn.execute(_SAME_ITEM_ELSEWHERE, params).first()
         return ArticleRecord.from_row(row) if row else None
 
     def articles_after(self, after_id: int) -> list[ArticleRecord]:
@@ -64,22 +73,29 @@ class IngestTx:
         return [ArticleRecord.from_row(r) for r in self.conn.execute(query)]
 
     def lock_story(self, story_id: str) -> StoryRecord | None:
-        row = self.conn.execute(select(stories).where(stories.c.id == story_id).with_for_update()).first()
+        row = self.conn.execute(_LOCK_STORY, {"story": story_id}).first()
         return StoryRecord.from_row(row) if row else None
 
-    def known_texts(self, story_id: str) -> list[tuple[str, str]]:
-        """(title, text) of the story's versions, oldest first."""
+    def known_sentences(self, story_id: str, after_seq: int = 0) -> list[str]:
+        """The story's distinct sentences and headlines first held by versions after ``after_seq``, in the
+        order they were learnt: a cached ``KnownText`` catches up with what other instances wrote."""
         query = (
-            select(articles.c.title, articles.c.text)
-            .join(versions, versions.c.article_id == articles.c.id)
-            .where(versions.c.story_id == story_id)
-            .order_by(versions.c.seq)
+            select(story_sentences.c.text)
+            .where(story_sentences.c.story_id == story_id, story_sentences.c.seq > after_seq)
+            .order_by(story_sentences.c.seq, story_sentences.c.id)
         )
-        return [(r.title, r.text) for r in self.conn.execute(query)]
+        return [r.text for r in self.conn.execute(query)]
+
+    def insert_known_sentences(self, story_id: str, seq: int, sentences: list[str]) -> None:
+        """The sentences version ``seq`` brought to the story (those ``KnownText.unseen`` found)."""
+        if sentences:
+            rows = [{"story_id": story_id, "seq": seq, "text": s} for s in sentences]
+            self.conn.execute(insert(story_sentences), rows)
 
     def create_story(self, story_id: str, title: str, url: str | None, now: datetime) -> None:
         self.conn.execute(
-            insert(stories).values(
+            _INSERT_STORY,
+            dict(
                 id=story_id,
                 title=title,
                 url=url,
@@ -92,15 +108,16 @@ class IngestTx:
                 updated_at=now,
                 version_count=0,
                 event_seq=0,
-            )
+            ),
         )
 
     def update_story(self, story_id: str, **values: Any) -> None:
-        self.conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
+        self.conn.execute(_UPDATE_STORY, {"story": story_id, **values})
 
     def insert_article(self, article: Article, story_id: str, now: datetime, developing: bool) -> int:
         result = self.conn.execute(
-            insert(articles).values(
+            _INSERT_ARTICLE,
+            dict(
                 source=article.source,
                 guid=article.guid,
                 content_hash=article.content_hash,
@@ -112,16 +129,15 @@ class IngestTx:
                 fetched_at=now,
                 developing=developing,
                 story_id=story_id,
-            )
+            ),
         )
         key = result.inserted_primary_key
         assert key is not None  # a single-row INSERT always has one
         return int(key[0])
 
     def insert_version(self, story_id: str, seq: int, article_id: int, now: datetime, **values: Any) -> None:
-        self.conn.execute(
-            insert(versions).values(story_id=story_id, seq=seq, article_id=article_id, created_at=now, **values)
-        )
+        params = dict(story_id=story_id, seq=seq, article_id=article_id, created_at=now, **values)
+        self.conn.execute(_INSERT_VERSION, params)
 
     def insert_event(
         self,
