@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from monitor.store.db import Database
 from monitor.store.records import StoryRecord, _FromRow
 from monitor.store.schema import articles, deliveries, events, stories, versions, watched_pages
-from monitor.store.stories import IngestTx
+from monitor.store.stories import IngestTx, unsent
 
 LOCK_PAGE_SYNC = 0x6E6D_0011  # advisory lock: one instance at a time adds new pages to watch
 
@@ -206,16 +206,7 @@ def unsent_opened(conn: Connection, story_id: str) -> tuple[str, dict[str, Any],
     row = conn.execute(
         select(events.c.id, events.c.payload).where(events.c.story_id == story_id, events.c.type == "story.opened")
     ).first()
-    if row is None:
-        return None
-    rows = conn.execute(
-        select(deliveries.c.webhook, deliveries.c.status, deliveries.c.attempts, deliveries.c.lease_owner).where(
-            deliveries.c.event_id == row.id
-        )
-    ).fetchall()
-    if any(r.status != "pending" or r.attempts or r.lease_owner for r in rows):
-        return None
-    return row.id, dict(row.payload), {r.webhook for r in rows}
+    return unsent(conn, row.id, row.payload) if row is not None else None
 
 
 def send_opened_now(db: Database, story_ids: Sequence[str], now: datetime) -> int:

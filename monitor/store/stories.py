@@ -183,16 +183,7 @@ class IngestTx:
             .order_by(events.c.story_seq.desc())
             .limit(1)
         ).first()
-        if row is None:
-            return None
-        rows = self.conn.execute(
-            select(deliveries.c.webhook, deliveries.c.status, deliveries.c.attempts, deliveries.c.lease_owner).where(
-                deliveries.c.event_id == row.id
-            )
-        ).fetchall()
-        if any(r.status != "pending" or r.attempts or r.lease_owner for r in rows):
-            return None
-        return row.id, dict(row.payload), {r.webhook for r in rows}
+        return unsent(self.conn, row.id, row.payload) if row is not None else None
 
     def merge_into_event(
         self, event_id: str, payload: dict[str, Any], new_webhooks: tuple[str, ...], send_at: datetime
@@ -316,3 +307,16 @@ def known_guids(db: Database, source: str, guids: list[str]) -> set[str]:
             query = select(articles.c.guid).where(articles.c.source == source, articles.c.guid.in_(chunk)).distinct()
             found |= {r.guid for r in conn.execute(query)}
     return found
+
+
+def unsent(conn: Connection, event_id: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any], set[str]] | None:
+    """``(event_id, payload, receivers)`` if no receiver of the event has been sent it or claimed it yet (it
+    can still take more in: a coalesced update, a first sighting's full text), else None."""
+    rows = conn.execute(
+        select(deliveries.c.webhook, deliveries.c.status, deliveries.c.attempts, deliveries.c.lease_owner).where(
+            deliveries.c.event_id == event_id
+        )
+    ).fetchall()
+    if any(r.status != "pending" or r.attempts or r.lease_owner for r in rows):
+        return None
+    return event_id, dict(payload), {r.webhook for r in rows}
