@@ -325,7 +325,7 @@ def _caption_like(paragraph_sentences: list[str]) -> bool:
     line = paragraph_sentences[0]
     if _TERMINAL.search(line) or _CJK.search(line) or _FOOTNOTE.match(line):
         return False
-    return len(_words(line)) <= CAPTION_WORDS or " | " in line or _title_case(line)
+    return len(_alpha_words(line)) <= CAPTION_WORDS or " | " in line or _title_case(line)
 
 
 _FOOTNOTE = re.compile(r"\[\d{1,3}\]\s")
@@ -337,13 +337,13 @@ _DURATION = re.compile(r"\d{1,2}:\d\d\s")  # "1:17 Apartment complex floods": a 
 LIST_LINES = 3
 
 
-def _words(line: str) -> list[str]:
+def _alpha_words(line: str) -> list[str]:
     return [w for w in line.split() if any(c.isalpha() for c in w)]
 
 
 def _title_case(line: str) -> bool:
     """Title Case lines of any length are headlines of other stories ("11 Fascinating Facts About ...")."""
-    words = _words(line)
+    words = _alpha_words(line)
     return len(words) >= 3 and sum(w[:1].isupper() for w in words) / len(words) >= 0.6
 
 
@@ -353,7 +353,7 @@ def _shape(line: str) -> str:
     markup) or a leading duration (a video playlist)."""
     line = _BULLET.sub("", line)
     shape = "".join(_PUNCT.findall(line))
-    return "" if "|" in shape or not _words(line) or _DURATION.match(line) else shape
+    return "" if "|" in shape or not _alpha_words(line) or _DURATION.match(line) else shape
 
 
 def _list_items(lines: list[str]) -> list[bool]:
