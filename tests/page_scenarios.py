@@ -97,6 +97,17 @@ def _norm(text: str) -> str:
     return " ".join(_TOKEN.findall(text.lower()))
 
 
+def _parser(html: bytes) -> lxml.html.HTMLParser | None:
+    """UTF-8 pages without a charset lxml sees are read as Latin-1 by default: the cut page would then be
+    served as mojibake, every sentence of it would differ from the whole page, and the whole article would
+    be "added" when the page grows."""
+    try:
+        html.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return lxml.html.HTMLParser(encoding="utf-8")
+
+
 def truncated(page: Page) -> tuple[bytes, list[str]] | None:
     """The page without its last article paragraphs, and the paragraphs actually removed (those found as
     elements of their own in the HTML); None when none of them is (the page is left out of the growing set)."""
@@ -104,7 +115,7 @@ def truncated(page: Page) -> tuple[bytes, list[str]] | None:
     if len(paras) < 3:
         return None
     k = max(1, round(len(paras) * GROW_SHARE))
-    tree = lxml.html.fromstring(page.html)
+    tree = lxml.html.fromstring(page.html, parser=_parser(page.html))
     elements = [el for el in tree.iter("p", "li", "blockquote", "h2", "h3", "h4", "div", "span", "figcaption")]
     removed = []
     for para in paras[-k:]:

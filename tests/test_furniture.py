@@ -107,6 +107,23 @@ def test_news_text_drops_furniture_headline_and_caption_lines_keeps_paragraphs()
     assert furniture.news_text(text, title=title, learnt=learnt) == "The storm hit the coast on Friday, officials said."
 
 
+def test_a_data_list_of_short_lines_is_content_a_list_of_headlines_is_not() -> None:
+    lead = "The last four places were decided on Tuesday night, the federation said."
+    table = ["- Iceland (Group H): Third appearance", "- Norway (Group F): 4th appearance",
+             "- Serbia (Group B): Second appearance", "- Georgia (Group D): Zero appearances"]  # fmt: skip
+    related = ["Most read", "- 15 Amazing Photos of the Final", "- Photos: Fans, Flares and a Long Night",
+               "- Coach Quits After Shock Defeat"]  # fmt: skip
+    text = "\n\n".join([lead, "Qualified teams", *table, *related])
+    assert furniture.news_sentences(text) == [lead, *table]
+    # a credit printed under every photo is one line repeated, not a list; nor are phone numbers
+    credits = "\n\n".join([lead, *["Jane Roe/KXYZ"] * 3, "(555) 222-2027", "(555) 222-2134", "(555) 223-4616"])
+    assert furniture.news_sentences(credits) == [lead]
+    # a footnote is the article's own reference, not a caption; a form's labels are furniture
+    notes = "\n\n".join([lead, "[2] National Safety Goal: Alarm Management | Top 10 Hazards",
+                          "Required Email:", "Required Telephone:", "Required Comment:"])  # fmt: skip
+    assert furniture.news_sentences(notes) == [lead, "[2] National Safety Goal: Alarm Management | Top 10 Hazards"]
+
+
 def test_outlet_key_is_the_host_without_www() -> None:
     assert furniture.outlet_key("https://www.Example.com/a/b", "feed") == "example.com"
     assert furniture.outlet_key(None, "wire") == "feed:wire"

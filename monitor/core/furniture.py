@@ -116,6 +116,7 @@ _OPENERS = (
     r"(?:this|the) (?:content|article|story) is (?:only )?(?:available|for) (?:to )?(?:subscribers|members)",
     r"(?:sorry|oops),? (?:this|the|we|something|your)\b",
     r"(?:re-?enter|enter) (?:your )?(?:zip|email|the characters)",
+    r"required [\w ]{1,30}:$",  # a form's field labels ("Required Email:")
     # German
     r"(?:anzeige|werbung)$",
     r"(?:mehr zum thema|lesen sie (?:auch|mehr)|weiterlesen|das könnte sie auch interessieren|auch interessant)",
@@ -317,16 +318,59 @@ def _title_like(sentence: str, title_key: str) -> bool:
 
 def _caption_like(paragraph_sentences: list[str]) -> bool:
     """A paragraph that is one line without a sentence's end: a heading, caption, link or label. Long
-    CJK lines carry no spaces, so they are never counted short here."""
+    CJK lines carry no spaces, so they are never counted short here. A footnote ("[2] Joint Commission
+    ...") is the article's own reference, not a caption."""
     if len(paragraph_sentences) != 1:
         return False
     line = paragraph_sentences[0]
-    if _TERMINAL.search(line) or _CJK.search(line):
+    if _TERMINAL.search(line) or _CJK.search(line) or _FOOTNOTE.match(line):
         return False
-    words = [w for w in line.split() if any(c.isalpha() for c in w)]
-    capitals = sum(w[:1].isupper() for w in words)
-    # Title Case lines of any length are headlines of other stories ("11 Fascinating Facts About ...").
-    return len(words) <= CAPTION_WORDS or " | " in line or (len(words) >= 3 and capitals / len(words) >= 0.6)
+    return len(_alpha_words(line)) <= CAPTION_WORDS or " | " in line or _title_case(line)
+
+
+_FOOTNOTE = re.compile(r"\[\d{1,3}\]\s")
+_BULLET = re.compile(r"^[\s\-–—•*·]+")
+_PUNCT = re.compile(r"[^\w\s]")
+_DURATION = re.compile(r"\d{1,2}:\d\d\s")  # "1:17 Apartment complex floods": a video playlist
+# Consecutive caption-like lines that form a data list ("Russia (Group I): 12th appearance", "Blue Origin,
+# Kent, Washington"): at least this many in a row, of one punctuation shape.
+LIST_LINES = 3
+
+
+def _alpha_words(line: str) -> list[str]:
+    return [w for w in line.split() if any(c.isalpha() for c in w)]
+
+
+def _title_case(line: str) -> bool:
+    """Title Case lines of any length are headlines of other stories ("11 Fascinating Facts About ...")."""
+    words = _alpha_words(line)
+    return len(words) >= 3 and sum(w[:1].isupper() for w in words) / len(words) >= 0.6
+
+
+def _shape(line: str) -> str:
+    """The punctuation of a line without its bullet ("- Russia (Group I): 12th appearance" -> "():"); ""
+    for a line that cannot be a list item: no word (a phone number, a figure), a "|" (navigation, widget
+    markup) or a leading duration (a video playlist)."""
+    line = _BULLET.sub("", line)
+    shape = "".join(_PUNCT.findall(line))
+    return "" if "|" in shape or not _alpha_words(line) or _DURATION.match(line) else shape
+
+
+def _list_items(lines: list[str]) -> list[bool]:
+    """Which of a run of consecutive caption-like lines are items of a data list, i.e. article content:
+    ``LIST_LINES`` or more different lines in a row sharing one punctuation shape ("Name (Group X): value").
+    A list of other stories' headlines stays furniture: their punctuation differs from line to line
+    ("- 15 Amazing Images of Stars", "- Photos: Europa, Mysterious Icy Moon of Jupiter"), and a credit
+    repeated under every photo ("Deren Martinez/KTVB") is one line, not a list."""
+    keep = [False] * len(lines)
+    shapes = [_shape(line) for line in lines]
+    start = 0
+    for i in range(1, len(lines) + 1):
+        if i == len(lines) or shapes[i] != shapes[start]:
+            if shapes[start] and len(set(lines[start:i])) >= LIST_LINES:
+                keep[start:i] = [True] * (i - start)
+            start = i
+    return keep
 
 
 @lru_cache(maxsize=4096)  # pure: a version's sentences are fingerprinted, then looked up in what is learnt
@@ -388,12 +432,22 @@ def judged(text: str, title: str = "", learnt: Collection[str] = frozenset()) ->
 def judge(paragraphs: list[list[str]], title: str, learnt: Collection[str]) -> list[list[tuple[str, bool]]]:
     """Split paragraphs, each sentence paired with whether it is news (not furniture of any kind)."""
     title_key = textmod.sentence_key(title) if title else ""
-    out = []
     many = len(paragraphs) > 1  # a lone line is the article itself (a feed's short summary), not a caption
-    for sents in paragraphs:
-        caption = many and _caption_like(sents)
-        out.append([(s, not (caption or _is_junk(s, title_key, learnt))) for s in sents])
-    return out
+    captions = [many and _caption_like(sents) for sents in paragraphs]
+    # A run of LIST_LINES or more caption-like lines may be a data list: its items are content.
+    i = 0
+    while i < len(paragraphs):
+        j = i
+        while j < len(paragraphs) and captions[j]:
+            j += 1
+        if j - i >= LIST_LINES:
+            items = _list_items([paragraphs[k][0] for k in range(i, j)])
+            captions[i:j] = [not item for item in items]
+        i = max(j, i + 1)
+    return [
+        [(s, not (caption or _is_junk(s, title_key, learnt))) for s in sents]
+        for sents, caption in zip(paragraphs, captions, strict=True)
+    ]
 
 
 def _is_junk(sentence: str, title_key: str, learnt: Collection[str]) -> bool:
