@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 from html.parser import HTMLParser
 
 # Block-level tags end a paragraph; everything inside these is dropped entirely.
@@ -249,6 +250,13 @@ def sentences(text: str) -> list[str]:
 def news_sentences(text: str) -> list[str]:
     """The sentences of a text that can carry news (boilerplate removed)."""
     return [s for s in sentences(text) if not is_boilerplate(s)]
+
+
+@lru_cache(maxsize=8)
+def news_sentences_of(text: str) -> tuple[str, ...]:
+    """``news_sentences``, remembered for the few texts in flight: an ingest splits one body for the
+    matcher's features, then for novelty and the store (splitting is most of a new article's regex time)."""
+    return tuple(news_sentences(text))
 
 
 _WORD = re.compile(r"[^\W_]+(?:[’'.,-][^\W_]+)*", re.UNICODE)
