@@ -238,13 +238,19 @@ def is_boilerplate(sentence: str) -> bool:
 
 def sentences(text: str) -> list[str]:
     """All sentences of a plain text, datelines stripped, in order (boilerplate included)."""
-    out: list[str] = []
+    return [s for para in paragraph_sentences(text) for s in para]
+
+
+@lru_cache(maxsize=8)
+def paragraph_sentences(text: str) -> tuple[tuple[str, ...], ...]:
+    """The sentences of each paragraph of a plain text (a wire dateline stripped from a paragraph's first
+    sentence). Remembered for the few texts in flight: an ingest splits one body for the matcher, novelty
+    and the furniture check."""
+    out = []
     for para in paragraphs(text):
-        for i, s in enumerate(split_sentences(para)):
-            s = strip_dateline(s) if i == 0 else s
-            if s:
-                out.append(s)
-    return out
+        sents = (strip_dateline(s) if i == 0 else s for i, s in enumerate(split_sentences(para)))
+        out.append(tuple(s for s in sents if s))
+    return tuple(out)
 
 
 def news_sentences(text: str) -> list[str]:
