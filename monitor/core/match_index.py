@@ -333,11 +333,11 @@ class DocIndex:
                 if ok:
                     acc[docno] = acc_get(docno, 0.0) + weight
         best = sorted(acc, key=acc.__getitem__, reverse=True)[: self.settings.max_candidates]
-        per_story, taken = self.settings.story_candidates, Counter[str]()
-        kept = []
+        per_story, taken, kept = self.settings.story_candidates, dict[str, int](), []
         for docno in best:
             story = docs[docno].story
-            if taken[story] < per_story:
-                taken[story] += 1
+            n = taken.get(story, 0)
+            if n < per_story:
+                taken[story] = n + 1
                 kept.append(docno)
         return kept, sum(allowed.values())
