@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 from monitor.core import text as textmod
 from monitor.core.facts import WORD_NUMBERS, extract_names, extract_numbers
@@ -42,6 +43,9 @@ def _values(sentence: str) -> list[str]:
     return [v.lower() for v in _VALUE.findall(sentence)]
 
 
+# Remembered: each ingest compares with the story's latest MAX_KNOWN sentences, nearly the same ones as the
+# ingest before it; tokenising them all again was most of an ingest's CPU once a story held 400 sentences.
+@lru_cache(maxsize=4 * MAX_KNOWN)
 def _context(sentence: str) -> frozenset[str]:
     return frozenset(
         w

@@ -390,11 +390,7 @@ def outlet_key(url: str | None, source: str) -> str:
 def split(text: str) -> list[list[str]]:
     """The paragraphs of ``text``, each a list of its sentences, exactly as ``core.text.sentences`` splits
     them (a wire dateline stripped from a paragraph's first sentence)."""
-    out = []
-    for para in textmod.paragraphs(text):
-        sents = [textmod.strip_dateline(s) if i == 0 else s for i, s in enumerate(textmod.split_sentences(para))]
-        out.append([s for s in sents if s])
-    return out
+    return [list(para) for para in textmod.paragraph_sentences(text)]
 
 
 def fingerprints(text: str | list[list[str]]) -> list[str]:

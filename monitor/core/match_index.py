@@ -24,6 +24,10 @@ class IndexSettings:
     query_terms: int = 12  # look up only the query's k most informative words (pruning, issue 3)
     posting_cap: int = 400  # keep the newest entries per word: old news rarely gets updates
     max_candidates: int = 40  # articles scored in full per query
+    # ...and at most this many of one story (its best by the shared words' weight): a story of thousands of
+    # versions would otherwise fill every slot with near-copies of itself, making each match score 40 pairs
+    # where 12 tell as much (the best member; linkage scores the recent ones anyway).
+    story_candidates: int = 12
     repeated_stories: int = 3  # a sentence already in this many stories is site chrome, not news
     outlet_repeated_stories: int = 2  # ... or in this many stories of one outlet (its footer, its tip line)
     stored_terms: int = 60  # per article: its most informative words only (bounded memory)
@@ -328,5 +332,12 @@ class DocIndex:
                     ok = allowed[doc.story] = self.in_window(doc.story, when, window)
                 if ok:
                     acc[docno] = acc_get(docno, 0.0) + weight
-        best = sorted(acc, key=acc.__getitem__, reverse=True)
-        return best[: self.settings.max_candidates], sum(allowed.values())
+        best = sorted(acc, key=acc.__getitem__, reverse=True)[: self.settings.max_candidates]
+        per_story, taken, kept = self.settings.story_candidates, dict[str, int](), []
+        for docno in best:
+            story = docs[docno].story
+            n = taken.get(story, 0)
+            if n < per_story:
+                taken[story] = n + 1
+                kept.append(docno)
+        return kept, sum(allowed.values())

@@ -166,7 +166,7 @@ class KnownText:
 
     def unseen(self, title: str, body: str) -> list[str]:
         """The distinct sentences (headline first) of a version that this index does not hold yet."""
-        fresh = dict.fromkeys(s for s in (title, *_news_sentences(body)) if s not in self._seen)
+        fresh = dict.fromkeys(s for s in (title, *textmod.news_sentences_of(body)) if s not in self._seen)
         return list(fresh)
 
     def learn(self, title: str, body: str) -> list[str]:
@@ -200,12 +200,6 @@ class KnownText:
     def knows_phrase(self, phrase: str) -> bool:
         """Does a known sentence or headline hold ``phrase`` (a name, a quote) as whole words?"""
         return self.index.holds_run(textmod.sentence_key(phrase))
-
-
-@lru_cache(maxsize=8)
-def _news_sentences(body: str) -> tuple[str, ...]:
-    # Remembered for the few bodies in flight: ingest splits one body for novelty, then for the store.
-    return tuple(textmod.news_sentences(body))
 
 
 @lru_cache(maxsize=1024)
@@ -270,7 +264,7 @@ def compute_novelty(known: KnownText, title: str, body: str, news: Sequence[str]
     numbers_here: set[str] = set()
     added: list[str] = []
     repeated = 0
-    for s in _news_sentences(body) if news is None else news:
+    for s in textmod.news_sentences_of(body) if news is None else news:
         if _is_known(s, known, this_version, numbers_here):
             repeated += 1
         else:

@@ -227,7 +227,7 @@ def features(
     are left out of the words, names and lede, and kept in ``sentences`` (what the stream statistics count).
     So are appeals for information and tip lines (``_APPEAL``), from the first article.
     """
-    sents = textmod.news_sentences(text)
+    sents = list(textmod.news_sentences_of(text))  # the split novelty reuses (cached)
     head = headline(title)
     keyed = [(s, sentence_hash(s)) for s in sents]
     hashes = [h for _, h in keyed if h is not None]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 from html.parser import HTMLParser
 
 # Block-level tags end a paragraph; everything inside these is dropped entirely.
@@ -237,18 +238,31 @@ def is_boilerplate(sentence: str) -> bool:
 
 def sentences(text: str) -> list[str]:
     """All sentences of a plain text, datelines stripped, in order (boilerplate included)."""
-    out: list[str] = []
+    return [s for para in paragraph_sentences(text) for s in para]
+
+
+@lru_cache(maxsize=8)
+def paragraph_sentences(text: str) -> tuple[tuple[str, ...], ...]:
+    """The sentences of each paragraph of a plain text (a wire dateline stripped from a paragraph's first
+    sentence). Remembered for the few texts in flight: an ingest splits one body for the matcher, novelty
+    and the furniture check."""
+    out = []
     for para in paragraphs(text):
-        for i, s in enumerate(split_sentences(para)):
-            s = strip_dateline(s) if i == 0 else s
-            if s:
-                out.append(s)
-    return out
+        sents = (strip_dateline(s) if i == 0 else s for i, s in enumerate(split_sentences(para)))
+        out.append(tuple(s for s in sents if s))
+    return tuple(out)
 
 
 def news_sentences(text: str) -> list[str]:
     """The sentences of a text that can carry news (boilerplate removed)."""
     return [s for s in sentences(text) if not is_boilerplate(s)]
+
+
+@lru_cache(maxsize=8)
+def news_sentences_of(text: str) -> tuple[str, ...]:
+    """``news_sentences``, remembered for the few texts in flight: an ingest splits one body for the
+    matcher's features, then for novelty and the store (splitting is most of a new article's regex time)."""
+    return tuple(news_sentences(text))
 
 
 _WORD = re.compile(r"[^\W_]+(?:[’'.,-][^\W_]+)*", re.UNICODE)

@@ -16,14 +16,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from monitor.alerts import payload as payloads
 from monitor.config import Config
 from monitor.core.developing import developing_markers
 from monitor.core.match import Matcher, MatchInput, MatchSettings
 from monitor.core.model import Article, Novelty, WatchHit
-from monitor.core.novelty import is_material
+from monitor.core.novelty import KnownText, is_material
 from monitor.core.watchlist import Watchlist, check_all
 from monitor.service import metrics, updates
 from monitor.service.known_cache import KnownCache
@@ -67,6 +67,9 @@ def _merge_hits(stored: list[dict[str, Any]], new: tuple[WatchHit, ...]) -> tupl
     for hit in new:
         merged.setdefault(hit.name, {}).update(dict.fromkeys(hit.matched))
     return tuple(WatchHit(name, tuple(terms)) for name, terms in merged.items())
+
+
+T = TypeVar("T")
 
 
 class Ingestor:
@@ -141,6 +144,15 @@ class Ingestor:
                 self.known.learned(learned.article.story_id, learned.seq, article.title, learned.sentences)
             metrics.record_ingest(result.status)
             return result
+
+    def with_known(self, story_id: str, read: Callable[[KnownText], T]) -> T:
+        """``read`` what the story's versions hold (an empty ``KnownText`` for a story that is gone), as the
+        next ingest would see it: under the ingest lock, from the cache kept in step with ``story_sentences``
+        (``KnownCache``), so it costs the sentences of the versions it has not seen yet, not the story's size.
+        ``read`` runs under the lock (the cache's entries are only touched there) and must not keep ``known``."""
+        with self._lock, story_store.ingest_transaction(self.db) as tx:
+            story = tx.lock_story(story_id)
+            return read(self.known.current(tx, story) if story is not None else KnownText())
 
     def ingest_many(
         self,

@@ -145,9 +145,10 @@ class PageChecker:
         the row's new baseline (paragraph fingerprints, live-post keys)."""
         posts = view.live_posts
         text = decide.live_text(posts) if posts else (view.text or "")
-        known_texts = await asyncio.to_thread(page_store.story_texts, self.db, page.story_id)
-        story_prints = {fp for _, t in known_texts for fp in decide.fingerprints(t)}
-        change = decide.page_change({*page.paragraphs, *story_prints}, text)
+        # Paragraphs new to this page (its row keeps the fingerprints of its last text); whether they are new
+        # to the story is novelty's question below, asked of the story's incremental known text: reading
+        # every version again on each check would cost more the longer the story runs.
+        change = decide.page_change(page.paragraphs, text)
         baseline: dict[str, object] = {
             "paragraphs": list(dict.fromkeys(change.fingerprints)),
             "posts": [p.key for p in posts] or page.posts,
@@ -157,10 +158,16 @@ class PageChecker:
             return PageOutcome(page.id, page.url, "churn" if page.body_hash else "unchanged"), baseline
         clean = "\n\n".join(decide.article_paragraphs(text))
         title = view.title or page.story_title or page.url
-        if not compute_novelty(KnownText.of(known_texts), title, clean).added:
+        candidates = decide.new_live_posts(page.posts, posts)
+
+        def news(known: KnownText) -> tuple[bool, list[decide.LivePost]]:
+            if not compute_novelty(known, title, clean).added:
+                return False, []
+            return True, [p for p in candidates if any(s for s in known.unseen("", p.text))]  # "": no title
+
+        adds, fresh = await asyncio.to_thread(self.ingestor.with_known, page.story_id, news)
+        if not adds:
             return PageOutcome(page.id, page.url, "churn" if page.body_hash else "unchanged"), baseline
-        fresh = decide.new_live_posts(page.posts, posts)
-        fresh = [p for p in fresh if decide.fingerprint(p.text) not in story_prints]
         article = Article(
             source=PAGE_SOURCE,
             guid=f"page:{page.url}",

@@ -188,18 +188,6 @@ def list_pages(db: Database, story_id: str | None = None, limit: int = 10_000) -
         return [PageState.from_row(r) for r in conn.execute(query)]
 
 
-def story_texts(db: Database, story_id: str) -> list[tuple[str, str]]:
-    """(title, text) of a story's versions, oldest first: what a page's new text is compared with."""
-    query = (
-        select(articles.c.title, articles.c.text)
-        .join(versions, versions.c.article_id == articles.c.id)
-        .where(versions.c.story_id == story_id)
-        .order_by(versions.c.seq)
-    )
-    with db.read() as conn:
-        return [(r.title, r.text) for r in conn.execute(query)]
-
-
 def unsent_opened(conn: Connection, story_id: str) -> tuple[str, dict[str, Any], set[str]] | None:
     """Inside an ingest transaction: the story's ``story.opened`` if no receiver has been sent or has
     claimed it yet (id, payload, receivers), the event a first sighting's full text joins."""
