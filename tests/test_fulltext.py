@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from monitor.config import parse_config
 from monitor.service.pipeline import Pipeline
+from monitor.sources.fulltext import extract_main_text
 from monitor.store import outbox, stories
 from monitor.store.db import Database
 from tests.servers import FeedServer, rss
@@ -102,3 +105,36 @@ def test_a_polls_pages_are_fetched_together_within_a_limit(tmp_path: Path) -> No
     events = asyncio.run(full.enrich(None, stand_ins, [None] * 10, lambda: datetime.now(UTC)))  # type: ignore[arg-type,list-item]
     assert events == 10
     assert flight["most"] == enrich.PAGES_AT_ONCE
+
+
+def test_extractions_never_overlap_across_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura on lxml crashes the process when two threads extract at once (upstream issues 840/925;
+    seen here as "double free or corruption"): feed full text and page checks extract from executor
+    threads, so extract_main_text lets one run at a time."""
+    import threading
+    import time
+
+    import trafilatura
+
+    inside, most = 0, 0
+    guard = threading.Lock()
+
+    def extract(html: bytes, **_options: object) -> str:
+        nonlocal inside, most
+        with guard:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.02)  # long enough for the other threads to arrive if nothing holds them back
+        with guard:
+            inside -= 1
+        return "A long enough paragraph of main text. " * 10
+
+    monkeypatch.setattr(trafilatura, "extract", extract)
+    threads = [
+        threading.Thread(target=extract_main_text, args=(b"<html></html>", "https://example.org/a")) for _ in range(6)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most == 1

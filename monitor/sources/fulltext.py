@@ -12,6 +12,7 @@ Used by ``service.enrich`` (which decides when, and remembers page validators be
 from __future__ import annotations
 
 import importlib.util
+import threading
 from functools import partial
 
 import httpx
@@ -22,6 +23,10 @@ from monitor.sources.safety import ensure_public_url
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 FALLBACK_BELOW = 200  # characters: a main text this short is more likely a miss than an article
+# One extraction at a time in this process: trafilatura on lxml is not safe in concurrent threads (the daemon
+# crashed with "double free or corruption" during a test run; upstream reports the same: trafilatura issues
+# 840 and 925). Feed full text and page checks both extract from executor threads.
+_EXTRACTING = threading.Lock()
 
 
 def fulltext_available() -> tuple[bool, str]:
@@ -62,14 +67,15 @@ def extract_main_text(html: bytes, url: str) -> str | None:
         return None
     import trafilatura
 
-    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_precision=True)
-    text = text.strip() if isinstance(text, str) else ""
-    if len(text) < FALLBACK_BELOW:
-        # Precision mode finds nothing on some real pages (one of the benchmark's 92 here): recall mode then.
-        # Benchmark F1 on ../shared/data/article_pages: 0.951 precision mode alone, 0.956 with this fallback.
-        wider = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_recall=True)
-        if isinstance(wider, str) and len(wider.strip()) > len(text):
-            text = wider.strip()
+    with _EXTRACTING:
+        text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_precision=True)
+        text = text.strip() if isinstance(text, str) else ""
+        if len(text) < FALLBACK_BELOW:
+            # Precision mode finds nothing on some real pages (one of the benchmark's 92 here): recall mode then.
+            # Benchmark F1 on ../shared/data/article_pages: 0.951 precision mode alone, 0.956 with this fallback.
+            wider = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_recall=True)
+            if isinstance(wider, str) and len(wider.strip()) > len(text):
+                text = wider.strip()
     # trafilatura puts each paragraph, heading and list item on its own line; our texts separate
     # paragraphs by blank lines (core.text), else a heading would run into the next sentence as one.
     return "\n\n".join(line.strip() for line in text.splitlines() if line.strip()) or None
