@@ -75,7 +75,9 @@ def test_a_failing_article_rolls_back_only_itself(tmp_path: Path, seed_story: Se
     batch = [*items[:5], bad, *items[5:]]
 
     def refuse(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        if statement.startswith("INSERT INTO articles") and "bad" in str(params):
+        # The bad item's GUID as a whole value: a substring test also hit random hex ids holding "bad".
+        values = params.values() if isinstance(params, dict) else params
+        if statement.startswith("INSERT INTO articles") and "bad" in tuple(values):
             raise sqlite3.OperationalError("disk on fire")
 
     event.listen(db.engine, "before_cursor_execute", refuse)
