@@ -161,12 +161,14 @@ class Ingestor:
         *,
         hold: bool = False,
         defer: Callable[[Article], float] | None = None,
+        one_by_one: bool = True,
     ) -> list[IngestResult]:
         """``ingest`` for a poll's articles, ``BATCH`` to a transaction. Inside a batch each article sees the
         ones before it (the in-memory indexes learn them before the commit); if the batch fails they are
         rebuilt from the database and its articles ingested one by one, so a bad article costs only itself
         (and raises from ``ingest``, as it would have on its own). ``defer`` says, per article, how long its
-        ``story.opened`` may wait for the page's full text (see ``ingest``)."""
+        ``story.opened`` may wait for the page's full text (see ``ingest``). ``one_by_one=False`` raises when a
+        batch fails instead, for a caller that goes one by one itself (the poller, which keeps the rest)."""
         results: list[IngestResult] = []
         wait = defer or (lambda _article: 0.0)
         for start in range(0, len(articles), BATCH):
@@ -174,6 +176,8 @@ class Ingestor:
             try:
                 results += self._ingest_batch(chunk, clock, hold, wait)
             except Exception as e:
+                if not one_by_one:
+                    raise
                 log.warning("ingest.batch_failed articles=%d error=%s: one by one", len(chunk), e)
                 results += [self.ingest(a, clock(), hold=hold, defer=wait(a)) for a in chunk]
         return results

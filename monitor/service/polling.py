@@ -323,7 +323,7 @@ class Poller:
         for start in range(0, len(articles), BATCH):
             chunk = articles[start : start + BATCH]
             try:
-                many = partial(self.ingestor.ingest_many, chunk, clock, hold=hold, defer=defer)
+                many = partial(self.ingestor.ingest_many, chunk, clock, hold=hold, defer=defer, one_by_one=False)
                 results += await asyncio.to_thread(many)
                 taken += chunk
                 continue
