@@ -287,6 +287,32 @@ def test_410_ends_the_watch_at_once(world: World) -> None:
     assert [e["type"] for e in events_of(p)] == ["story.opened", "story.page_gone"]
 
 
+def test_page_gone_payload_is_pinned(world: World) -> None:
+    """The body of ``story.page_gone``, field by field (receivers parse it; tests/test_event_payloads.py pins
+    the other event types)."""
+    p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], html("Porto", ARTICLE))
+    world.server.set("/story", "gone", status=410, content_type="text/html")
+    assert [o.result for o in world.later(p)] == ["gone"]
+    [opened, gone] = outbox.list_deliveries(p.db, ("pending", "delivered"))
+    story = stories.get_story(p.db, gone.story_id or "")
+    assert story is not None and story.last_event_id == gone.event_id and story.event_seq == 2
+    assert gone.webhook == "@log"
+    url = world.server.url("/story")
+    assert gone.payload == {
+        "schema": "news-monitor/event/v1",
+        "id": gone.event_id,
+        "type": "story.page_gone",
+        "created_at": (T0 + timedelta(seconds=130)).isoformat().replace("+00:00", "Z"),
+        "story": {"id": story.id, "title": "BREAKING: Porto closes bridge", "url": url, "status": "open",
+                  "developing": True},
+        "sequence": 2,
+        "previous_event_id": opened.event_id,
+        "update": None,
+        "page": {"url": url, "final_url": None, "status": 410},
+        "watchlists": [{"name": "syria", "matched": ["Porto"]}],
+    }  # fmt: skip
+
+
 def test_a_redirect_is_followed_and_recorded(world: World) -> None:
     p = open_story(world, "BREAKING: Porto closes bridge", ARTICLE[0], html("Porto", ARTICLE))
     world.server.set("/story", "", status=301, headers={"Location": "/story-v2"}, conditional=False)
