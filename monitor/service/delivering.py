@@ -27,10 +27,10 @@ import httpx
 
 from monitor.alerts import apprise_channel
 from monitor.alerts.delivery import Outcome, post_event
+from monitor.alerts.events import LOG_RECEIVER
 from monitor.config import Config
 from monitor.core.policy import delivery_retry_delay
 from monitor.service.coalesce import Coalescer
-from monitor.service.ingest import LOG_RECEIVER
 from monitor.store import outbox
 from monitor.store.db import Database
 from monitor.store.records import DeliveryRecord

@@ -21,25 +21,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 import httpx
 
-from monitor.alerts import payload as payloads
+from monitor.alerts import events
 from monitor.config import Config
 from monitor.core import pagecheck as decide
+from monitor.core.decide import decide_page_gone
 from monitor.core.model import Article
 from monitor.core.novelty import KnownText, compute_novelty
+from monitor.core.states import IngestStatus, PageResult, PageStatus
 from monitor.errors import FetchError, MonitorError
 from monitor.service import metrics
 from monitor.service.coalesce import Coalescer
-from monitor.service.ingest import LOG_RECEIVER, Ingestor, effective_watchlists, new_id
+from monitor.service.ingest import Ingestor
+from monitor.service.versions import Rules
 from monitor.sources.fetch import NotModified
 from monitor.sources.pages import PageView, fetch_page, read_page
 from monitor.store import pages as page_store
+from monitor.store import stories as story_store
 from monitor.store.db import Database
 from monitor.store.pages import PageState
-from monitor.store.records import StoryRecord
+from monitor.store.values import PageValues, story_values
 
 log = logging.getLogger("monitor.pages")
 PAGE_SOURCE = "page"  # the source name of articles read from watched pages
@@ -49,9 +52,14 @@ PAGE_SOURCE = "page"  # the source name of articles read from watched pages
 class PageOutcome:
     page_id: int
     url: str
-    result: str  # changed | churn | unchanged | not-modified | error | gone | failed | skipped
+    result: PageResult
     events: int = 0
     error: str | None = None
+
+
+def _nothing_new(page: PageState) -> PageOutcome:
+    """New bytes without news: churn around the article (or the first read of a page, unchanged)."""
+    return PageOutcome(page.id, page.url, PageResult.CHURN if page.body_hash else PageResult.UNCHANGED)
 
 
 class PageChecker:
@@ -111,7 +119,7 @@ class PageChecker:
         m = self.config.monitor
         fence = (page.id, clock(), float(page.interval_s or m.page_check_min), m.feed_lease)
         if not await self._fences.submit(fence):  # our lease ran out while queued and another instance took it
-            return PageOutcome(page.id, page.url, "skipped")
+            return PageOutcome(page.id, page.url, PageResult.SKIPPED)
         fetched = await fetch_page(
             client,
             page.url,
@@ -124,23 +132,23 @@ class PageChecker:
         now = clock()
         if isinstance(fetched, NotModified):
             await self._record(page, now, False, {"last_status": 304})
-            return PageOutcome(page.id, page.url, "not-modified")
-        seen: dict[str, object] = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+            return PageOutcome(page.id, page.url, PageResult.NOT_MODIFIED)
+        seen: PageValues = {"etag": fetched.etag, "last_modified": fetched.last_modified}
         seen["last_status"] = fetched.status
         seen["final_url"] = fetched.url if fetched.url != page.url else None
         if fetched.body_hash == page.body_hash:  # the same bytes: nothing to read again
             await self._record(page, now, False, seen)
-            return PageOutcome(page.id, page.url, "unchanged")
+            return PageOutcome(page.id, page.url, PageResult.UNCHANGED)
         view = await asyncio.get_running_loop().run_in_executor(None, read_page, fetched.body, fetched.url)
         await self._follow_canonical(page, view, now)
         outcome, values = await self._read(page, view, clock)
         values |= {**seen, "body_hash": fetched.body_hash}
-        await self._record(page, clock(), outcome.result == "changed", values)
+        await self._record(page, clock(), outcome.result == PageResult.CHANGED, values)
         return outcome
 
     async def _read(
         self, page: PageState, view: PageView, clock: Callable[[], datetime]
-    ) -> tuple[PageOutcome, dict[str, object]]:
+    ) -> tuple[PageOutcome, PageValues]:
         """Decide on a page's new text; ingest it when its article gained something. Returns the outcome and
         the row's new baseline (paragraph fingerprints, live-post keys)."""
         posts = view.live_posts
@@ -149,13 +157,13 @@ class PageChecker:
         # to the story is novelty's question below, asked of the story's incremental known text: reading
         # every version again on each check would cost more the longer the story runs.
         change = decide.page_change(page.paragraphs, text)
-        baseline: dict[str, object] = {
+        baseline: PageValues = {
             "paragraphs": list(dict.fromkeys(change.fingerprints)),
             "posts": [p.key for p in posts] or page.posts,
             "content_hash": hashlib.sha256("\n".join(change.fingerprints).encode()).hexdigest()[:32],
         }
         if not change.material:
-            return PageOutcome(page.id, page.url, "churn" if page.body_hash else "unchanged"), baseline
+            return _nothing_new(page), baseline
         clean = "\n\n".join(decide.article_paragraphs(text))
         title = view.title or page.story_title or page.url
         candidates = decide.new_live_posts(page.posts, posts)
@@ -167,7 +175,7 @@ class PageChecker:
 
         adds, fresh = await asyncio.to_thread(self.ingestor.with_known, page.story_id, news)
         if not adds:
-            return PageOutcome(page.id, page.url, "churn" if page.body_hash else "unchanged"), baseline
+            return _nothing_new(page), baseline
         article = Article(
             source=PAGE_SOURCE,
             guid=f"page:{page.url}",
@@ -179,11 +187,11 @@ class PageChecker:
             page={"via": "page", "live_posts": [{"text": p.text, "time": p.time} for p in fresh]},
         )
         result = await asyncio.to_thread(partial(self.ingestor.ingest, article, clock()))
-        if result.status == "unchanged":
-            return PageOutcome(page.id, page.url, "unchanged"), baseline
+        if result.status == IngestStatus.UNCHANGED:
+            return PageOutcome(page.id, page.url, PageResult.UNCHANGED), baseline
         log.info("page.changed url=%s story=%s added=%d events=%d", page.url, page.story_id, len(change.added),
                  len(result.events))  # fmt: skip
-        return PageOutcome(page.id, page.url, "changed", len(result.events)), baseline
+        return PageOutcome(page.id, page.url, PageResult.CHANGED, len(result.events)), baseline
 
     async def _follow_canonical(self, page: PageState, view: PageView, now: datetime) -> None:
         canonical = view.canonical
@@ -193,9 +201,9 @@ class PageChecker:
             if await asyncio.to_thread(add):
                 log.info("page.canonical url=%s canonical=%s", page.url, canonical)
 
-    async def _record(self, page: PageState, now: datetime, changed: bool, values: dict[str, object]) -> None:
+    async def _record(self, page: PageState, now: datetime, changed: bool, values: PageValues) -> None:
         schedule = self._schedule(now, float(page.interval_s), changed, 0)
-        row: dict[str, object] = {
+        row: PageValues = {
             "interval_s": int(schedule.interval),
             "next_check_at": schedule.next_at,
             "last_checked_at": now,
@@ -212,7 +220,7 @@ class PageChecker:
         status = error.status if isinstance(error, FetchError) else None
         message = str(error) if isinstance(error, MonitorError) else f"internal error: {type(error).__name__}: {error}"
         failures = page.failures + 1
-        values: dict[str, object] = {
+        values: PageValues = {
             "failures": failures,
             "last_error": message,
             "last_status": status,
@@ -222,41 +230,30 @@ class PageChecker:
         log.warning("page.failed url=%s failures=%d error=%s", page.url, failures, message)
         in_a_row_404 = 2 if status == 404 and page.last_status == 404 else 1
         if decide.page_gone(status, in_a_row_404):
-            event = partial(self._gone, page, status, now)
-            await asyncio.to_thread(page_store.end_watch, self.db, page, "gone", now, values, event)
-            return PageOutcome(page.id, page.url, "gone", 1, message)
+            await asyncio.to_thread(self._end_watch, page, PageStatus.GONE, now, values)
+            return PageOutcome(page.id, page.url, PageResult.GONE, 1, message)
         if failures >= decide.GIVE_UP_AFTER:
-            await asyncio.to_thread(page_store.end_watch, self.db, page, "failed", now, values)
-            return PageOutcome(page.id, page.url, "failed", 0, message)
+            await asyncio.to_thread(self._end_watch, page, PageStatus.FAILED, now, values)
+            return PageOutcome(page.id, page.url, PageResult.FAILED, 0, message)
         schedule = self._schedule(now, float(page.interval_s), False, failures)
         retry_after = error.retry_after if isinstance(error, FetchError) else None
         due = max(schedule.next_at, now + timedelta(seconds=retry_after)) if retry_after else schedule.next_at
         await self._records.submit((page.id, {**values, "next_check_at": due}))
-        return PageOutcome(page.id, page.url, "error", 0, message)
+        return PageOutcome(page.id, page.url, PageResult.ERROR, 0, message)
 
-    def _gone(
-        self, page: PageState, status: int | None, now: datetime, story: StoryRecord, seq: int
-    ) -> tuple[str, dict[str, Any], tuple[str, ...]]:
-        """``story.page_gone`` for the story's watchlists' receivers (or the log, as story events)."""
-        lists = {wl.name: wl for wl in effective_watchlists(self.config)}
-        named = [lists[w["name"]] for w in story.watchlists if w["name"] in lists]
-        hooks = tuple(dict.fromkeys(h for wl in named for h in (wl.webhooks or (LOG_RECEIVER,)))) or (LOG_RECEIVER,)
-        event_id = new_id("evt")
-        ref = {
-            "id": story.id,
-            "title": story.title,
-            "url": story.url,
-            "status": story.status,
-            "developing": story.developing,
-        }
-        body = payloads.page_gone(
-            event_id=event_id,
-            created_at=now,
-            story=ref,
-            event_seq=seq,
-            previous_event_id=story.last_event_id,
-            page={"url": page.url, "final_url": page.final_url, "status": status},
-            watchlists=story.watchlists,
-        )
+    def _end_watch(self, page: PageState, status: PageStatus, now: datetime, values: PageValues) -> None:
+        """End the page's watch; a gone page's ``story.page_gone`` (decided by ``core.decide``, for the
+        receivers of the story's watchlists) is written in the same transaction, by the first instance only."""
+        with story_store.ingest_transaction(self.db) as tx:
+            if not page_store.end_watch(tx, page, status, values) or status != PageStatus.GONE:
+                return
+            story = tx.lock_story(page.story_id)
+            if story is None:
+                return
+            decision = decide_page_gone(story.state(), now, events.new_event_id())
+            event = decision.event
+            gone = {"url": page.url, "final_url": page.final_url, "status": values.get("last_status")}
+            body = events.page_gone_payload(event, decision.story, gone)
+            tx.add_event(event, body, events.story_receivers(Rules.of(self.config).by_name, event.hits))
+            tx.update_story(story.id, story_values(decision.story))
         log.warning("story.page_gone story=%s url=%s", story.id, page.url)
-        return event_id, body, hooks

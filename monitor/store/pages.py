@@ -12,18 +12,20 @@ page checks without touching their rows (they are shown by ``news-monitor pages`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from monitor.core.states import DeliveryStatus, EventType, PageStatus, StoryStatus
 from monitor.store.db import Database
-from monitor.store.records import StoryRecord, _FromRow
+from monitor.store.records import _FromRow
 from monitor.store.schema import articles, deliveries, events, stories, versions, watched_pages
-from monitor.store.stories import IngestTx, unsent
+from monitor.store.stories import IngestTx
+from monitor.store.values import PageValues
 
 LOCK_PAGE_SYNC = 0x6E6D_0011  # advisory lock: one instance at a time adds new pages to watch
 
@@ -61,7 +63,7 @@ class PageState(_FromRow):
 def _live_story() -> Any:
     return and_(
         stories.c.id == watched_pages.c.story_id,
-        stories.c.status == "open",
+        stories.c.status == StoryStatus.OPEN,
         stories.c.tracked.is_(True),
         stories.c.developing.is_(True),
     )
@@ -76,7 +78,7 @@ def sync_watched(db: Database, now: datetime, first_after: float) -> int:
                func.max(articles.c.outlet).label("outlet"))
         .join(versions, versions.c.article_id == articles.c.id)
         .join(stories, stories.c.id == articles.c.story_id)
-        .where(stories.c.status == "open", stories.c.tracked.is_(True), stories.c.developing.is_(True))
+        .where(stories.c.status == StoryStatus.OPEN, stories.c.tracked.is_(True), stories.c.developing.is_(True))
         .where(articles.c.url.is_not(None), ~watched)
         .group_by(articles.c.story_id, articles.c.url)
     )  # fmt: skip
@@ -93,7 +95,7 @@ def sync_watched(db: Database, now: datetime, first_after: float) -> int:
 
 def _insert(conn: Any, story_id: str, url: str, outlet: str | None, now: datetime, due: datetime) -> None:
     conn.execute(insert(watched_pages).values(
-        story_id=story_id, url=url, outlet=outlet, status="watching", interval_s=0, next_check_at=due,
+        story_id=story_id, url=url, outlet=outlet, status=PageStatus.WATCHING, interval_s=0, next_check_at=due,
         paragraphs=[], posts=[], first_seen_at=now, checks=0, changes=0, failures=0,
     ))  # fmt: skip
 
@@ -119,7 +121,7 @@ def claim_due_pages(db: Database, now: datetime, owner: str, lease: float, limit
     query = (
         select(watched_pages, stories.c.title.label("story_title"), stories.c.status.label("story_status"))
         .join(stories, _live_story())
-        .where(watched_pages.c.status == "watching", watched_pages.c.next_check_at <= now, free)
+        .where(watched_pages.c.status == PageStatus.WATCHING, watched_pages.c.next_check_at <= now, free)
         .order_by(watched_pages.c.next_check_at)
         .limit(limit)
     )
@@ -152,7 +154,7 @@ def mark_checking_many(db: Database, owner: str, fences: Sequence[tuple[int, dat
     return [held[k] for k in range(len(fences))]
 
 
-def record_checks(db: Database, owner: str, outcomes: Sequence[tuple[int, dict[str, object]]]) -> list[None]:
+def record_checks(db: Database, owner: str, outcomes: Sequence[tuple[int, PageValues]]) -> list[None]:
     """Store checks' outcomes (page id, values) and release their leases (only where still ours)."""
     with db.write() as conn:
         for page_id, values in sorted(outcomes, key=lambda o: o[0]):
@@ -188,26 +190,18 @@ def list_pages(db: Database, story_id: str | None = None, limit: int = 10_000) -
         return [PageState.from_row(r) for r in conn.execute(query)]
 
 
-def unsent_opened(conn: Connection, story_id: str) -> tuple[str, dict[str, Any], set[str]] | None:
-    """Inside an ingest transaction: the story's ``story.opened`` if no receiver has been sent or has
-    claimed it yet (id, payload, receivers), the event a first sighting's full text joins."""
-    row = conn.execute(
-        select(events.c.id, events.c.payload).where(events.c.story_id == story_id, events.c.type == "story.opened")
-    ).first()
-    return unsent(conn, row.id, row.payload) if row is not None else None
-
-
 def send_opened_now(db: Database, story_ids: Sequence[str], now: datetime) -> int:
     """A deferred ``story.opened`` whose page fetch is over goes out now (not at the end of its deferral)."""
     if not story_ids:
         return 0
-    opened = select(events.c.id).where(events.c.story_id.in_(sorted(set(story_ids))), events.c.type == "story.opened")
+    story_opened = events.c.type == EventType.STORY_OPENED
+    opened = select(events.c.id).where(events.c.story_id.in_(sorted(set(story_ids))), story_opened)
     with db.write() as conn:
         return conn.execute(
             update(deliveries)
             .where(
                 deliveries.c.event_id.in_(opened),
-                deliveries.c.status == "pending",
+                deliveries.c.status == DeliveryStatus.PENDING,
                 deliveries.c.attempts == 0,
                 deliveries.c.next_attempt_at > now,
             )
@@ -215,30 +209,12 @@ def send_opened_now(db: Database, story_ids: Sequence[str], now: datetime) -> in
         ).rowcount
 
 
-def end_watch(
-    db: Database,
-    page: PageState,
-    status: str,
-    now: datetime,
-    values: dict[str, object],
-    gone_event: Callable[[StoryRecord, int], tuple[str, dict[str, Any], tuple[str, ...]]] | None = None,
-) -> bool:
-    """End a page's watch (``gone`` or ``failed``), with ``gone_event`` writing ``story.page_gone`` in the same
-    transaction. Only the first instance to end it writes the event (no storms). Returns whether it did."""
-    with db.write(ingest_lock=True) as conn:
-        ended = conn.execute(
-            update(watched_pages)
-            .where(watched_pages.c.id == page.id, watched_pages.c.status == "watching")
-            .values(status=status, lease_owner=None, lease_until=None, **values)
-        ).rowcount
-        if not ended or gone_event is None:
-            return bool(ended)
-        row = conn.execute(select(stories).where(stories.c.id == page.story_id).with_for_update()).first()
-        if row is None:
-            return True
-        story = StoryRecord.from_row(row)
-        seq = story.event_seq + 1
-        event_id, payload, hooks = gone_event(story, seq)
-        IngestTx(conn).insert_event(event_id, "story.page_gone", story.id, seq, now, payload, hooks)
-        conn.execute(update(stories).where(stories.c.id == story.id).values(event_seq=seq, last_event_id=event_id))
-    return True
+def end_watch(tx: IngestTx, page: PageState, status: PageStatus, values: PageValues) -> bool:
+    """Inside an ingest transaction: end a page's watch (``gone`` or ``failed``) with its last check's
+    ``values``. Only the first instance to end it gets True (and writes ``story.page_gone``: no storms)."""
+    ended = tx.conn.execute(
+        update(watched_pages)
+        .where(watched_pages.c.id == page.id, watched_pages.c.status == PageStatus.WATCHING)
+        .values(status=status, lease_owner=None, lease_until=None, **values)
+    ).rowcount
+    return bool(ended)

@@ -6,6 +6,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Self, cast
 
+from monitor.core.decide import StoryState
+from monitor.core.model import WatchHit
+from monitor.core.states import StoryStatus
+
 
 class _FromRow:
     @classmethod
@@ -50,6 +54,24 @@ class StoryRecord(_FromRow):
     version_count: int
     event_seq: int
     last_event_id: str | None
+
+    def state(self) -> StoryState:
+        """The story as the decisions (``core.decide``) take it."""
+        hits = tuple(WatchHit(w["name"], tuple(w.get("matched", ()))) for w in self.watchlists)
+        return StoryState(
+            id=self.id,
+            title=self.title,
+            url=self.url,
+            status=StoryStatus(self.status),
+            developing=self.developing,
+            markers=tuple(self.markers),
+            tracked=self.tracked,
+            watchlists=hits,
+            updated_at=self.updated_at,
+            version_count=self.version_count,
+            event_seq=self.event_seq,
+            last_event_id=self.last_event_id,
+        )
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,13 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from monitor.core.decide import NewEvent, Pending
 from monitor.core.model import Article
+from monitor.core.states import DeliveryStatus, EventType, StoryStatus
 from monitor.store.db import Database
 from monitor.store.records import ArticleRecord, StoryRecord, VersionRecord
 from monitor.store.schema import articles, deliveries, events, stories, story_sentences, versions
+from monitor.store.values import StoryValues, VersionValues
 
 
 # The statements every ingest runs, built once: building and hashing a statement per call was a good part of
@@ -99,7 +102,7 @@ class IngestTx:
                 id=story_id,
                 title=title,
                 url=url,
-                status="open",
+                status=StoryStatus.OPEN,
                 developing=False,
                 markers=[],
                 tracked=False,
@@ -111,7 +114,7 @@ class IngestTx:
             ),
         )
 
-    def update_story(self, story_id: str, **values: Any) -> None:
+    def update_story(self, story_id: str, values: StoryValues) -> None:
         self.conn.execute(_UPDATE_STORY, {"story": story_id, **values})
 
     def insert_article(self, article: Article, story_id: str, now: datetime, developing: bool) -> int:
@@ -135,9 +138,22 @@ class IngestTx:
         assert key is not None  # a single-row INSERT always has one
         return int(key[0])
 
-    def insert_version(self, story_id: str, seq: int, article_id: int, now: datetime, **values: Any) -> None:
-        params = dict(story_id=story_id, seq=seq, article_id=article_id, created_at=now, **values)
-        self.conn.execute(_INSERT_VERSION, params)
+    def insert_version(self, values: VersionValues) -> None:
+        self.conn.execute(_INSERT_VERSION, values)
+
+    def add_event(self, event: NewEvent, payload: dict[str, Any], receivers: tuple[str, ...]) -> None:
+        """A story event as decided (``core.decide``), with one delivery per receiver."""
+        self.insert_event(
+            event.id,
+            event.type,
+            event.story_id,
+            event.sequence,
+            event.created_at,
+            payload,
+            receivers,
+            send_at=event.send_at,
+            held=event.held,
+        )
 
     def insert_event(
         self,
@@ -168,21 +184,29 @@ class IngestTx:
                 insert(deliveries).values(
                     event_id=event_id,
                     webhook=hook,
-                    status="held" if held else "pending",
+                    status=DeliveryStatus.HELD if held else DeliveryStatus.PENDING,
                     attempts=0,
                     next_attempt_at=send_at or now,
                 )
             )
 
-    def unsent_update(self, story_id: str, since: datetime) -> tuple[str, dict[str, Any], set[str]] | None:
+    def unsent_update(self, story_id: str, since: datetime) -> Pending | None:
         """The story's latest ``story.updated`` event created since ``since`` that no receiver has been sent
-        or claimed yet: the one a new update can still be merged into. (id, payload, receivers)."""
+        or claimed yet: the one a new update can still be merged into."""
+        updated = (events.c.story_id == story_id, events.c.type == EventType.STORY_UPDATED)
         row = self.conn.execute(
             select(events.c.id, events.c.payload)
-            .where(events.c.story_id == story_id, events.c.type == "story.updated", events.c.created_at >= since)
+            .where(*updated, events.c.created_at >= since)
             .order_by(events.c.story_seq.desc())
             .limit(1)
         ).first()
+        return unsent(self.conn, row.id, row.payload) if row is not None else None
+
+    def unsent_opened(self, story_id: str) -> Pending | None:
+        """The story's ``story.opened`` if no receiver has been sent or has claimed it yet: the event a first
+        sighting's full text joins."""
+        opened = (events.c.story_id == story_id, events.c.type == EventType.STORY_OPENED)
+        row = self.conn.execute(select(events.c.id, events.c.payload).where(*opened)).first()
         return unsent(self.conn, row.id, row.payload) if row is not None else None
 
     def merge_into_event(
@@ -194,7 +218,7 @@ class IngestTx:
                 insert(deliveries).values(
                     event_id=event_id,
                     webhook=hook,
-                    status="pending",
+                    status=DeliveryStatus.PENDING,
                     attempts=0,
                     next_attempt_at=send_at,
                 )
@@ -309,14 +333,15 @@ def known_guids(db: Database, source: str, guids: list[str]) -> set[str]:
     return found
 
 
-def unsent(conn: Connection, event_id: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any], set[str]] | None:
-    """``(event_id, payload, receivers)`` if no receiver of the event has been sent it or claimed it yet (it
-    can still take more in: a coalesced update, a first sighting's full text), else None."""
+def unsent(conn: Connection, event_id: str, payload: dict[str, Any]) -> Pending | None:
+    """The event, if no receiver of it has been sent it or claimed it yet (it can still take more in: a
+    coalesced update, a first sighting's full text), else None."""
     rows = conn.execute(
         select(deliveries.c.webhook, deliveries.c.status, deliveries.c.attempts, deliveries.c.lease_owner).where(
             deliveries.c.event_id == event_id
         )
     ).fetchall()
-    if any(r.status != "pending" or r.attempts or r.lease_owner for r in rows):
+    if any(r.status != DeliveryStatus.PENDING or r.attempts or r.lease_owner for r in rows):
         return None
-    return event_id, dict(payload), {r.webhook for r in rows}
+    body = dict(payload)
+    return Pending(event_id, body["sequence"], body["previous_event_id"], frozenset(r.webhook for r in rows), body)
