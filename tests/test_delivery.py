@@ -198,6 +198,18 @@ def test_410_gone_disables_the_endpoint_until_an_operator_enables_it(tmp_path: P
     assert len(receiver.accepted()) == 2
 
 
+def test_a_disabled_endpoint_is_counted_in_the_report(tmp_path: Path, receiver: Receiver) -> None:
+    """A 410 disables the receiver: the pass's report says so (it used to count it nowhere, so a pass that
+    claimed one delivery reported none of delivered, retrying or dead)."""
+    receiver.script = [410]
+    clock = Clock()
+    p = pipeline(tmp_path, receiver.url, clock)
+    p.ingestor.ingest(developing(0), clock())
+    report = asyncio.run(deliver_once_report(p))
+    assert (report.claimed, report.disabled, report.delivered, report.retrying, report.dead) == (1, 1, 0, 0, 0)
+    assert (report + report).disabled == 2
+
+
 def test_apprise_format_goes_through_the_same_outbox(tmp_path: Path, receiver: Receiver) -> None:
     pytest.importorskip("apprise", reason="the apprise extra is not installed")
     receiver.script = [500]  # the first attempt fails: retried like any webhook

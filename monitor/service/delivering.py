@@ -30,6 +30,7 @@ from monitor.alerts.delivery import Outcome, post_event
 from monitor.alerts.events import LOG_RECEIVER
 from monitor.config import Config
 from monitor.core.policy import delivery_retry_delay
+from monitor.core.states import DeliveryResult
 from monitor.service.coalesce import Coalescer
 from monitor.store import outbox
 from monitor.store.db import Database
@@ -41,10 +42,19 @@ CLAIM_BATCH = 100  # deliveries claimed at once; a full batch is followed by ano
 
 @dataclass(frozen=True)
 class DeliveryReport:
+    """What a pass did with the deliveries it claimed: each one is counted under its ``DeliveryResult``."""
+
     delivered: int = 0
     retrying: int = 0
     dead: int = 0
     claimed: int = 0
+    disabled: int = 0  # the receiver answered 410 Gone and is disabled (the event kept pending)
+
+    @classmethod
+    def of(cls, results: list[DeliveryResult], claimed: int) -> DeliveryReport:
+        n = Counter(results)
+        R = DeliveryResult
+        return cls(n[R.DELIVERED], n[R.RETRYING], n[R.DEAD], claimed, n[R.DISABLED])
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
         return DeliveryReport(
@@ -52,6 +62,7 @@ class DeliveryReport:
             self.retrying + other.retrying,
             self.dead + other.dead,
             self.claimed + other.claimed,
+            self.disabled + other.disabled,
         )
 
 
@@ -63,7 +74,7 @@ class Deliverer:
         self.rng = rng or random.Random()
         self._concurrency = concurrency
         self._sems: dict[str, asyncio.Semaphore] = {}  # per receiver: a slow one cannot take every slot
-        self._background: set[asyncio.Task[list[str]]] = set()  # lanes that outlasted their pass
+        self._background: set[asyncio.Task[list[DeliveryResult]]] = set()  # lanes that outlasted their pass
         self._busy: Counter[str] = Counter()  # receivers with lanes in the background
         # Deliveries answered at the same moment are marked in one transaction (service/coalesce.py); each
         # still counts as delivered only once its own row is committed.
@@ -92,13 +103,13 @@ class Deliverer:
                     if not task.done():
                         self._to_background(task, webhook)
         flat = [r for task in tasks if task.done() for r in task.result()]  # (no await since the check)
-        return DeliveryReport(flat.count("delivered"), flat.count("retrying"), flat.count("dead"), len(claimed))
+        return DeliveryReport.of(flat, len(claimed))
 
-    def _to_background(self, task: asyncio.Task[list[str]], webhook: str) -> None:
+    def _to_background(self, task: asyncio.Task[list[DeliveryResult]], webhook: str) -> None:
         self._background.add(task)
         self._busy[webhook] += 1
 
-        def finished(task: asyncio.Task[list[str]]) -> None:
+        def finished(task: asyncio.Task[list[DeliveryResult]]) -> None:
             self._background.discard(task)
             self._busy[webhook] -= 1
             if self._busy[webhook] <= 0:
@@ -124,13 +135,13 @@ class Deliverer:
 
     async def _lane(
         self, client: httpx.AsyncClient, lane: list[DeliveryRecord], clock: Callable[[], datetime]
-    ) -> list[str]:
-        out: list[str] = []
+    ) -> list[DeliveryResult]:
+        out: list[DeliveryResult] = []
         for i, d in enumerate(lane):
             async with self._sem(d.webhook):
                 result = await self._one(client, d, clock)
             out.append(result)
-            if result != "delivered":  # keep story order: later events wait for this one
+            if result != DeliveryResult.DELIVERED:  # keep story order: later events wait for this one
                 await asyncio.to_thread(self._postpone, lane[i + 1 :])
                 break
         return out
@@ -147,14 +158,16 @@ class Deliverer:
                 retry_at=d.next_attempt_at,
             )
 
-    async def _one(self, client: httpx.AsyncClient, d: DeliveryRecord, clock: Callable[[], datetime]) -> str:
+    async def _one(
+        self, client: httpx.AsyncClient, d: DeliveryRecord, clock: Callable[[], datetime]
+    ) -> DeliveryResult:
         now = clock()
         if d.webhook == LOG_RECEIVER:
             # No receiver configured: the alert is a JSON line in the log stream (stderr: the journal under
             # systemd), one line per event, so `--json` output on stdout stays parseable for scripts.
             print(json.dumps(d.payload, ensure_ascii=False, sort_keys=True), file=sys.stderr, flush=True)
             await self._delivered.submit((d.id, now, None))
-            return "delivered"
+            return DeliveryResult.DELIVERED
         hook = self.config.webhook(d.webhook)
         if hook is None:
             outcome = Outcome(False, None, f"webhook {d.webhook!r} is no longer in the config", permanent=True)
@@ -179,10 +192,10 @@ class Deliverer:
         if outcome.delivered:
             await self._delivered.submit((d.id, clock(), outcome.status))
             log.info("deliver.ok event=%s webhook=%s status=%s", d.event_id, d.webhook, outcome.status)
-            return "delivered"
+            return DeliveryResult.DELIVERED
         return await asyncio.to_thread(self._record, d, outcome, clock())
 
-    def _record(self, d: DeliveryRecord, outcome: Outcome, now: datetime) -> str:
+    def _record(self, d: DeliveryRecord, outcome: Outcome, now: datetime) -> DeliveryResult:
         """A failed attempt: disable a gone endpoint, schedule the retry or dead-letter it."""
         if outcome.gone:
             # 410 Gone: the endpoint itself is gone. Keep the event pending (not lost) and stop sending to
@@ -197,7 +210,7 @@ class Deliverer:
                 retry_at=now,
             )
             log.error("deliver.endpoint_disabled webhook=%s error=%s", d.webhook, outcome.error)
-            return "disabled"
+            return DeliveryResult.DISABLED
         attempts = d.attempts + 1
         m = self.config.monitor
         too_old = (now - d.created_at).total_seconds() > m.max_event_age
@@ -218,7 +231,7 @@ class Deliverer:
                 reason,
                 outcome.error,
             )
-            return "dead"
+            return DeliveryResult.DEAD
         delay = delivery_retry_delay(attempts, retry_after=outcome.retry_after, rng=self.rng)
         outbox.mark_failed(
             self.db,
@@ -236,4 +249,4 @@ class Deliverer:
             delay,
             outcome.error,
         )
-        return "retrying"
+        return DeliveryResult.RETRYING
