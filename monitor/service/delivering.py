@@ -53,8 +53,10 @@ class DeliveryReport:
     @classmethod
     def of(cls, results: list[DeliveryResult], claimed: int) -> DeliveryReport:
         n = Counter(results)
-        R = DeliveryResult
-        return cls(n[R.DELIVERED], n[R.RETRYING], n[R.DEAD], claimed, n[R.DISABLED])
+        return cls(
+            n[DeliveryResult.DELIVERED], n[DeliveryResult.RETRYING], n[DeliveryResult.DEAD], claimed,
+            n[DeliveryResult.DISABLED],
+        )  # fmt: skip
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
         return DeliveryReport(
@@ -200,15 +202,9 @@ class Deliverer:
         if outcome.gone:
             # 410 Gone: the endpoint itself is gone. Keep the event pending (not lost) and stop sending to
             # this receiver until an operator runs `news-monitor deliveries enable NAME`.
-            outbox.disable_webhook(self.db, d.webhook, now, outcome.error or "410 Gone")
-            outbox.mark_failed(
-                self.db,
-                d.id,
-                self.owner,
-                error=outcome.error or "410 Gone",
-                status=outcome.status,
-                retry_at=now,
-            )
+            error = outcome.error or "410 Gone"
+            outbox.disable_webhook(self.db, d.webhook, now, error)
+            outbox.mark_failed(self.db, d.id, self.owner, error=error, status=outcome.status, retry_at=now)
             log.error("deliver.endpoint_disabled webhook=%s error=%s", d.webhook, outcome.error)
             return DeliveryResult.DISABLED
         attempts = d.attempts + 1
@@ -216,37 +212,15 @@ class Deliverer:
         too_old = (now - d.created_at).total_seconds() > m.max_event_age
         if outcome.permanent or attempts >= m.max_attempts or too_old:
             reason = "permanent error" if outcome.permanent else ("too old" if too_old else f"{attempts} attempts")
-            outbox.mark_failed(
-                self.db,
-                d.id,
-                self.owner,
-                error=f"{outcome.error} ({reason})",
-                status=outcome.status,
-                retry_at=None,
-            )
-            log.error(
-                "deliver.dead event=%s webhook=%s reason=%s error=%s",
-                d.event_id,
-                d.webhook,
-                reason,
-                outcome.error,
-            )
+            error = f"{outcome.error} ({reason})"
+            outbox.mark_failed(self.db, d.id, self.owner, error=error, status=outcome.status, retry_at=None)
+            log.error("deliver.dead event=%s webhook=%s reason=%s error=%s", d.event_id, d.webhook, reason,
+                      outcome.error)  # fmt: skip
             return DeliveryResult.DEAD
         delay = delivery_retry_delay(attempts, retry_after=outcome.retry_after, rng=self.rng)
-        outbox.mark_failed(
-            self.db,
-            d.id,
-            self.owner,
-            error=outcome.error or "failed",
-            status=outcome.status,
-            retry_at=now + timedelta(seconds=delay),
-        )
-        log.warning(
-            "deliver.retry event=%s webhook=%s attempt=%d in=%.1fs error=%s",
-            d.event_id,
-            d.webhook,
-            attempts,
-            delay,
-            outcome.error,
-        )
+        retry_at = now + timedelta(seconds=delay)
+        error = outcome.error or "failed"
+        outbox.mark_failed(self.db, d.id, self.owner, error=error, status=outcome.status, retry_at=retry_at)
+        log.warning("deliver.retry event=%s webhook=%s attempt=%d in=%.1fs error=%s", d.event_id, d.webhook,
+                    attempts, delay, outcome.error)  # fmt: skip
         return DeliveryResult.RETRYING

@@ -39,6 +39,7 @@ from monitor.config import Config
 from monitor.core.anomaly import looks_anomalous
 from monitor.core.model import Article
 from monitor.core.policy import adaptive_interval, developing_boost_until, next_poll
+from monitor.core.states import FeedStatus, IngestStatus, PollResult
 from monitor.errors import FeedParseError, MonitorError
 from monitor.service import feed_events, metrics
 from monitor.service.coalesce import Coalescer
@@ -50,6 +51,7 @@ from monitor.store import stories as story_store
 from monitor.store.db import Database
 from monitor.store.feed_state import ClaimedFeed
 from monitor.store.records import FeedState
+from monitor.store.values import FeedValues
 
 log = logging.getLogger("monitor.poll")
 # Below this size feedparser takes a few ms: shipping the bytes to a worker and the articles back costs
@@ -61,7 +63,7 @@ KEEP_PARSES = 2  # parses kept for feeds with items still waiting (one of 100,00
 @dataclass(frozen=True)
 class PollOutcome:
     feed: str
-    result: str  # changed | unchanged | not-modified | error | skipped (lease lost)
+    result: PollResult
     new_articles: int = 0
     events: int = 0
     error: str | None = None
@@ -87,6 +89,15 @@ def host_key(url: str) -> str:
     """What the per-host limit counts: scheme-less host and port (one publisher's server)."""
     parts = urlsplit(url)
     return f"{(parts.hostname or '').lower()}:{parts.port or ''}"
+
+
+def _log_parse(feed: str, parsed: ParsedFeed) -> None:
+    if parsed.warning:
+        log.info("poll.lenient feed=%s warning=%s", feed, parsed.warning)
+    for reason, count in parsed.skipped:  # never silent: an entry we drop is counted and named
+        log.warning("poll.items_skipped feed=%s count=%d reason=%s", feed, count, reason)
+    for change, count in parsed.changed:
+        log.warning("poll.items_changed feed=%s count=%d change=%s", feed, count, change)
 
 
 class Poller:
@@ -192,8 +203,8 @@ class Poller:
         # One rule for the table, the metrics and the event: "failing" from the failure that sends
         # feed.failing (monitor.feed_failing_after), "retrying" before it.
         failing_after = self.config.monitor.feed_failing_after
-        failing = {
-            "status": "failing" if failures >= failing_after else "retrying",
+        failing: FeedValues = {
+            "status": FeedStatus.FAILING if failures >= failing_after else FeedStatus.RETRYING,
             "failures": failures,
             "last_error": message,
             "last_status": status,
@@ -202,7 +213,7 @@ class Poller:
         }
         await self._records.submit((state.name, failing))
         await asyncio.to_thread(feed_events.after_failure, self.config, self.db, state, failures, message, now)
-        return PollOutcome(state.name, "error", error=message)
+        return PollOutcome(state.name, PollResult.ERROR, error=message)
 
     async def _parse(self, fetched: Fetched, name: str) -> ParsedFeed:
         kept = self._parses.get(name)
@@ -234,7 +245,7 @@ class Poller:
         fence = (state.name, clock(), state.interval_s, m.feed_lease)
         if not await self._fences.submit(fence):  # our lease ran out while queued and another instance took it
             log.info("poll.skipped feed=%s reason=lease-lost", state.name)
-            return PollOutcome(state.name, "skipped")
+            return PollOutcome(state.name, PollResult.SKIPPED)
         fetched = await fetch_feed(
             client,
             state.url,
@@ -248,23 +259,26 @@ class Poller:
         developing_until = state.developing_until if isinstance(state, ClaimedFeed) else None
         now = clock()
         if isinstance(fetched, NotModified):
-            await self._record_ok(state, now, developing_until, last_status=304)
-            return PollOutcome(state.name, "not-modified")
-        validators = {
+            await self._record_ok(state, now, developing_until, {"last_status": 304})
+            return PollOutcome(state.name, PollResult.NOT_MODIFIED)
+        validators: FeedValues = {
             "etag": fetched.etag,
             "last_modified": fetched.last_modified,
             "last_status": fetched.status,
         }
         if fetched.body_hash == state.body_hash:  # same bytes as last time: do not parse them again
-            await self._record_ok(state, now, developing_until, **validators)
-            return PollOutcome(state.name, "unchanged")
+            await self._record_ok(state, now, developing_until, validators)
+            return PollOutcome(state.name, PollResult.UNCHANGED)
+        return await self._read(client, state, fetched, validators, developing_until, clock)
+
+    async def _read(
+        self, client: httpx.AsyncClient, state: FeedState, fetched: Fetched, validators: FeedValues,
+        developing_until: datetime | None, clock: Callable[[], datetime],
+    ) -> PollOutcome:  # fmt: skip
+        """New bytes: parse them, ingest the unseen or changed items (a slice at a time), record the poll."""
+        m = self.config.monitor
         parsed = await self._parse(fetched, state.name)
-        if parsed.warning:
-            log.info("poll.lenient feed=%s warning=%s", state.name, parsed.warning)
-        for reason, count in parsed.skipped:  # never silent (issue 14): an entry we drop is counted and named
-            log.warning("poll.items_skipped feed=%s count=%d reason=%s", state.name, count, reason)
-        for change, count in parsed.changed:
-            log.warning("poll.items_changed feed=%s count=%d change=%s", state.name, count, change)
+        _log_parse(state.name, parsed)
         guids = [a.guid for a in parsed.articles]
         known = await asyncio.to_thread(story_store.latest_hashes, self.db, state.name, guids)
         # Items that waited in the last poll were seen then, only not ingested: they are not "suddenly new".
@@ -275,7 +289,7 @@ class Poller:
         ordered = list(in_publication_order(picked))  # oldest first: each version follows its predecessor
         batch, results = await self._ingest_each(state.name, ordered, clock, hold)
         waiting += len(picked) - len(batch)  # an item that failed to store is tried again next poll
-        new = sum(r.status != "unchanged" for r in results)
+        new = sum(r.status != IngestStatus.UNCHANGED for r in results)
         events = sum(len(r.events) for r in results)
         events += await self.fulltext.enrich(client, batch, results, clock, hold)
         now = clock()
@@ -289,25 +303,14 @@ class Poller:
             self._parses[state.name] = (fetched.body_hash, parsed)
             while len(self._parses) > KEEP_PARSES:
                 self._parses.popitem(last=False)
+        seen: FeedValues = {"body_hash": body_hash, "items_seen": len(parsed.articles)}
         await self._record_ok(
-            state,
-            now,
-            developing_until,
-            body_hash=body_hash,
-            items_seen=len(parsed.articles),
-            articles_total=state.articles_total + new,
-            **validators,
+            state, now, developing_until, {**seen, "articles_total": state.articles_total + new, **validators}
         )
         skipped = parsed.skipped_count
-        log.info(
-            "poll.ok feed=%s items=%d new=%d events=%d items_skipped=%d",
-            state.name,
-            len(parsed.articles),
-            new,
-            events,
-            skipped,
-        )
-        return PollOutcome(state.name, "changed", new, events, skipped=skipped)
+        log.info("poll.ok feed=%s items=%d new=%d events=%d items_skipped=%d", state.name, len(parsed.articles), new,
+                 events, skipped)  # fmt: skip
+        return PollOutcome(state.name, PollResult.CHANGED, new, events, skipped=skipped)
 
     async def _ingest_each(
         self, feed: str, articles: list[Article], clock: Callable[[], datetime], hold: bool
@@ -352,19 +355,19 @@ class Poller:
 
     async def _carries_developing(self, results: list[IngestResult]) -> bool:
         """Did an article of this poll add a version to an open, tracked developing story?"""
-        ids = {r.story_id for r in results if r.status != "unchanged" and r.story_id}
+        ids = {r.story_id for r in results if r.status != IngestStatus.UNCHANGED and r.story_id}
         if not ids:
             return False
         return bool(await asyncio.to_thread(feed_state.developing_stories, self.db, ids))
 
     async def _record_ok(
-        self, state: FeedState, now: datetime, developing_until: datetime | None, **values: object
+        self, state: FeedState, now: datetime, developing_until: datetime | None, values: FeedValues
     ) -> None:
         if state.failures:
             await asyncio.to_thread(feed_events.after_success, self.config, self.db, state, now)
         due = self._next(state, now, 0, None, developing_until)
-        ok = {
-            "status": "ok",
+        ok: FeedValues = {
+            "status": FeedStatus.OK,
             "failures": 0,
             "last_error": None,
             "last_polled_at": now,

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Unpack
 
 from sqlalchemy import and_, insert, or_, select, update
 
+from monitor.core.states import FeedStatus, StoryStatus
 from monitor.store.db import LOCK_FEED_SYNC, Database
 from monitor.store.records import FeedState
 from monitor.store.schema import feeds, stories
+from monitor.store.values import FeedValues
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,11 @@ def sync_feeds(db: Database, configured: Iterable[tuple[str, str, float]], now: 
             row = existing.get(name)
             if row is None:
                 conn.execute(insert(feeds).values(
-                    name=name, url=url, interval_s=interval, active=True, status="new", failures=0,
+                    name=name, url=url, interval_s=interval, active=True, status=FeedStatus.NEW, failures=0,
                     next_poll_at=now, items_seen=0, articles_total=0,
                 ))  # fmt: skip
                 continue
-            values: dict[str, object] = {"interval_s": interval, "active": True}
+            values: FeedValues = {"interval_s": interval, "active": True}
             if row.url != url:
                 values |= {
                     "url": url,
@@ -112,7 +115,7 @@ def mark_fetching_many(db: Database, owner: str, fetches: list[tuple[str, dateti
     return [held[k] for k in range(len(fetches))]
 
 
-def record_polls(db: Database, owner: str, outcomes: list[tuple[str, dict[str, object]]]) -> list[None]:
+def record_polls(db: Database, owner: str, outcomes: list[tuple[str, FeedValues]]) -> list[None]:
     """``record_poll`` for several feeds (name, values) in one transaction; each as if recorded alone (in
     name order, as ``mark_fetching_many``)."""
     with db.write() as conn:
@@ -134,13 +137,13 @@ def developing_stories(db: Database, story_ids: Iterable[str]) -> set[str]:
         stories.c.id.in_(ids),
         stories.c.tracked.is_(True),
         stories.c.developing.is_(True),
-        stories.c.status == "open",
+        stories.c.status == StoryStatus.OPEN,
     )
     with db.read() as conn:
         return {r.id for r in conn.execute(query)}
 
 
-def record_poll(db: Database, name: str, owner: str, **values: object) -> None:
+def record_poll(db: Database, name: str, owner: str, **values: Unpack[FeedValues]) -> None:
     """Store a poll's outcome and release the lease (only if we still hold it)."""
     record_polls(db, owner, [(name, values)])
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, update
 
+from monitor.core.states import DeliveryStatus
 from monitor.store.db import Database
 from monitor.store.records import DeliveryRecord
 from monitor.store.schema import deliveries, events, webhook_state
@@ -39,7 +40,7 @@ def claim_due(
     """Lease pending deliveries that are due, oldest event first (so a story's events go out in order).
     ``exclude``: receivers not to claim for now (this instance is still waiting on them)."""
     free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
-    due = and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now, free)
+    due = and_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= now, free)
     # Per-story order: never hand out an event while an earlier event of the same story is pending for
     # the same receiver and cannot go out in this same batch (it waits for a retry, or another instance
     # holds it). Earlier events that are due come first in the batch (ORDER BY below), and the deliverer
@@ -47,7 +48,7 @@ def claim_due(
     earlier_d, earlier_e = deliveries.alias("earlier_d"), events.alias("earlier_e")
     blocked = exists().where(
         earlier_d.c.webhook == deliveries.c.webhook,
-        earlier_d.c.status == "pending",  # (held alerts of a feed anomaly do not stall later real ones)
+        earlier_d.c.status == DeliveryStatus.PENDING,  # (held alerts of a feed anomaly do not stall later real ones)
         earlier_e.c.id == earlier_d.c.event_id,
         earlier_e.c.story_id == events.c.story_id,
         earlier_e.c.story_seq < events.c.story_seq,
@@ -102,7 +103,7 @@ def mark_delivered_many(db: Database, owner: str, delivered: list[tuple[int, dat
                 conn,
                 delivery_id,
                 owner,
-                status="delivered",
+                status=DeliveryStatus.DELIVERED,
                 delivered_at=now,
                 last_status=status,
                 last_error=None,
@@ -127,7 +128,7 @@ def mark_failed(
     if attempted:
         values["attempts"] = deliveries.c.attempts + 1
     if retry_at is None:
-        values["status"] = "dead"
+        values["status"] = DeliveryStatus.DEAD
     else:
         values["next_attempt_at"] = retry_at
     _finish(db, delivery_id, owner, **values)
@@ -169,7 +170,7 @@ def summary(db: Database, now: datetime) -> dict[str, Any]:
         oldest = conn.execute(
             select(func.min(events.c.created_at))
             .join(deliveries, events.c.id == deliveries.c.event_id)
-            .where(deliveries.c.status == "pending")
+            .where(deliveries.c.status == DeliveryStatus.PENDING)
         ).scalar_one_or_none()
     if isinstance(oldest, datetime) and oldest.tzinfo is None:
         from datetime import UTC
@@ -186,11 +187,12 @@ def retry(
     after a feed anomaly); returns how many rows changed."""
     cond: ColumnElement[bool]
     if dead or held:
-        cond = deliveries.c.status.in_([s for s, on in (("dead", dead), ("held", held)) if on])
+        which = ((DeliveryStatus.DEAD, dead), (DeliveryStatus.HELD, held))
+        cond = deliveries.c.status.in_([s for s, on in which if on])
     else:
-        cond = and_(deliveries.c.id == delivery_id, deliveries.c.status != "delivered")
+        cond = and_(deliveries.c.id == delivery_id, deliveries.c.status != DeliveryStatus.DELIVERED)
     with db.write() as conn:
-        result = conn.execute(update(deliveries).where(cond).values(status="pending", next_attempt_at=now))
+        result = conn.execute(update(deliveries).where(cond).values(status=DeliveryStatus.PENDING, next_attempt_at=now))
     return int(result.rowcount)
 
 
@@ -200,8 +202,8 @@ def replay(db: Database, now: datetime, since: datetime) -> int:
         ids = select(events.c.id).where(events.c.created_at >= since).scalar_subquery()
         result = conn.execute(
             update(deliveries)
-            .where(deliveries.c.status == "delivered", deliveries.c.event_id.in_(ids))
-            .values(status="pending", next_attempt_at=now)
+            .where(deliveries.c.status == DeliveryStatus.DELIVERED, deliveries.c.event_id.in_(ids))
+            .values(status=DeliveryStatus.PENDING, next_attempt_at=now)
         )
     return int(result.rowcount)
 
