@@ -102,7 +102,7 @@ class Ingestor:
     def _catch_up_locked(self, tx: story_store.IngestTx) -> int:
         """The authoritative catch-up, inside the ingest transaction: an article another instance committed
         after ``catch_up`` read (and before we got the lock) would otherwise be missed by the matcher, and
-        its story opened a second time (issue 7)."""
+        its story opened a second time (two instances racing on one story's articles)."""
         recs = tx.articles_after(self._high_water)
         for rec in recs:
             self._learn(rec)

@@ -23,7 +23,7 @@ from monitor.store.values import FeedValues
 
 @dataclass(frozen=True)
 class ClaimedFeed(FeedState):
-    """A feed claimed for polling, plus the state only the poller reads (issue 5: adaptive interval)."""
+    """A feed claimed for polling, plus the state only the poller reads (its adaptive interval)."""
 
     developing_until: datetime | None = None
 
@@ -86,7 +86,7 @@ def claim_due_feeds(
 
 
 def mark_fetching(db: Database, name: str, owner: str, now: datetime, interval: float, lease: float) -> bool:
-    """Just before a fetch, the fence of issue 7: renew the lease and say whether this instance still holds it.
+    """Just before a fetch, the fence: renew the lease and say whether this instance still holds it.
 
     A claimed feed can wait behind its host's limit (or a starved CPU) past its lease; by then another
     instance may have claimed and polled it, and fetching anyway would poll it twice within an interval.

@@ -25,7 +25,7 @@ from monitor.store.values import StoryValues, VersionValues
 
 
 # The statements every ingest runs, built once: building and hashing a statement per call was a good part of
-# each article's CPU (issue 15); the values go in as parameters.
+# each article's CPU; the values go in as parameters.
 def _newest_article(*where: Any) -> Any:
     return select(articles).where(*where).order_by(articles.c.id.desc()).limit(1)
 
@@ -308,7 +308,7 @@ def counts(db: Database) -> dict[str, int]:
 
 def latest_hashes(db: Database, source: str, guids: list[str]) -> dict[str, str]:
     """guid -> content hash of its latest stored version, for those of ``guids`` this source delivered before
-    (the poller takes a feed's unseen or changed items a slice at a time, issue 14)."""
+    (the poller takes a feed's unseen or changed items a slice at a time, so one huge feed cannot stall it)."""
     found: dict[str, str] = {}
     with db.read() as conn:
         for i in range(0, len(guids), 500):  # stay under SQLite's bound-parameter limit
