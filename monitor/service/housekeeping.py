@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from monitor.alerts import events
 from monitor.config import Config
 from monitor.core.decide import decide_status
+from monitor.core.lifecycle import next_status
 from monitor.core.states import StoryStatus
 from monitor.core.watchlist import Watchlist
 from monitor.service.versions import Rules
@@ -63,8 +64,8 @@ def _move(
 ) -> StoryStatus | None:  # fmt: skip
     """Move one story along its lifecycle, decided on its row as it is under the ingest lock; nothing moves
     if it changed since it was listed (a new version, another instance closing it). Returns its new status."""
-    if decide_status(listed.state(), now, quiet_after, close_after, "") is None:
-        return None  # the common case: no lock taken
+    if next_status(listed.status, listed.updated_at, now, quiet_after, close_after) == listed.status:
+        return None  # nothing to move: no lock taken
     with story_store.ingest_transaction(db) as tx:
         story = tx.lock_story(listed.id)
         if story is None or (story.status, story.updated_at) != (listed.status, listed.updated_at):
