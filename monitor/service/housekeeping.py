@@ -76,5 +76,5 @@ def _move(
         if decision.event is not None:
             body = events.closed_payload(decision.event, decision.story)
             tx.add_event(decision.event, body, events.story_receivers(lists, decision.event.hits))
-        tx.update_story(story.id, story_values(decision.story))
+        tx.update_story(story.id, **story_values(decision.story))
     return decision.story.status

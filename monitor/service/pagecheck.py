@@ -255,5 +255,5 @@ class PageChecker:
             gone = {"url": page.url, "final_url": page.final_url, "status": values.get("last_status")}
             body = events.page_gone_payload(event, decision.story, gone)
             tx.add_event(event, body, events.story_receivers(Rules.of(self.config).by_name, event.hits))
-            tx.update_story(story.id, story_values(decision.story))
+            tx.update_story(story.id, **story_values(decision.story))
         log.warning("story.page_gone story=%s url=%s", story.id, page.url)

@@ -99,20 +99,20 @@ def add_version(
     article_id = tx.insert_article(article, story.id, now, bool(markers))
     tx.insert_known_sentences(story.id, decision.seq, fresh)
     tx.insert_version(
-        {
-            "story_id": story.id,
-            "seq": decision.seq,
-            "article_id": article_id,
-            "created_at": now,
-            "added": list(novelty.added),
-            "facts": novelty.facts.as_dict(),
-            "headline_changed": novelty.headline_changed,
-            "material": decision.material,
-            "match": match,
-        }
+        story.id,
+        decision.seq,
+        article_id,
+        now,
+        added=list(novelty.added),
+        facts=novelty.facts.as_dict(),
+        headline_changed=novelty.headline_changed,
+        material=decision.material,
+        match=match,
     )
     _write_event(tx, decision, article, novelty, match, now, rules.by_name)
-    tx.update_story(story.id, {**story_values(decision.story), "last_published": article.published})
+    row = story_values(decision.story)
+    row["last_published"] = article.published
+    tx.update_story(story.id, **row)
     rec = ArticleRecord(article_id, article.source, article.guid, article.content_hash, article.url,
                         article.title, article.text, article.outlet, article.published, now, story.id)  # fmt: skip
     return Written(decision, novelty, Learnt(rec, decision.seq, fresh))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
@@ -114,7 +114,7 @@ class IngestTx:
             ),
         )
 
-    def update_story(self, story_id: str, values: StoryValues) -> None:
+    def update_story(self, story_id: str, **values: Unpack[StoryValues]) -> None:
         self.conn.execute(_UPDATE_STORY, {"story": story_id, **values})
 
     def insert_article(self, article: Article, story_id: str, now: datetime, developing: bool) -> int:
@@ -138,8 +138,11 @@ class IngestTx:
         assert key is not None  # a single-row INSERT always has one
         return int(key[0])
 
-    def insert_version(self, values: VersionValues) -> None:
-        self.conn.execute(_INSERT_VERSION, values)
+    def insert_version(
+        self, story_id: str, seq: int, article_id: int, now: datetime, **values: Unpack[VersionValues]
+    ) -> None:
+        params = {"story_id": story_id, "seq": seq, "article_id": article_id, "created_at": now, **values}
+        self.conn.execute(_INSERT_VERSION, params)
 
     def add_event(self, event: NewEvent, payload: dict[str, Any], receivers: tuple[str, ...]) -> None:
         """A story event as decided (``core.decide``), with one delivery per receiver."""

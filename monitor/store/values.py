@@ -1,9 +1,10 @@
 """Typed write records: the columns an UPDATE or INSERT may set, per table, with their types.
 
-A caller builds one of these instead of a ``dict[str, Any]`` splatted into ``.values(**...)``: mypy then
-rejects a misspelt column or a value of the wrong type where the record is built, not in production when the
-statement runs. ``total=False`` records are partial updates (only the keys present are written); a test
-(tests/test_store_schema.py) keeps each record's keys in step with its table's columns.
+A caller builds one of these (or passes its keys as keyword arguments typed ``**values: Unpack[...]``)
+instead of a ``dict[str, Any]`` splatted into ``.values(**...)``: mypy then rejects a misspelt column or a
+value of the wrong type where the record is built, not in production when the statement runs. Records are
+partial (``total=False``: only the keys present are written); tests/test_store_values.py keeps each
+record's keys in step with its table's columns.
 """
 
 from __future__ import annotations
@@ -29,11 +30,9 @@ class StoryValues(TypedDict, total=False):
     last_event_id: str | None
 
 
-class VersionValues(TypedDict):
-    story_id: str
-    seq: int
-    article_id: int
-    created_at: datetime
+class VersionValues(TypedDict, total=False):
+    """A version's columns beyond its story, number, article and time (``IngestTx.insert_version``)."""
+
     added: list[str]
     facts: dict[str, list[str]]
     headline_changed: bool
