@@ -41,7 +41,10 @@ def article(*paragraphs: str, source: str = "wire", guid: str = "g1", **extra: A
 def config(tmp_path: Path, **monitor: Any) -> Config:
     raw = {
         "monitor": {"database": "sqlite:///m.db", "quiet_after": "6h", "close_after": "2d", **monitor},
-        "webhooks": [{"name": "desk", "url": "http://127.0.0.1:9/desk"}, {"name": "ops", "url": "http://127.0.0.1:9/o"}],
+        "webhooks": [
+            {"name": "desk", "url": "http://127.0.0.1:9/desk"},
+            {"name": "ops", "url": "http://127.0.0.1:9/o"},
+        ],
         "watchlists": [
             {"name": "porto", "keywords": ["Porto"], "webhooks": ["desk"]},
             {"name": "bridges", "keywords": ["bridge", "Ferries"]},

@@ -160,9 +160,7 @@ class Deliverer:
                 retry_at=d.next_attempt_at,
             )
 
-    async def _one(
-        self, client: httpx.AsyncClient, d: DeliveryRecord, clock: Callable[[], datetime]
-    ) -> DeliveryResult:
+    async def _one(self, client: httpx.AsyncClient, d: DeliveryRecord, clock: Callable[[], datetime]) -> DeliveryResult:
         now = clock()
         if d.webhook == LOG_RECEIVER:
             # No receiver configured: the alert is a JSON line in the log stream (stderr: the journal under
