@@ -9,6 +9,7 @@ matcher's own reasons (score, overlaps) are the matcher's business, pinned by it
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,6 +76,11 @@ def normalised(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [walk(p) for p in payloads]
 
 
+def pinned(payloads: Any) -> str:
+    """The JSON text receivers get, keys in their order (a dict comparison alone would not see a reorder)."""
+    return json.dumps(payloads, indent=1, ensure_ascii=False)
+
+
 def outbox_of(db: Database) -> list[tuple[str, tuple[str, ...], dict[str, Any]]]:
     """(status, receivers, payload) per event, oldest first."""
     by_event: dict[str, tuple[str, list[str], dict[str, Any]]] = {}
@@ -136,26 +142,28 @@ def test_opened_and_updated(opened_then_updated: tuple[Config, Database, list[An
     assert [(s, hooks) for s, hooks, _ in rows] == [("pending", ("@log", "desk"))] * 2
     more_facts = {"numbers": ["3 cracks"], "quotes": [], "names": ["Ana Souto"]}
     same_item = {"signal": "same item", "source": "wire", "guid": "g1"}
-    assert normalised([p for _, _, p in rows]) == [
-        event(
-            1,
-            "story.opened",
-            1,
-            None,
-            T0,
-            update=update(1, [LEAD], LEAD_FACTS, {"signal": "matcher"}),
-            watchlists=HITS,
-        ),
-        event(
-            2,
-            "story.updated",
-            2,
-            1,
-            T0 + timedelta(minutes=5),
-            update=update(2, [MORE], more_facts, same_item, repeated=1),
-            watchlists=HITS,
-        ),
-    ]
+    assert pinned(normalised([p for _, _, p in rows])) == pinned(
+        [
+            event(
+                1,
+                "story.opened",
+                1,
+                None,
+                T0,
+                update=update(1, [LEAD], LEAD_FACTS, {"signal": "matcher"}),
+                watchlists=HITS,
+            ),
+            event(
+                2,
+                "story.updated",
+                2,
+                1,
+                T0 + timedelta(minutes=5),
+                update=update(2, [MORE], more_facts, same_item, repeated=1),
+                watchlists=HITS,
+            ),
+        ]
+    )
 
 
 def test_closed(opened_then_updated: tuple[Config, Database, list[Any]]) -> None:
@@ -164,14 +172,16 @@ def test_closed(opened_then_updated: tuple[Config, Database, list[Any]]) -> None
     assert run_housekeeping(cfg, db, later).closed == 1
     rows = outbox_of(db)
     assert [(s, hooks) for s, hooks, _ in rows][-1] == ("pending", ("@log", "desk"))
-    assert normalised([p for _, _, p in rows])[-1:] == [
-        {
-            **event(3, "story.closed", 3, 2, later, update=None),
-            "story": {**STORY, "status": "closed"},
-            "versions": 2,
-            "watchlists": HITS,
-        }
-    ]
+    assert pinned(normalised([p for _, _, p in rows])[-1:]) == pinned(
+        [
+            {
+                **event(3, "story.closed", 3, 2, later, update=None),
+                "story": {**STORY, "status": "closed"},
+                "versions": 2,
+                "watchlists": HITS,
+            }
+        ]
+    )
 
 
 def test_coalesced_update(tmp_path: Path) -> None:
@@ -198,8 +208,8 @@ def test_coalesced_update(tmp_path: Path) -> None:
         coalesced=2,
     )
     hits = [HITS[0], {"name": "bridges", "matched": ["bridge", "Ferries"]}]
-    assert normalised([rows[0][2], body])[1] == event(
-        2, "story.updated", 2, 1, T0 + timedelta(minutes=1), update=merged, watchlists=hits
+    assert pinned(normalised([rows[0][2], body])[1]) == pinned(
+        event(2, "story.updated", 2, 1, T0 + timedelta(minutes=1), update=merged, watchlists=hits)
     )
 
 
@@ -221,7 +231,7 @@ def test_held_and_deferred_opened_takes_the_full_text(tmp_path: Path) -> None:
         **update(2, [LEAD, MORE], facts, match, repeated=1, articles=[first, via_page], coalesced=2),
         "article": via_page,
     }
-    assert normalised([body]) == [event(1, "story.opened", 1, None, T0, update=merged, watchlists=HITS)]
+    assert pinned(normalised([body])) == pinned([event(1, "story.opened", 1, None, T0, update=merged, watchlists=HITS)])
 
     held = Ingestor(cfg, Database(config(tmp_path / "b").monitor.database))
     held.ingest(article(LEAD, guid="g9"), T0, hold=True)
@@ -256,11 +266,13 @@ def test_feed_events(tmp_path: Path) -> None:
         }
 
     action = "alerts from this poll are held: news-monitor deliveries retry --held releases them"
-    assert normalised([p for _, _, p in rows]) == [
-        feed_event(1, "feed.failing", 0, {"failures": 2, "error": "HTTP 503"}),
-        feed_event(2, "feed.recovered", 1, {"failures_before": 2, "last_error": "HTTP 503"}),
-        feed_event(3, "feed.anomaly", 2, {"items": 20, "unseen_guids": 20, "known_before": 7, "action": action}),
-    ]
+    assert pinned(normalised([p for _, _, p in rows])) == pinned(
+        [
+            feed_event(1, "feed.failing", 0, {"failures": 2, "error": "HTTP 503"}),
+            feed_event(2, "feed.recovered", 1, {"failures_before": 2, "last_error": "HTTP 503"}),
+            feed_event(3, "feed.anomaly", 2, {"items": 20, "unseen_guids": 20, "known_before": 7, "action": action}),
+        ]
+    )
 
 
 def test_feed_events_without_webhooks_go_to_the_log(tmp_path: Path) -> None:

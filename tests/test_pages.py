@@ -311,6 +311,9 @@ def test_page_gone_payload_is_pinned(world: World) -> None:
         "page": {"url": url, "final_url": None, "status": 410},
         "watchlists": [{"name": "syria", "matched": ["Porto"]}],
     }  # fmt: skip
+    assert list(gone.payload) == ["schema", "id", "type", "created_at", "story", "sequence", "previous_event_id",
+                                  "update", "page", "watchlists"]  # fmt: skip
+    assert list(gone.payload["story"]) == ["id", "title", "url", "status", "developing"]
 
 
 def test_a_redirect_is_followed_and_recorded(world: World) -> None:
