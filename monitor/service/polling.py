@@ -4,14 +4,14 @@ Every failure ends as a value on the feed's row (``failures``, ``last_error``, `
 never as a crash: one broken feed cannot stop the others. An unexpected exception (a bug) is logged with
 its traceback and recorded the same way.
 
-Politeness (issue 5): at most ``poll_concurrency`` polls in flight, at most ``host_concurrency`` of them on
+Politeness: at most ``poll_concurrency`` polls in flight, at most ``host_concurrency`` of them on
 one host; the next poll honours ``Retry-After`` and backs off without ever giving up; a feed whose articles
 land in an open, tracked developing story is polled faster for a while (``core.policy.adaptive_interval``).
 
-CPU (issue 5): a 304 or a body whose hash has not changed is never parsed; big bodies are parsed in a
+CPU: a 304 or a body whose hash has not changed is never parsed; big bodies are parsed in a
 worker process (feedparser is CPU-bound and holds the GIL: a thread would not use the second core).
 
-Size (issue 14): one poll ingests at most ``max_items_per_poll`` of a feed's unseen or changed items, the
+Size: one poll ingests at most ``max_items_per_poll`` of a feed's unseen or changed items, the
 newest first. While some wait, the feed's row keeps no body hash and no validators, so the next poll fetches
 and reads the body again instead of taking it for seen (the parse itself is kept for the next poll of the
 same bytes); a feed of 100,000 items is taken a slice per poll and cannot hold the poller for hours.
@@ -214,7 +214,7 @@ class Poller:
             return await asyncio.get_running_loop().run_in_executor(pool, parse)
         except BrokenProcessPool as e:
             # A worker died (killed for memory, a crash in C code): this poll of this feed is lost, and every
-            # later parse gets a fresh pool instead of a BrokenProcessPool until restart (issue 14). Parses of
+            # later parse gets a fresh pool instead of a BrokenProcessPool until restart. Parses of
             # other feeds that were in the same pool at that moment lose their poll too: which one killed the
             # worker cannot be told, and trying them all again could kill the next pool as well.
             self._drop_broken_pool(pool)
@@ -231,46 +231,21 @@ class Poller:
 
     async def _poll(self, client: httpx.AsyncClient, state: FeedState, clock: Callable[[], datetime]) -> PollOutcome:
         m = self.config.monitor
-        fence = (state.name, clock(), state.interval_s, m.feed_lease)
-        if not await self._fences.submit(fence):  # our lease ran out while queued and another instance took it
-            log.info("poll.skipped feed=%s reason=lease-lost", state.name)
+        fetched = await self._fetch(client, state, clock)
+        if fetched is None:
             return PollOutcome(state.name, "skipped")
-        fetched = await fetch_feed(
-            client,
-            state.url,
-            where=f"feed {state.name!r}",
-            etag=state.etag,
-            last_modified=state.last_modified,
-            max_bytes=m.max_feed_bytes,
-            deadline=m.fetch_timeout * 3,
-            allow_private=m.allow_private_addresses,
-        )
         developing_until = state.developing_until if isinstance(state, ClaimedFeed) else None
         now = clock()
         if isinstance(fetched, NotModified):
             await self._record_ok(state, now, developing_until, last_status=304)
             return PollOutcome(state.name, "not-modified")
-        validators = {
-            "etag": fetched.etag,
-            "last_modified": fetched.last_modified,
-            "last_status": fetched.status,
-        }
+        validators = {"etag": fetched.etag, "last_modified": fetched.last_modified, "last_status": fetched.status}
         if fetched.body_hash == state.body_hash:  # same bytes as last time: do not parse them again
             await self._record_ok(state, now, developing_until, **validators)
             return PollOutcome(state.name, "unchanged")
         parsed = await self._parse(fetched, state.name)
-        if parsed.warning:
-            log.info("poll.lenient feed=%s warning=%s", state.name, parsed.warning)
-        for reason, count in parsed.skipped:  # never silent (issue 14): an entry we drop is counted and named
-            log.warning("poll.items_skipped feed=%s count=%d reason=%s", state.name, count, reason)
-        for change, count in parsed.changed:
-            log.warning("poll.items_changed feed=%s count=%d change=%s", state.name, count, change)
-        guids = [a.guid for a in parsed.articles]
-        known = await asyncio.to_thread(story_store.latest_hashes, self.db, state.name, guids)
-        # Items that waited in the last poll were seen then, only not ingested: they are not "suddenly new".
-        kept = self._parses.get(state.name)
-        waited = {a.guid for a in kept[1].articles} if kept else set()
-        hold = await self._circuit_breaker(state, guids, known.keys() | waited, clock())
+        _log_parse(state.name, parsed)
+        known, hold = await self._known(state, parsed, clock)
         picked, waiting = pick_items(parsed.articles, known, m.max_items_per_poll)
         ordered = list(in_publication_order(picked))  # oldest first: each version follows its predecessor
         batch, results = await self._ingest_each(state.name, ordered, clock, hold)
@@ -286,9 +261,7 @@ class Poller:
         if waiting:  # not all read: the next poll must fetch and read these bytes again, not skip them
             log.info("poll.backlog feed=%s ingested=%d waiting=%d", state.name, len(batch), waiting)
             body_hash, validators["etag"], validators["last_modified"] = None, None, None
-            self._parses[state.name] = (fetched.body_hash, parsed)
-            while len(self._parses) > KEEP_PARSES:
-                self._parses.popitem(last=False)
+            self._keep_parse(state.name, fetched.body_hash, parsed)
         await self._record_ok(
             state,
             now,
@@ -299,22 +272,55 @@ class Poller:
             **validators,
         )
         skipped = parsed.skipped_count
-        log.info(
-            "poll.ok feed=%s items=%d new=%d events=%d items_skipped=%d",
-            state.name,
-            len(parsed.articles),
-            new,
-            events,
-            skipped,
-        )
+        items = len(parsed.articles)
+        log.info("poll.ok feed=%s items=%d new=%d events=%d items_skipped=%d", state.name, items, new, events, skipped)
         return PollOutcome(state.name, "changed", new, events, skipped=skipped)
+
+    async def _fetch(
+        self, client: httpx.AsyncClient, state: FeedState, clock: Callable[[], datetime]
+    ) -> Fetched | NotModified | None:
+        """The feed, conditionally (its validators); None when our lease on it ran out while queued."""
+        m = self.config.monitor
+        fence = (state.name, clock(), state.interval_s, m.feed_lease)
+        if not await self._fences.submit(fence):  # our lease ran out while queued and another instance took it
+            log.info("poll.skipped feed=%s reason=lease-lost", state.name)
+            return None
+        return await fetch_feed(
+            client,
+            state.url,
+            where=f"feed {state.name!r}",
+            etag=state.etag,
+            last_modified=state.last_modified,
+            max_bytes=m.max_feed_bytes,
+            deadline=m.fetch_timeout * 3,
+            allow_private=m.allow_private_addresses,
+        )
+
+    async def _known(
+        self, state: FeedState, parsed: ParsedFeed, clock: Callable[[], datetime]
+    ) -> tuple[dict[str, str], bool]:
+        """The stored content hash of each of the feed's items already seen (guid -> hash), and whether to
+        hold this poll's alerts (most items suddenly look new)."""
+        guids = [a.guid for a in parsed.articles]
+        known = await asyncio.to_thread(story_store.latest_hashes, self.db, state.name, guids)
+        # Items that waited in the last poll were seen then, only not ingested: they are not "suddenly new".
+        kept = self._parses.get(state.name)
+        waited = {a.guid for a in kept[1].articles} if kept else set()
+        hold = await self._circuit_breaker(state, guids, known.keys() | waited, clock())
+        return known, hold
+
+    def _keep_parse(self, name: str, body_hash: str, parsed: ParsedFeed) -> None:
+        """Keep a parse whose items still wait, for the next poll of the same bytes (the newest few only)."""
+        self._parses[name] = (body_hash, parsed)
+        while len(self._parses) > KEEP_PARSES:
+            self._parses.popitem(last=False)
 
     async def _ingest_each(
         self, feed: str, articles: list[Article], clock: Callable[[], datetime], hold: bool
     ) -> tuple[list[Article], list[IngestResult]]:
         """Ingest a poll's items ``ingest.BATCH`` to a transaction (``Ingestor.ingest_many``: one lock and one
         commit per batch, the event loop free meanwhile). A batch that cannot be stored is taken one item at a
-        time, so one item that fails to store does not sink the rest (issue 14); when every item fails (the
+        time, so one item that fails to store does not sink the rest; when every item fails (the
         database is down), the poll fails as a whole."""
         taken: list[Article] = []
         results: list[IngestResult] = []
@@ -373,3 +379,12 @@ class Poller:
             "next_poll_at": due,
         }
         await self._records.submit((state.name, {**ok, **values}))
+
+
+def _log_parse(name: str, parsed: ParsedFeed) -> None:
+    if parsed.warning:
+        log.info("poll.lenient feed=%s warning=%s", name, parsed.warning)
+    for reason, count in parsed.skipped:  # never silent: an entry we drop is counted and named
+        log.warning("poll.items_skipped feed=%s count=%d reason=%s", name, count, reason)
+    for change, count in parsed.changed:
+        log.warning("poll.items_changed feed=%s count=%d change=%s", name, count, change)
