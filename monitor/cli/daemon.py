@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.cli.common import EXIT_FAILED, EXIT_OK, Add, config_path, level, load, print_json
 from monitor.config import Config, parse_duration, public_listen_warning
 from monitor.core.redact import redact_url
 from monitor.render import table
+
+if TYPE_CHECKING:
+    from monitor.service.pipeline import RunReport
 
 
 def register(add: Add) -> None:
@@ -56,7 +59,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     setup_logging(args.log_format or config.monitor.log_format, level(args))
     pipeline = Pipeline(config, open_database(config))
 
-    async def go() -> Any:
+    async def go() -> RunReport:
         try:
             return await pipeline.run_once(flush_timeout=args.flush_timeout)
         finally:
@@ -74,7 +77,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     return EXIT_FAILED if needs_a_look else EXIT_OK
 
 
-def _once_summary(report: Any, undelivered: int) -> dict[str, Any]:
+def _once_summary(report: RunReport, undelivered: int) -> dict[str, Any]:
     return {
         "seeds": {
             "files": len(report.seeds),
@@ -93,7 +96,7 @@ def _once_summary(report: Any, undelivered: int) -> dict[str, Any]:
     }
 
 
-def _print_once(report: Any, summary: dict[str, Any]) -> None:
+def _print_once(report: RunReport, summary: dict[str, Any]) -> None:
     s = summary["seeds"]
     print(f"seeds: {s['files']} file(s), {s['changed']} changed, {len(s['errors'])} error(s)")
     for err in s["errors"]:

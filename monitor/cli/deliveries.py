@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from monitor.cli.common import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, Add, load, print_json
 from monitor.config import parse_duration
 from monitor.errors import MonitorError
 from monitor.render import ago, table
-from monitor.service import queries
-from monitor.service.queries import Database
+
+if TYPE_CHECKING:  # the service layer (and SQLAlchemy) load with the command
+    from monitor.service.queries import Database, DeliveryListing
 
 
 def register(add: Add) -> None:
@@ -25,6 +27,8 @@ def register(add: Add) -> None:
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
+    from monitor.service import queries
+
     db = queries.open_database(load(args))
     now = datetime.now(UTC)
     if args.action == "retry":
@@ -45,6 +49,8 @@ def _retry(args: argparse.Namespace, db: Database, now: datetime) -> int:
     if args.id is not None and not str(args.id).isdigit():
         print(f"news-monitor: delivery ID must be a number, got {args.id!r}", file=sys.stderr)
         return EXIT_USAGE
+    from monitor.service import queries
+
     delivery_id = int(args.id) if args.id else None
     n = queries.retry_deliveries(db, now, delivery_id=delivery_id, dead=args.dead, held=args.held)
     print(f"{n} delivery(ies) queued again")
@@ -55,6 +61,8 @@ def _enable(args: argparse.Namespace, db: Database) -> int:
     if not args.id:
         print("news-monitor: deliveries enable needs a webhook NAME", file=sys.stderr)
         return EXIT_USAGE
+    from monitor.service import queries
+
     if not queries.enable_webhook(db, str(args.id)):
         print(f"news-monitor: webhook {args.id!r} is not disabled", file=sys.stderr)
         return EXIT_NOT_FOUND
@@ -62,7 +70,7 @@ def _enable(args: argparse.Namespace, db: Database) -> int:
     return EXIT_OK
 
 
-def _list(args: argparse.Namespace, listing: queries.DeliveryListing, now: datetime) -> int:
+def _list(args: argparse.Namespace, listing: DeliveryListing, now: datetime) -> int:
     if args.json:
         print_json(
             {

@@ -10,7 +10,6 @@ from pathlib import Path
 from monitor.cli.common import EXIT_OK, EXIT_USAGE, Add, config_path, load, print_json
 from monitor.core.redact import redact_text
 from monitor.render import ago, table
-from monitor.service import queries
 
 
 def register(add: Add) -> None:
@@ -39,6 +38,8 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         return _feeds_import(args)
     if args.action == "export":
         return _feeds_export(args)
+    from monitor.service import queries
+
     states = queries.feeds(queries.open_database(load(args)))
     if args.json:
         print_json([s.__dict__ for s in states])

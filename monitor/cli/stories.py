@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.cli.common import EXIT_NOT_FOUND, EXIT_OK, Add, load, print_json
 from monitor.cli.output import page_rows, print_story_pages
 from monitor.render import ago, table
-from monitor.service import queries
+
+if TYPE_CHECKING:  # the service layer (and SQLAlchemy) load with the command that needs them
+    from monitor.service.queries import StoryDetail, VersionRecord
 
 
 def register(add: Add) -> None:
@@ -22,6 +24,8 @@ def register(add: Add) -> None:
 
 
 def cmd_stories(args: argparse.Namespace) -> int:
+    from monitor.service import queries
+
     db = queries.open_database(load(args))
     if args.action == "show":
         return _story_show(args, queries.story_detail(db, args.id))
@@ -49,7 +53,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _story_show(args: argparse.Namespace, detail: queries.StoryDetail | None) -> int:
+def _story_show(args: argparse.Namespace, detail: StoryDetail | None) -> int:
     if detail is None:
         print(f"news-monitor: no story {args.id!r}", file=sys.stderr)
         return EXIT_NOT_FOUND
@@ -68,7 +72,7 @@ def _story_show(args: argparse.Namespace, detail: queries.StoryDetail | None) ->
     return EXIT_OK
 
 
-def _story_json(detail: queries.StoryDetail) -> dict[str, Any]:
+def _story_json(detail: StoryDetail) -> dict[str, Any]:
     return {
         "story": detail.story.__dict__,
         "versions": [
@@ -82,7 +86,7 @@ def _story_json(detail: queries.StoryDetail) -> dict[str, Any]:
     }
 
 
-def _print_version(v: Any) -> None:
+def _print_version(v: VersionRecord) -> None:
     a = v.article
     flag = "material" if v.material else "no new facts"
     print(f"\n[{v.seq}] {v.created_at:%Y-%m-%d %H:%M} {a.source} {a.url or a.guid}  ({flag})")

@@ -18,7 +18,8 @@ from monitor.store import pages as page_store
 from monitor.store import stories as story_store
 from monitor.store.db import Database as Database  # the handle the CLI passes back in
 from monitor.store.pages import PageState
-from monitor.store.records import DeliveryRecord, FeedState, StoryRecord, VersionRecord
+from monitor.store.records import DeliveryRecord, FeedState, StoryRecord
+from monitor.store.records import VersionRecord as VersionRecord  # what `stories show` prints
 
 # The outbox statuses `deliveries` lists; delivered ones only on request (they are the bulk).
 OPEN_DELIVERY_STATUSES = ("pending", "held", "dead")
