@@ -26,7 +26,7 @@ from defusedxml import DefusedXmlException
 
 from monitor.errors import OpmlError
 
-NAME_MAX = 64  # config.py: a feed name is 1-64 letters, digits, '_', '.', '-'
+NAME_MAX = 64  # monitor/config/problems.py: a feed name is 1-64 letters, digits, '_', '.', '-'
 _NOT_NAME = re.compile(r"[^a-z0-9_.-]+")
 _SEPARATORS = re.compile(r"[-._]*-[-._]*")
 

@@ -46,11 +46,11 @@ def test_example_configs_parse(tmp_path: Path) -> None:
 
 
 def test_reference_documents_every_monitor_key() -> None:
-    from monitor.config import _MONITOR_KEYS
+    from monitor.config import MONITOR_KEYS
 
     text = (REPO / "config" / "reference.toml").read_text()
     readme = (REPO / "README.md").read_text()
-    for key in _MONITOR_KEYS:
+    for key in MONITOR_KEYS:
         assert f"\n{key} = " in text, f"config/reference.toml does not document monitor.{key}"
         assert f"`monitor.{key}`" in readme, f"README config table does not document monitor.{key}"
 
@@ -59,6 +59,26 @@ def problems(raw: dict[str, object], env: dict[str, str] | None = None) -> list[
     with pytest.raises(ConfigError) as info:
         parse_config(raw, base=Path("/tmp"), env=env or {})
     return info.value.problems
+
+
+def test_every_monitor_key_is_validated_with_its_path() -> None:
+    """The [monitor] schema is MonitorSettings' fields: a key declared there is read and checked, with no
+    second list to forget it in."""
+    from monitor.config import MONITOR_KEYS
+
+    for key in MONITOR_KEYS:
+        found = problems({"monitor": {key: ["not", "a", "setting"]}})
+        assert len(found) == 1 and found[0].startswith(f"monitor.{key}: must be"), (key, found)
+
+
+def test_monitor_problems_come_in_the_order_of_the_keys() -> None:
+    found = problems({"monitor": {"http_listen": "nope", "parse_processes": -1, "max_attempts": 0, "jitter": 1}})
+    assert [p.split(":")[0] for p in found] == [
+        "monitor.jitter",
+        "monitor.max_attempts",
+        "monitor.parse_processes",
+        "monitor.http_listen",
+    ]
 
 
 def test_every_problem_is_reported_at_once_with_its_path() -> None:

@@ -31,7 +31,7 @@ from tests.servers import FeedServer, rss
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data" / "opml"
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # config.py's rule for a feed name
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # monitor/config's rule for a feed name
 
 # file -> every feed it lists: (title, url, folders)
 EXPECTED = {

@@ -1,4 +1,4 @@
-"""Replay a labelled JSONL file of articles through the story matcher and score the grouping (issue 3).
+"""Replay a labelled JSONL file of articles through the story matcher and score the grouping.
 
 Reads the whole file (to sort it by publication date), streams every article through exactly
 ``core.match.Matcher`` in that order, and assigns each to a story the way the pipeline would: a new story

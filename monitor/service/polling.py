@@ -4,14 +4,14 @@ Every failure ends as a value on the feed's row (``failures``, ``last_error``, `
 never as a crash: one broken feed cannot stop the others. An unexpected exception (a bug) is logged with
 its traceback and recorded the same way.
 
-Politeness (issue 5): at most ``poll_concurrency`` polls in flight, at most ``host_concurrency`` of them on
+Politeness: at most ``poll_concurrency`` polls in flight, at most ``host_concurrency`` of them on
 one host; the next poll honours ``Retry-After`` and backs off without ever giving up; a feed whose articles
 land in an open, tracked developing story is polled faster for a while (``core.policy.adaptive_interval``).
 
-CPU (issue 5): a 304 or a body whose hash has not changed is never parsed; big bodies are parsed in a
+CPU: a 304 or a body whose hash has not changed is never parsed; big bodies are parsed in a
 worker process (feedparser is CPU-bound and holds the GIL: a thread would not use the second core).
 
-Size (issue 14): one poll ingests at most ``max_items_per_poll`` of a feed's unseen or changed items, the
+Size: one poll ingests at most ``max_items_per_poll`` of a feed's unseen or changed items, the
 newest first. While some wait, the feed's row keeps no body hash and no validators, so the next poll fetches
 and reads the body again instead of taking it for seen (the parse itself is kept for the next poll of the
 same bytes); a feed of 100,000 items is taken a slice per poll and cannot hold the poller for hours.
@@ -225,7 +225,7 @@ class Poller:
             return await asyncio.get_running_loop().run_in_executor(pool, parse)
         except BrokenProcessPool as e:
             # A worker died (killed for memory, a crash in C code): this poll of this feed is lost, and every
-            # later parse gets a fresh pool instead of a BrokenProcessPool until restart (issue 14). Parses of
+            # later parse gets a fresh pool instead of a BrokenProcessPool until restart. Parses of
             # other feeds that were in the same pool at that moment lose their poll too: which one killed the
             # worker cannot be told, and trying them all again could kill the next pool as well.
             self._drop_broken_pool(pool)
@@ -317,7 +317,7 @@ class Poller:
     ) -> tuple[list[Article], list[IngestResult]]:
         """Ingest a poll's items ``ingest.BATCH`` to a transaction (``Ingestor.ingest_many``: one lock and one
         commit per batch, the event loop free meanwhile). A batch that cannot be stored is taken one item at a
-        time, so one item that fails to store does not sink the rest (issue 14); when every item fails (the
+        time, so one item that fails to store does not sink the rest; when every item fails (the
         database is down), the poll fails as a whole."""
         taken: list[Article] = []
         results: list[IngestResult] = []
