@@ -22,13 +22,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
 from monitor.core import text as textmod
 from monitor.core.model import Article
+from monitor.core.urls import canonical_url
 from monitor.errors import FeedParseError
 from monitor.sources.clean import clean_article
 from monitor.sources.fetch import MAX_REDIRECTS, Fetched, NotModified, build_client, fetch_feed
@@ -85,20 +86,6 @@ def _take(
         changed.update(changes)
         articles.append(clean)
     return articles, skipped, changed
-
-
-# Query parameters that only track the reader; stripping them makes one article one URL.
-_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|ocid|cmpid|ncid|icid|_ga|igshid|ref|rss)$")
-
-
-def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no fragment, no tracking parameters, no trailing '?'."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return url.strip()
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
 
 
 def _when(entry: Any) -> datetime | None:
