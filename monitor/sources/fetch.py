@@ -17,11 +17,11 @@ import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
 
 from monitor.core.redact import redact_url
+from monitor.core.retry_after import retry_after_seconds
 from monitor.errors import FetchError
 from monitor.sources.safety import ensure_public_url
 from monitor.sources.transport import Transport
@@ -104,21 +104,6 @@ def _cause(e: httpx.HTTPError) -> tuple[str, str]:
 
 def _timed_out(e: httpx.HTTPError) -> bool:
     return isinstance(e, httpx.TimeoutException)
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` (RFC 9110 10.2.3: delay-seconds or an HTTP-date) -> seconds, or None."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class CappedDecoder:
@@ -308,7 +293,7 @@ async def _get(
                 where,
                 f"HTTP {resp.status_code} {resp.reason_phrase} from {redact_url(url)}",
                 status=resp.status_code,
-                retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
+                retry_after=retry_after_seconds(resp.headers.get("Retry-After"), datetime.now(UTC)),
             )
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > max_bytes and not resp.headers.get("Content-Encoding"):
