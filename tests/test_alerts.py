@@ -15,7 +15,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from monitor.alerts.delivery import Outcome, post_event
 from monitor.alerts.formats import discord, slack
 from monitor.alerts.signing import sign, signature_headers
-from tests.conftest import SECRET
+from tests.support import SECRET
 
 PAYLOAD: dict[str, Any] = {
     "id": "evt_1",

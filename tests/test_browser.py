@@ -21,9 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_web import Built, app_for, built, serving
-
-__all__ = ["built"]  # the fixture, shared with the web tests
+from tests.support.web import Built, app_for, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

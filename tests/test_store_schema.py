@@ -12,7 +12,6 @@ from alembic.runtime.migration import MigrationContext
 
 from monitor.store.db import Database, schema_revision
 from monitor.store.schema import metadata
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
 
 
 def _diffs(db: Database) -> list[Any]:
@@ -37,5 +36,5 @@ def test_sqlite_migrations_match_metadata(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_migrations_match_metadata(pg_url: str) -> None:  # noqa: F811
+def test_postgres_migrations_match_metadata(pg_url: str) -> None:
     _check(pg_url)

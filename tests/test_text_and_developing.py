@@ -6,7 +6,7 @@ import pytest
 
 from monitor.core import text
 from monitor.core.developing import developing_markers, is_developing
-from tests.conftest import SeedStory
+from tests.support import SeedStory
 
 
 def test_html_to_text_keeps_paragraphs_and_drops_scripts() -> None:
