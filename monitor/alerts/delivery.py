@@ -1,5 +1,5 @@
 """One delivery attempt: render, sign and POST an event to a webhook; classify the answer. No retries here
-(the outbox decides when to try again, see ``service.pipeline``).
+(the outbox decides when to try again, see ``service.delivering``).
 
 Classification (issue 4): 2xx delivered; 408, 429 and 5xx and network errors retry (honouring
 ``Retry-After``); any other 4xx is permanent (the receiver will never take this body), 410 Gone also says the

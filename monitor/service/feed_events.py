@@ -1,7 +1,7 @@
 """Events about feeds rather than stories: ``feed.failing``, ``feed.recovered``, ``feed.anomaly``.
 
-They go to every configured webhook (an operator's concern, not a watchlist's), or to stdout when there
-is none, through the same outbox as story events.
+They go to every configured webhook (an operator's concern, not a watchlist's), or to the log (stderr, the
+journal under systemd) when there is none, through the same outbox as story events.
 """
 
 from __future__ import annotations
