@@ -1,4 +1,4 @@
-"""The backtest (issue 3): metrics against hand-computed values, input handling, and a quality floor on real
+"""The backtest: metrics against hand-computed values, input handling, and a quality floor on real
 labelled data read from ../shared/data at run time (skipped where that folder is absent)."""
 
 from __future__ import annotations

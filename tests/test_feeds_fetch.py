@@ -1,4 +1,4 @@
-"""Defensive fetching (issue 5): size caps on decompressed bytes, redirects, Retry-After, SSRF guard.
+"""Defensive fetching: size caps on decompressed bytes, redirects, Retry-After, SSRF guard.
 
 Unit tests run on ``httpx.MockTransport``; the streamed gzip bomb goes over a real socket (tests/servers.py).
 """

@@ -1,6 +1,6 @@
 """The real poll path (Pipeline -> Poller -> fetch/parse -> ingest -> feed row) on a real SQLite file.
 
-Politeness and resilience of issue 5: errors end as values on the feed's row, Retry-After is honoured, a
+Politeness and resilience: errors end as values on the feed's row, Retry-After is honoured, a
 publisher that regenerates GUIDs makes no duplicates, a feed carrying a developing story is polled faster,
 and no more than ``host_concurrency`` requests go to one host at once.
 """

@@ -1,4 +1,4 @@
-"""Fitting the matcher's weights (issue 13): the regression itself, the weights file, the CLI and the config key."""
+"""Fitting the matcher's weights: the regression itself, the weights file, the CLI and the config key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Site furniture (issue 12): patterns in many languages, learning from repetition in the database (it
+"""Site furniture: patterns in many languages, learning from repetition in the database (it
 survives a restart), no event for an update whose only new text is furniture, changed values and removed
 sentences in the payload, and a poll's items ingested oldest first."""
 

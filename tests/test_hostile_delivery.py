@@ -1,4 +1,4 @@
-"""Hostile receivers, titles and configs on the delivery side (issue 14): a receiver's answer is read only
+"""Hostile receivers, titles and configs on the delivery side: a receiver's answer is read only
 up to a few KiB and every delivery has a total deadline; chat formats escape what a feed sends; a story's
 event never waits on a dead predecessor; bad secrets stop at config load. Real receivers on 127.0.0.1."""
 

@@ -1,4 +1,4 @@
-"""Hostile edges (issue 14): redirects to internal hosts, the aiohttp client on keep-alive redirects, seed
+"""Hostile edges: redirects to internal hosts, the aiohttp client on keep-alive redirects, seed
 files with hostile names, links and types, credentials in output, and the systemd units' limits.
 
 Every server here is real, on 127.0.0.1 or 127.0.0.2 (both loopback, so both "private" to the SSRF guard:

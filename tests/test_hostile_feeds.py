@@ -1,4 +1,4 @@
-"""What a hostile or broken feed sends cannot hurt the daemon (issue 14): errors cross the worker-process
+"""What a hostile or broken feed sends cannot hurt the daemon: errors cross the worker-process
 boundary intact, a dead parse worker costs one feed one poll, entity tricks are refused by a real XML
 tokenizer, one bad item never sinks the rest, and a huge feed is taken a slice at a time.
 
@@ -315,7 +315,7 @@ def test_regexes_re2_cannot_run_are_config_errors_naming_the_key(tmp_path: Path,
     assert why in problem and "RE2" in problem
 
 
-@pytest.mark.timeout(60)  # with Python's re this poll took ~135 s (issue 14); RE2 takes microseconds
+@pytest.mark.timeout(60)  # with Python's re this poll took ~135 s; RE2 takes microseconds
 def test_a_catastrophic_regex_cannot_freeze_polling(tmp_path: Path, feed_server: FeedServer) -> None:
     evil = "a" * 30 + "!"
     feed_server.set("/a", rss([{"title": evil, "link": "http://news.test/a", "description": evil}]))

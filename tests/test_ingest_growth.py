@@ -1,4 +1,4 @@
-"""Ingest work per article does not grow with the story (issue 15); the known text survives restarts,
+"""Ingest work per article does not grow with the story; the known text survives restarts,
 other instances and the upgrade of an existing database.
 
 Work is counted, not timed (timings live in bench/bench_ingest.py): SQL statements, SQLite virtual-machine

@@ -1,4 +1,4 @@
-"""The story matcher (issue 3): each signal, the decision, and the contract the pipeline relies on.
+"""The story matcher: each signal, the decision, and the contract the pipeline relies on.
 
 All articles here are written for these tests, except the seed file of the repository.
 """

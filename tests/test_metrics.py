@@ -1,4 +1,4 @@
-"""``/metrics``, ``/healthz``, ``/readyz`` and ``news-monitor status`` (issue 6), on the seed scenario."""
+"""``/metrics``, ``/healthz``, ``/readyz`` and ``news-monitor status``, on the seed scenario."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A page check costs the same however many versions its story holds (issue 15's rule, for page checks).
+"""A page check costs the same however many versions its story holds (the rule of ingest, for page checks).
 
 Work is counted, not timed: the SQL statements and SQLite virtual-machine instructions (what reading rows
 costs inside the database) of one check of a page that shows new paragraphs (new to the page, all already

@@ -1,4 +1,4 @@
-"""Several instances on one database (issue 7): leases that exclude and expire, and story decisions that
+"""Several instances on one database: leases that exclude and expire, and story decisions that
 stay single when two instances ingest about the same story at the same moment.
 
 Each "instance" is its own ``Database`` (its own engine and connections) and ``Ingestor`` (its own match

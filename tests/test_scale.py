@@ -1,4 +1,4 @@
-"""The proof of issue 7, scaled down: 3 real ``news-monitor run`` processes on one PostgreSQL, 60 feeds that
+"""The multi-instance proof, scaled down: 3 real ``news-monitor run`` processes on one PostgreSQL, 60 feeds that
 keep publishing for ~35 s, one receiver, one instance SIGKILLed midway. bench/bench_scale.py runs it at
 full size (600 feeds) and measures the scaling curve.
 

@@ -1,4 +1,4 @@
-"""The web pages and Atom feeds of the HTTP listener (issue 8), on a story built from the seed scenario.
+"""The web pages and Atom feeds of the HTTP listener, on a story built from the seed scenario.
 
 The story is made the way the daemon makes it (the pipeline scans a seed folder: the flash, then the long
 version), in a real SQLite database; requests go through the ASGI app with httpx's ASGI transport, and

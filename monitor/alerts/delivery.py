@@ -1,11 +1,11 @@
 """One delivery attempt: render, sign and POST an event to a webhook; classify the answer. No retries here
 (the outbox decides when to try again, see ``service.delivering``).
 
-Classification (issue 4): 2xx delivered; 408, 429 and 5xx and network errors retry (honouring
+Classification: 2xx delivered; 408, 429 and 5xx and network errors retry (honouring
 ``Retry-After``); any other 4xx is permanent (the receiver will never take this body), 410 Gone also says the
 endpoint itself is gone.
 
-A receiver is not trusted with our memory or our time (issue 14): its answer's body is only an error
+A receiver is not trusted with our memory or our time: its answer's body is only an error
 message to us, so at most ``MAX_ANSWER_BYTES`` of it are read (then the connection is closed, never
 drained), and the whole attempt (connect, send, status and headers, that body) has a total ``deadline``.
 httpx's ``timeout`` bounds each wait for the socket, so a receiver trickling a byte every few seconds never

@@ -1,6 +1,6 @@
 """HTTP for feeds and article pages: conditional GET, streamed size cap, redirects, typed outcomes.
 
-The only module that knows httpx responses. What it defends against (issue 5): slow servers (connect/read
+The only module that knows httpx responses. What it defends against: slow servers (connect/read
 timeouts plus a total deadline), huge or endless bodies and decompression bombs (we decompress ourselves and
 cap the *decompressed* size while streaming: httpx's decoded stream let 67 MB of a 200 KB gzip bomb through
 before a cap checked on it fired), and redirect loops (a redirect cap). With a ``guard``, each redirect hop
@@ -168,7 +168,7 @@ def same_site(a: str, b: str) -> bool:
 
 def feed_hop_guard(configured: str, *, where: str, allow_private: bool) -> Guard:
     """The configured URL is the operator's, so it is not checked; every redirect hop that leaves its
-    host (and port) is checked like a URL found inside a feed (issue 14: a feed redirected to an internal
+    host (and port) is checked like a URL found inside a feed (a feed redirected to an internal
     host, and that host's page reached the feed's error, ``status`` and the logs)."""
 
     async def check(url: str) -> None:
