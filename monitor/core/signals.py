@@ -187,11 +187,6 @@ def sentence_hash(sentence: str) -> int | None:
     return hash(key) if key.count(" ") + 1 >= _MIN_KEY_WORDS else None
 
 
-def sentence_hashes(sentences: list[str]) -> list[int]:
-    """Hashes of the sentence keys of sentences long enough to be evidence (in order)."""
-    return [h for h in map(sentence_hash, sentences) if h is not None]
-
-
 def features(
     title: str,
     text: str,

@@ -28,4 +28,3 @@ def drain(p: Pipeline, clock: Clock, rounds: int = 30) -> None:
 
     asyncio.run(go())
     asyncio.run(p.aclose())
-

@@ -50,4 +50,3 @@ def write_config(tmp: Path, feeds: dict[str, str], receiver: Receiver, **monitor
     path = tmp / "monitor.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-

@@ -37,4 +37,3 @@ def version(seed: SeedStory, i: int) -> Article:
     ]
     text = seed.full + "\n\n" + "\n\n".join(own)
     return Article(f"outlet-{i}", f"g-{i}", seed.headline, text, url=f"http://outlet{i}.test/aleppo")
-

@@ -28,4 +28,3 @@ def dataset(name: str) -> Path:
             pytest.fail(message + "; CI must provide it")
         pytest.skip(message)
     return source
-

@@ -103,4 +103,3 @@ def open_story(world: World, title: str, summary: str, page: str) -> Pipeline:
     world.run(p, "poll")
     assert [e["type"] for e in events_of(p)] == ["story.opened"]
     return p
-

@@ -64,4 +64,3 @@ def poll_due(p: Pipeline) -> Any:
             await p.aclose()
 
     return asyncio.run(go())
-

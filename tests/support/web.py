@@ -119,4 +119,3 @@ def serving(app: Any) -> Iterator[str]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
-
