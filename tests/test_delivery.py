@@ -17,9 +17,8 @@ from monitor.config import parse_config
 from monitor.core.model import Article
 from monitor.service.pipeline import Pipeline
 from monitor.store import outbox
-from monitor.store.db import Database
 from tests.servers import Receiver, running
-from tests.support import SECRET, Clock, SeedStory, make_pipeline, run_cli
+from tests.support import SECRET, Clock, SeedStory, make_pipeline, pipeline_for, run_cli
 from tests.support.delivery import T0, drain
 
 
@@ -181,7 +180,7 @@ def test_apprise_format_goes_through_the_same_outbox(tmp_path: Path, receiver: R
         "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["chat"]}],
     }
     config = parse_config(raw, base=tmp_path)
-    p = Pipeline(config, Database(config.monitor.database), clock=clock)
+    p = pipeline_for(config, clock)
     p.ingestor.ingest(developing(2, extra=9), clock())
     drain(p, clock)
     posts = receiver.all_posts()

@@ -29,14 +29,14 @@ from monitor.config import parse_config, public_listen_warning
 from monitor.core.model import Article
 from monitor.errors import ConfigError, MonitorError
 from monitor.service import http as http_listener
-from monitor.service.pipeline import Pipeline, gone_from_this_host
+from monitor.service.pipeline import gone_from_this_host
 from monitor.sources.fetch import build_client
 from monitor.store import outbox
 from monitor.store import stories as story_store
 from monitor.store.db import Database
 from monitor.store.schema import deliveries, events
 from tests.servers import Receiver, running
-from tests.support import SECRET, Clock, run_cli
+from tests.support import SECRET, Clock, pipeline_for, run_cli
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 LEDES = [
@@ -218,7 +218,7 @@ def test_a_hostile_seed_title_reaches_real_chat_receivers_escaped(tmp_path: Path
         "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["slack", "discord"]}],
     }
     config = parse_config(raw, base=tmp_path)
-    p = Pipeline(config, Database(config.monitor.database), clock=Clock(T0))
+    p = pipeline_for(config, Clock(T0))
     body = "A fire broke out at a warehouse in Dayton, the fire chief said.\n\nThis is a developing story."
     p.ingestor.ingest(Article("seeds", "x.txt", HOSTILE, body), T0)
 
@@ -381,7 +381,7 @@ def test_a_trickling_receiver_holds_up_no_healthy_one(tmp_path: Path, receiver: 
         }
         config = parse_config(raw, base=tmp_path)
         clock = Clock(T0)
-        p = Pipeline(config, Database(config.monitor.database), clock=clock)
+        p = pipeline_for(config, clock)
         body = "{lede}\n\nThis is a developing story."
         p.ingestor.ingest(Article("seeds", "a.txt", "Fire in Dayton", body.format(lede=LEDES[0])), T0)
 
@@ -561,7 +561,7 @@ def test_an_apprise_target_trickling_its_answer_fails_at_the_deadline(tmp_path: 
             "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["chat"]}],
         }
         config = parse_config(raw, base=tmp_path)
-        p = Pipeline(config, Database(config.monitor.database), clock=Clock(T0))
+        p = pipeline_for(config, Clock(T0))
         p.ingestor.ingest(Article("seeds", "a.txt", "Fire in Dayton", f"{LEDES[0]}\n\nThis is a developing story."), T0)
 
         async def go() -> None:

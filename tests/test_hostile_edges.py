@@ -38,10 +38,9 @@ from monitor.sources.fetch import Fetched, build_client, fetch_feed, fetch_url
 from monitor.sources.safety import is_public_address
 from monitor.sources.seeds import MAX_DEPTH, scan_seeds
 from monitor.store import feed_state
-from monitor.store.db import Database
 from monitor.web.app import create_app
 from tests.servers import rss
-from tests.support import run_cli
+from tests.support import pipeline_for, run_cli
 from tests.support.polling import poll_due
 
 INTERNAL_PAGE = b"INTERNAL-ONLY admin token=hunter2-internal"
@@ -111,7 +110,7 @@ def pipeline(tmp_path: Path, feed_url: str, *, allow_private: bool) -> Pipeline:
         "feeds": [{"name": "wire", "url": feed_url}],
     }
     config = parse_config(raw, base=tmp_path)
-    p = Pipeline(config, Database(config.monitor.database))
+    p = pipeline_for(config)
     p.sync_feeds()
     return p
 
@@ -280,7 +279,7 @@ def test_ipv6_forms_of_public_addresses_stay_public(address: str) -> None:
 def seed_pipeline(tmp_path: Path) -> Pipeline:
     raw = {"monitor": {"database": "sqlite:///m.db", "seeds_dir": "seeds"}}
     config = parse_config(raw, base=tmp_path)
-    return Pipeline(config, Database(config.monitor.database))
+    return pipeline_for(config)
 
 
 GOOD = "Porto closes Luiz I bridge\n\nThe bridge was closed on Monday after inspectors found a crack.\n"

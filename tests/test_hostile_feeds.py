@@ -31,7 +31,7 @@ from monitor.sources.feeds import parse_feed
 from monitor.store import stories
 from monitor.store.db import Database
 from tests.servers import FeedServer, rss
-from tests.support import Clock
+from tests.support import Clock, pipeline_for
 from tests.support.polling import NOW, make_config, poll, state
 
 
@@ -106,7 +106,7 @@ def polls_in_one_pipeline(config: Any, clock: Clock, before_each: list[Callable[
     """One pipeline (one parse pool), one poll of every feed after each step."""
 
     async def run() -> list[Any]:
-        pipeline = Pipeline(config, Database(config.monitor.database), clock=clock)
+        pipeline = pipeline_for(config, clock)
         outcomes: list[Any] = []
         try:
             pipeline.sync_feeds()
@@ -392,7 +392,7 @@ def test_a_slow_feed_does_not_hold_back_a_feed_that_falls_due_meanwhile(
     clock = Clock(NOW)
 
     async def run() -> list[Any]:
-        pipeline = Pipeline(config, Database(config.monitor.database), clock=clock)
+        pipeline = pipeline_for(config, clock)
         try:
             pipeline.sync_feeds()
 

@@ -16,7 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.config import parse_config
+import httpx
+
+from monitor.config import Config, parse_config
 from monitor.service.pipeline import Pipeline
 from monitor.store.db import Database
 
@@ -69,12 +71,19 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30, every: float = 
     return False
 
 
+def pipeline_for(
+    config: Config, clock: Callable[[], datetime] | None = None, *, client: httpx.AsyncClient | None = None
+) -> Pipeline:
+    """A pipeline on ``config``'s database, reading ``clock`` if given (else the real one)."""
+    db = Database(config.monitor.database)
+    return Pipeline(config, db, clock=clock, client=client) if clock else Pipeline(config, db, client=client)
+
+
 def make_pipeline(
     tmp: Path, raw: dict[str, Any], clock: Callable[[], datetime] | None = None, *, sync_feeds: bool = False
 ) -> Pipeline:
     """A pipeline on the config ``raw`` (paths relative to ``tmp``), with ``clock`` if given."""
-    config = parse_config(raw, base=tmp)
-    p = Pipeline(config, Database(config.monitor.database), **({"clock": clock} if clock else {}))
+    p = pipeline_for(parse_config(raw, base=tmp), clock)
     if sync_feeds:
         p.sync_feeds()
     return p

@@ -12,7 +12,6 @@ from tests.support import Clock
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-
 def drain(p: Pipeline, clock: Clock, rounds: int = 30) -> None:
     """Deliver, then jump the clock to the next due retry, until nothing is pending."""
 

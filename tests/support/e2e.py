@@ -23,7 +23,6 @@ UNRELATED = [
 ]
 
 
-
 def write_config(tmp: Path, feeds: dict[str, str], receiver: Receiver, **monitor: str) -> Path:
     seeds = tmp / "seeds"
     seeds.mkdir(exist_ok=True)

@@ -10,18 +10,14 @@ from tests.support import SeedStory
 FIRST = ["Omar", "Lina", "Samir", "Rania", "Fadi", "Huda", "Karim", "Maya", "Tarek", "Nour", "Ziad", "Dana"]
 
 
-
 LAST = ["Haddad", "Khalil", "Nasser", "Saleh", "Mansour", "Aziz", "Hamdan", "Youssef", "Darwish", "Bitar"]
-
 
 
 NOUNS = ["convoy", "checkpoint", "hospital", "bridge", "district", "bus", "school", "market", "mosque", "depot",
          "crossing", "clinic", "bakery", "warehouse", "road", "camp", "shelter", "square"]  # fmt: skip
 
 
-
 VERBS = ["reached", "left", "passed", "shelled", "closed", "reopened", "guarded", "emptied", "searched"]
-
 
 
 def version(seed: SeedStory, i: int) -> Article:

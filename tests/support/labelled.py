@@ -17,7 +17,6 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-
 def dataset(name: str) -> Path:
     """The labelled file ``name``; skipped (saying why) where the shared data folder is absent, but failed on
     CI, which has it: a quality floor that skips itself there proves nothing."""

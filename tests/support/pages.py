@@ -17,12 +17,10 @@ from tests.support import Clock, make_pipeline
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-
 ARTICLE = [
     "The Luiz I bridge in Porto was closed on Monday after inspectors found a crack, the mayor said.",
     "Engineers counted three cracks in the upper deck and stopped the metro at both ends.",
 ]
-
 
 
 def live_page(posts: list[tuple[str, str, str]], canonical: str = "") -> str:
@@ -39,7 +37,6 @@ def live_page(posts: list[tuple[str, str, str]], canonical: str = "") -> str:
     )
 
 
-
 def html(title: str, paras: list[str], churn: str = "") -> str:
     body = "".join(f"<p>{p}</p>" for p in paras)
     return (
@@ -47,7 +44,6 @@ def html(title: str, paras: list[str], churn: str = "") -> str:
         f"<aside class='most-read'><h3>Most read</h3><ul>{churn}</ul></aside>"
         f"<article><h1>{title}</h1>{body}</article><footer>Subscribe to our newsletter</footer></body></html>"
     )
-
 
 
 @dataclass
@@ -89,10 +85,8 @@ class World:
         return result
 
 
-
 def events_of(p: Pipeline) -> list[dict[str, Any]]:
     return [d.payload for d in outbox.list_deliveries(p.db, ("pending", "delivered"))]
-
 
 
 def open_story(world: World, title: str, summary: str, page: str) -> Pipeline:

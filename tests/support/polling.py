@@ -14,10 +14,9 @@ from monitor.service.pipeline import Pipeline
 from monitor.service.polling import PollOutcome
 from monitor.store import feed_state
 from monitor.store.db import Database
-from tests.support import Clock
+from tests.support import Clock, pipeline_for
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-
 
 
 def make_config(tmp: Path, feeds: dict[str, str], **monitor: Any) -> Config:
@@ -28,10 +27,9 @@ def make_config(tmp: Path, feeds: dict[str, str], **monitor: Any) -> Config:
     return parse_config(raw, base=tmp)
 
 
-
 def poll(config: Config, clock: Clock, client: httpx.AsyncClient | None = None) -> list[PollOutcome]:
     async def run() -> list[PollOutcome]:
-        pipeline = Pipeline(config, Database(config.monitor.database), clock=clock, client=client)
+        pipeline = pipeline_for(config, clock, client=client)
         try:
             pipeline.sync_feeds()
             return await pipeline.poll_due(every_feed=True)
@@ -41,7 +39,6 @@ def poll(config: Config, clock: Clock, client: httpx.AsyncClient | None = None) 
             pipeline.db.close()
 
     return asyncio.run(run())
-
 
 
 def state(config: Config, name: str) -> feed_state.FeedState:
@@ -54,9 +51,9 @@ def state(config: Config, name: str) -> feed_state.FeedState:
         db.close()
 
 
-
 def poll_due(p: Pipeline) -> Any:
     """One poll of every feed, due or not, by the pipeline ``p``."""
+
     async def go() -> Any:
         try:
             return await p.poll_due(every_feed=True)

@@ -26,13 +26,11 @@ from tests.support import SeedStory
 T0 = datetime(2024, 1, 5, 9, 0, tzinfo=UTC)
 
 
-
 MARKETS = (
     "Stocks edge higher as investors weigh central bank comments\n\n"
     "Shares rose modestly on Tuesday in New York as traders weighed comments from central bank officials. "
     "The benchmark index gained 0.4 percent.\n"
 )
-
 
 
 @dataclass
@@ -42,7 +40,6 @@ class Built:
     other_id: str  # a markets story, in another watchlist
     clock: Callable[[], datetime]
     tmp: Path
-
 
 
 def build_stories(tmp: Path, seed: SeedStory) -> Built:
@@ -79,7 +76,6 @@ def build_stories(tmp: Path, seed: SeedStory) -> Built:
     )
 
 
-
 def get(app: Any, path: str, method: str = "GET") -> httpx.Response:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
@@ -89,11 +85,9 @@ def get(app: Any, path: str, method: str = "GET") -> httpx.Response:
     return asyncio.run(go())
 
 
-
 def app_for(b: Built, **kwargs: Any) -> Any:
     registry = metrics.registry_for(b.db, b.clock, base=metrics.Metrics())
     return create_app(b.db, clock=b.clock, registry=registry, **kwargs)
-
 
 
 @contextmanager
