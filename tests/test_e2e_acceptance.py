@@ -17,6 +17,7 @@ from tests.support.e2e import UNRELATED, write_config
 
 pytestmark = pytest.mark.e2e
 
+
 def once(config: Path) -> None:
     result = run_cli("once", "--config", str(config), "--flush-timeout", "20s")
     assert result.returncode == 0, result.stderr

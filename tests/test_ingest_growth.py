@@ -28,6 +28,8 @@ from tests.support import SeedStory
 from tests.support.growth import version
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
 def config(tmp: Path) -> Config:
     raw = {"monitor": {"database": "sqlite://", "jitter": 0},
            "watchlists": [{"name": "other", "keywords": ["Zanzibar"]}]}  # fmt: skip

@@ -50,6 +50,7 @@ def test_page_gone_rules() -> None:
 
 # --- what counts as a change -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("after", "material"),
     [
