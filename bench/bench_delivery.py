@@ -1,4 +1,4 @@
-"""Webhook delivery through the real outbox (issue 4): events/s, and the delay from the story change to
+"""Webhook delivery through the real outbox: events/s, and the delay from the story change to
 the receiver's 200, with a receiver that always answers 200 and one that answers 500 to 20% of the POSTs.
 
     python bench/bench_delivery.py           # 2000-event backlogs, 30 s of steady arrivals (~8 minutes)

@@ -1,4 +1,4 @@
-"""Feed polling benchmark (issue 5): N feeds of 50 items on a local server, polled by the real daemon code.
+"""Feed polling benchmark: N feeds of 50 items on a local server, polled by the real daemon code.
 
     python bench/bench_feeds.py            # 1,000 feeds
     python bench/bench_feeds.py --quick    # 100 feeds, fewer repetitions

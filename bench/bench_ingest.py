@@ -1,4 +1,4 @@
-"""Ingest benchmark (issue 15): CPU per article as one story grows, the first poll, a mixed stream, memory.
+"""Ingest benchmark: CPU per article as one story grows, the first poll, a mixed stream, memory.
 
     python bench/bench_ingest.py                 # everything: sizes 10..5,000, 1,000 feeds x 50 items
     python bench/bench_ingest.py --quick         # sizes 10..1,000, 100 feeds, 40 vs 240 in-process only

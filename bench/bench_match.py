@@ -1,4 +1,4 @@
-"""Benchmark of the story matcher (issue 3): speed, memory and candidate recall at 10k and 100k stories.
+"""Benchmark of the story matcher: speed, memory and candidate recall at 10k and 100k stories.
 
     python bench/bench_match.py           # 10k and 100k stored stories (a few minutes)
     python bench/bench_match.py --quick   # 2k and 10k stories (under a minute)

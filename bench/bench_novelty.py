@@ -1,4 +1,4 @@
-"""Benchmark of novelty on real data (issue 12): quality on article pages and on the labelled furniture
+"""Benchmark of novelty on real data: quality on article pages and on the labelled furniture
 sample, and the speed of the novelty step.
 
     python bench/bench_novelty.py            # everything (about a minute on an idle machine)
@@ -11,7 +11,7 @@ a real Ingestor on SQLite); precision and recall of the furniture filter on test
 
 Speed, on one core, per article of ordinary length (GVA articles, median about 1,400 characters), version 2
 (the whole article) against version 1 (its first half):
-  * baseline: ``compute_novelty`` on the raw text (what the ingest step ran before issue 12);
+  * baseline: ``compute_novelty`` on the raw text (what the ingest step ran before furniture was stripped);
   * the step now: fingerprints of the sentences, furniture removed (``core.furniture.news_text``),
     ``compute_novelty``, changed values and removed sentences (``service.updates.with_changes``); the
     database reads and writes of the furniture store are not in it (they are measured with the ingest).

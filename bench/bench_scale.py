@@ -1,4 +1,4 @@
-"""Scale-out benchmark (issue 7): N real ``news-monitor run`` processes on one PostgreSQL, 600 feeds.
+"""Scale-out benchmark: N real ``news-monitor run`` processes on one PostgreSQL, 600 feeds.
 
     python bench/bench_scale.py                  # scaling curve (1, 2, 3 instances) + the full proof run
     python bench/bench_scale.py --curve-only --seconds 40 --instances 1 2 3

@@ -1,4 +1,4 @@
-"""Server time of the web pages (issue 8: a page of 200 stories renders in under 100 ms).
+"""Server time of the web pages (a page of 200 stories renders in under 100 ms).
 
     python bench/bench_web.py [--stories 200] [--runs 50]
 

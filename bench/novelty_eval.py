@@ -1,4 +1,4 @@
-"""Novelty measured on real data (issue 12); used by bench/bench_novelty.py and tests/test_novelty_data.py.
+"""Novelty measured on real data; used by bench/bench_novelty.py and tests/test_novelty_data.py.
 
 ``article_pages``: every page of ../shared/data/article_pages goes through the daemon's own path: its main
 text is extracted (``sources.fulltext.extract_main_text``, trafilatura) and ingested by a real ``Ingestor``

@@ -1,4 +1,4 @@
-"""Soak test of the real daemon (issue 6): 200 local feeds that keep publishing, a receiver that sometimes
+"""Soak test of the real daemon: 200 local feeds that keep publishing, a receiver that sometimes
 fails; RSS memory and open file descriptors sampled over time; every event delivered?
 
     python bench/soak.py                 # 10 minutes of publishing, then a drain (about 13 minutes)

@@ -7,8 +7,10 @@
     │   ├── FeedParseError        the bytes are not a feed we can read
     │   └── SeedFileError         a seed file is unreadable or not UTF-8
     ├── OpmlError                 an OPML file to import is malformed or lists a feed we cannot follow
-    ├── StoreError                the database is unreachable or its schema is not ours
-    └── DeliveryError             a webhook receiver did not take an event
+    └── StoreError                the database is unreachable or its schema is not ours
+
+A webhook that does not take an event is no exception: the attempt's ``Outcome`` (alerts/delivery.py) says
+so, and the outbox retries it.
 
 Foreign errors (httpx, feedparser, SQLAlchemy, tomllib) are caught at the edge that calls the foreign
 library and re-raised from this tree with ``raise ... from e``; each message names the feed, file, config
@@ -16,7 +18,7 @@ path or webhook it is about. Only the CLI turns these into messages and exit cod
 
 Every error here survives ``pickle``: feeds are parsed in worker processes, and an error that cannot be
 rebuilt on the way back (the default ``Exception`` pickling calls ``cls(*args)``, which our constructors do
-not accept) broke the whole process pool for good (issue 14).
+not accept) broke the whole process pool for good.
 """
 
 from __future__ import annotations
@@ -89,22 +91,3 @@ class SeedFileError(SourceError):
 
 class StoreError(MonitorError):
     """The database is unreachable, or its schema is not one we know."""
-
-
-class DeliveryError(MonitorError):
-    """A webhook delivery attempt failed."""
-
-    def __init__(
-        self,
-        webhook: str,
-        message: str,
-        *,
-        status: int | None = None,
-        retry_after: float | None = None,
-        permanent: bool = False,
-    ) -> None:
-        self.webhook = webhook
-        self.status = status
-        self.retry_after = retry_after
-        self.permanent = permanent
-        super().__init__(f"webhook {webhook!r}: {message}")

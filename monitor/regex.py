@@ -1,7 +1,7 @@
 """Watchlist regular expressions from the config, compiled with RE2 (``google-re2``): linear time in the text.
 
 Python's ``re`` backtracks: ``(a+)+$`` on thirty ``a``s and a ``!`` took ~135 s, holding the GIL, so the
-event loop, ``/healthz`` and every other feed stood still (issue 14). RE2 never backtracks, so no pattern an
+event loop, ``/healthz`` and every other feed stood still. RE2 never backtracks, so no pattern an
 operator writes can freeze the daemon; the price is a few constructs it refuses, named at config load:
 backreferences (``\\1``, ``(?P=name)``) and lookaround (``(?=``, ``(?!``, ``(?<=``, ``(?<!``). Also unlike
 ``re``: ``\\w``, ``\\d`` and ``\\b`` are ASCII-only in RE2 (``\\pL`` matches any letter).

@@ -1,30 +1,19 @@
-"""Shared fixtures: the seed scenario, real servers on 127.0.0.1, and a way to run the installed CLI."""
+"""Shared fixtures: the seed scenario, real servers on 127.0.0.1, PostgreSQL. Helpers are in tests/support/."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from monitor.store.db import Database
+from tests.pg import PostgresServer, PostgresUnavailable, start_postgres
 from tests.servers import FeedServer, Receiver, running
-
-REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "seeds" / "000_900818fe0882e21f.txt"
-DATA = REPO.parent / "shared" / "data"
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks spec's example key
-
-
-@dataclass(frozen=True)
-class SeedStory:
-    headline: str
-    flash: str  # the first paragraphs, up to "Check back for updates on this developing story."
-    full: str  # the whole body
+from tests.support import SEED, SeedStory
+from tests.support.web import Built, build_stories
 
 
 @pytest.fixture(scope="session")
@@ -48,19 +37,49 @@ def receiver() -> Iterator[Receiver]:
         yield server
 
 
-def run_cli(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m monitor`` (the installed package) as a separate process, as a user would."""
-    full_env = {**os.environ, "DESK_WEBHOOK_SECRET": SECRET, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+@pytest.fixture
+def built(tmp_path: Path, seed_story: SeedStory) -> Iterator[Built]:
+    """The seed scenario as stories in a real SQLite database (tests of the web app, metrics, browser)."""
+    b = build_stories(tmp_path, seed_story)
+    yield b
+    b.db.close()
+
+
+# PostgreSQL (tests/pg.py): the server starts once, for the first test that asks for it.
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole session (skips the test where it cannot start)."""
+    try:
+        import psycopg  # noqa: F401  (only whether it imports)
+    except ImportError:
+        pytest.skip("PostgreSQL tests need psycopg (pip install 'psycopg[binary]')")
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as e:
+        pytest.skip(f"PostgreSQL cannot be started here: {e}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty database on the session's server; dropped after the test."""
+    name = pg_server.create_database()
+    try:
+        yield pg_server.url(name)
+    finally:
+        pg_server.drop_database(name)
+
+
+@pytest.fixture
+def two(pg_url: str) -> Iterator[tuple[Database, Database]]:
+    """Two instances' handles (each its own engine and connections) on one fresh PostgreSQL database."""
+    a, b = Database(pg_url), Database(pg_url)
+    yield a, b
+    a.close()
+    b.close()
 
 
 # CI proves what it claims (.ci/run): with CI=true a skipped test fails the run, since a PostgreSQL, Chromium,

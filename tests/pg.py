@@ -6,8 +6,8 @@ server runs as an unprivileged user (``postgres``, which the Debian package crea
 ``useradd``) via ``runuser``, in a temp dir under ``/tmp`` that this user owns (pytest's own temp dirs are
 mode 0700 under root and not reachable by it). Where none of this works the fixtures skip and say why.
 
-Import the fixtures into a test module (``from tests.pg import pg_url, pg_server``); tests/conftest.py is
-shared and not the place for them.
+The fixtures ``pg_server`` (one server per session, started by the first test that asks) and ``pg_url`` (a
+fresh database per test) are in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pytest
 
 PG_USER = "postgres"  # both the OS user (when we are root) and the database superuser
 # Test servers trade durability for speed (a crashed test database is thrown away anyway).
@@ -184,30 +182,3 @@ def _wait_ready(server: PostgresServer, timeout: float = 30) -> None:
             if time.monotonic() > deadline:
                 raise PostgresUnavailable(f"server did not accept connections: {e}") from e
             time.sleep(0.1)
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the whole session (skips the test where it cannot start)."""
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.skip("PostgreSQL tests need psycopg (pip install 'psycopg[binary]')")
-    try:
-        server = start_postgres()
-    except PostgresUnavailable as e:
-        pytest.skip(f"PostgreSQL cannot be started here: {e}")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def pg_url(pg_server: PostgresServer) -> Iterator[str]:
-    """A fresh, empty database on the session's server; dropped after the test."""
-    name = pg_server.create_database()
-    try:
-        yield pg_server.url(name)
-    finally:
-        pg_server.drop_database(name)

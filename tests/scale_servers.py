@@ -1,4 +1,4 @@
-"""The multi-instance proof (issue 7), shared by tests/test_scale.py (small) and bench/bench_scale.py (full):
+"""The multi-instance proof, shared by tests/test_scale.py (small) and bench/bench_scale.py (full):
 many feeds on one local server that keep publishing for a bounded time, N real ``news-monitor run``
 processes on one PostgreSQL, one webhook receiver, optionally one instance SIGKILLed midway.
 

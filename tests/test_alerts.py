@@ -15,7 +15,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from monitor.alerts.delivery import Outcome, post_event
 from monitor.alerts.formats import discord, slack
 from monitor.alerts.signing import sign, signature_headers
-from tests.conftest import SECRET
+from tests.support import SECRET
 
 PAYLOAD: dict[str, Any] = {
     "id": "evt_1",
@@ -121,6 +121,8 @@ def test_answers_are_classified(status: int, delivered: bool, permanent: bool, g
 def test_retry_after_is_read() -> None:
     assert attempt(503, {"Retry-After": "120"}).retry_after == 120.0
     assert attempt(429, {"Retry-After": "soon"}).retry_after is None
+    # An HTTP-date counts from the attempt's ``now`` (1_700_000_000 = 2023-11-14 22:13:20 UTC), not the clock.
+    assert attempt(503, {"Retry-After": "Tue, 14 Nov 2023 22:15:20 GMT"}).retry_after == 120.0
 
 
 def test_network_errors_are_retryable_values() -> None:

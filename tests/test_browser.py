@@ -1,4 +1,4 @@
-"""The pages in a real browser (issue 8): headless Chromium from Debian loads the seed scenario's story.
+"""The pages in a real browser: headless Chromium from Debian loads the seed scenario's story.
 
 Chromium renders the page (``--dump-dom``, the DOM after parsing, styles and any script) and logs every
 console message to stderr (``--enable-logging=stderr``). The tests assert on the page's own errors: an
@@ -21,9 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_web import Built, app_for, built, serving
-
-__all__ = ["built"]  # the fixture, shared with the web tests
+from tests.support.web import Built, app_for, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

@@ -17,8 +17,8 @@ from monitor.alerts import payload as payloads
 from monitor.config import load_config
 from monitor.store import stories as story_store
 from monitor.store.db import Database
-from tests.conftest import SECRET, SeedStory, run_cli
 from tests.servers import FeedServer
+from tests.support import SECRET, SeedStory, run_cli
 
 pytestmark = pytest.mark.e2e
 

@@ -57,7 +57,7 @@ def test_a_failed_write_fails_its_callers_and_the_next_batch_still_runs() -> Non
 
 
 def test_nothing_is_reported_before_the_write_returns() -> None:
-    """A poll counts as recorded only once its transaction committed (crash safety, issue 7)."""
+    """A poll counts as recorded only once its transaction committed (crash safety)."""
     written: list[int] = []
 
     def write(items: list[int]) -> list[None]:

@@ -8,7 +8,7 @@ import pytest
 
 from monitor.config import load_config, parse_config, parse_duration
 from monitor.errors import ConfigError
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 @pytest.mark.parametrize(

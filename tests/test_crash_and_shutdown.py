@@ -7,14 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
 
-from tests.conftest import SECRET
 from tests.servers import Receiver
+from tests.support import SECRET, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -67,15 +66,6 @@ def start(config: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_for(predicate: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def outbox(tmp_path: Path) -> list[tuple[str, str, str | None]]:

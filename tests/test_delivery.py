@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import json
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +17,9 @@ from monitor.config import parse_config
 from monitor.core.model import Article
 from monitor.service.pipeline import Pipeline
 from monitor.store import outbox
-from monitor.store.db import Database
-from tests.conftest import SECRET, SeedStory, run_cli
 from tests.servers import Receiver, running
-
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.support import SECRET, Clock, SeedStory, make_pipeline, pipeline_for, run_cli
+from tests.support.delivery import T0, drain
 
 
 def free_port() -> int:
@@ -44,8 +34,7 @@ def pipeline(tmp_path: Path, url: str, clock: Clock, **monitor: Any) -> Pipeline
         "webhooks": [{"name": "desk", "url": url, "secret": SECRET}],
         "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["desk"]}],
     }
-    config = parse_config(raw, base=tmp_path)
-    return Pipeline(config, Database(config.monitor.database), clock=clock)
+    return make_pipeline(tmp_path, raw, clock)
 
 
 STORIES = [
@@ -73,23 +62,6 @@ def developing(n: int, extra: int = 0) -> Article:
     return Article("seeds", f"story{n}.txt", title, body)
 
 
-def drain(p: Pipeline, clock: Clock, rounds: int = 30) -> None:
-    """Deliver, then jump the clock to the next due retry, until nothing is pending."""
-
-    async def go() -> None:
-        for _ in range(rounds):
-            await p.deliver()
-            pending = outbox.list_deliveries(p.db, ("pending",))
-            if not pending:
-                return
-            future = [d.next_attempt_at for d in pending if d.next_attempt_at > clock.now]
-            if future:  # jump to the soonest retry (events behind it in their story look due but wait)
-                clock.now = min(future) + timedelta(milliseconds=1)
-
-    asyncio.run(go())
-    asyncio.run(p.aclose())
-
-
 async def deliver_once(p: Pipeline) -> None:
     await p.deliver()
     await p.aclose()
@@ -97,7 +69,7 @@ async def deliver_once(p: Pipeline) -> None:
 
 def test_down_then_503_retry_after_then_200_every_event_once_in_order(tmp_path: Path) -> None:
     port = free_port()
-    clock = Clock()
+    clock = Clock(T0)
     p = pipeline(tmp_path, f"http://127.0.0.1:{port}/hook", clock)
     for n in range(3):  # three stories, each opened then updated
         p.ingestor.ingest(developing(n), clock())
@@ -122,7 +94,7 @@ def test_down_then_503_retry_after_then_200_every_event_once_in_order(tmp_path: 
 
 def test_400_is_dead_lettered_and_visible(tmp_path: Path, receiver: Receiver) -> None:
     receiver.script = [400]
-    clock = Clock()
+    clock = Clock(T0)
     p = pipeline(tmp_path, receiver.url, clock)
     p.ingestor.ingest(developing(1), clock())
     drain(p, clock)
@@ -142,7 +114,7 @@ def test_400_is_dead_lettered_and_visible(tmp_path: Path, receiver: Receiver) ->
 
 
 def test_coalescing_folds_updates_within_the_window(tmp_path: Path, receiver: Receiver, seed_story: SeedStory) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     p = pipeline(tmp_path, receiver.url, clock, coalesce_window="5m")
     parts = seed_story.full.split("\n\n")
     p.ingestor.ingest(Article("seeds", "a.txt", seed_story.headline, seed_story.flash), clock())
@@ -166,7 +138,7 @@ def test_coalescing_folds_updates_within_the_window(tmp_path: Path, receiver: Re
 
 
 def test_replay_resends_delivered_events_with_the_same_ids(tmp_path: Path, receiver: Receiver) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     p = pipeline(tmp_path, receiver.url, clock)
     p.ingestor.ingest(developing(1), clock())
     drain(p, clock)
@@ -178,7 +150,7 @@ def test_replay_resends_delivered_events_with_the_same_ids(tmp_path: Path, recei
 
 def test_410_gone_disables_the_endpoint_until_an_operator_enables_it(tmp_path: Path, receiver: Receiver) -> None:
     receiver.script = [410]
-    clock = Clock()
+    clock = Clock(T0)
     p = pipeline(tmp_path, receiver.url, clock)
     p.ingestor.ingest(developing(0), clock())
     asyncio.run(deliver_once(p))
@@ -213,14 +185,14 @@ def test_a_disabled_endpoint_is_counted_in_the_report(tmp_path: Path, receiver: 
 def test_apprise_format_goes_through_the_same_outbox(tmp_path: Path, receiver: Receiver) -> None:
     pytest.importorskip("apprise", reason="the apprise extra is not installed")
     receiver.script = [500]  # the first attempt fails: retried like any webhook
-    clock = Clock()
+    clock = Clock(T0)
     raw = {
         "monitor": {"database": "sqlite:///m.db"},
         "webhooks": [{"name": "chat", "url": f"json://127.0.0.1:{receiver.port}/hook", "format": "apprise"}],
         "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["chat"]}],
     }
     config = parse_config(raw, base=tmp_path)
-    p = Pipeline(config, Database(config.monitor.database), clock=clock)
+    p = pipeline_for(config, clock)
     p.ingestor.ingest(developing(2, extra=9), clock())
     drain(p, clock)
     posts = receiver.all_posts()
@@ -243,7 +215,7 @@ def test_apprise_config_checks() -> None:
 
 
 def test_a_busy_story_drains_in_order_in_one_pass(tmp_path: Path, receiver: Receiver) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     p = pipeline(tmp_path, receiver.url, clock)
     facts = [
         "Crews rescued 11 workers from the roof.",
@@ -264,7 +236,7 @@ def test_a_busy_story_drains_in_order_in_one_pass(tmp_path: Path, receiver: Rece
 
 def test_an_event_held_behind_an_earlier_one_is_not_charged_an_attempt(tmp_path: Path, receiver: Receiver) -> None:
     receiver.script = [500]
-    clock = Clock()
+    clock = Clock(T0)
     p = pipeline(tmp_path, receiver.url, clock)
     title, lede, more = STORIES[1]
     p.ingestor.ingest(Article("seeds", "s.txt", title, lede + "\n\nThis is a developing story."), clock())
@@ -280,7 +252,7 @@ def test_a_backlog_larger_than_one_claim_drains_in_one_tick(tmp_path: Path, rece
     from monitor.service.delivering import CLAIM_BATCH
     from monitor.store.stories import ingest_transaction
 
-    clock = Clock()
+    clock = Clock(T0)
     p = pipeline(tmp_path, receiver.url, clock)
     with ingest_transaction(p.db) as tx:  # a backlog, e.g. after the receiver was down for a while
         for i in range(CLAIM_BATCH + 50):

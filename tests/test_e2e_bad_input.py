@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SECRET, SeedStory, run_cli
 from tests.servers import FeedServer, Receiver, rss
-from tests.test_e2e_acceptance import UNRELATED, write_config
+from tests.support import SECRET, SeedStory, run_cli
+from tests.support.e2e import UNRELATED, write_config
 
 pytestmark = pytest.mark.e2e
 

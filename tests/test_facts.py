@@ -1,4 +1,4 @@
-"""Facts a reader would keep (issue 12): names that are people, places and organisations; numbers with
+"""Facts a reader would keep: names that are people, places and organisations; numbers with
 their noun or unit; values that changed between versions."""
 
 from __future__ import annotations

@@ -4,18 +4,16 @@ of a feed changes between two polls."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from monitor.config import parse_config
 from monitor.core.anomaly import looks_anomalous
 from monitor.service.pipeline import Pipeline
 from monitor.store import outbox
-from monitor.store.db import Database
 from tests.servers import FeedServer, Receiver, rss
-from tests.test_delivery import Clock, drain
+from tests.support import Clock, make_pipeline
+from tests.support.delivery import T0, drain
+from tests.support.polling import poll_due
 
 
 def make(tmp_path: Path, feed_url: str, hook_url: str, clock: Clock) -> Pipeline:
@@ -25,20 +23,7 @@ def make(tmp_path: Path, feed_url: str, hook_url: str, clock: Clock) -> Pipeline
         "webhooks": [{"name": "desk", "url": hook_url}],
         "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["desk"]}],
     }
-    config = parse_config(raw, base=tmp_path)
-    p = Pipeline(config, Database(config.monitor.database), clock=clock)
-    p.sync_feeds()
-    return p
-
-
-def poll(p: Pipeline) -> Any:
-    async def go() -> Any:
-        try:
-            return await p.poll_due(every_feed=True)
-        finally:
-            await p.aclose()
-
-    return asyncio.run(go())
+    return make_pipeline(tmp_path, raw, clock, sync_feeds=True)
 
 
 def items(prefix: str, n: int = 8, extra: str = "") -> str:
@@ -65,19 +50,19 @@ def test_anomaly_thresholds() -> None:
 
 
 def test_failing_then_recovered(tmp_path: Path, feed_server: FeedServer, receiver: Receiver) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     p = make(tmp_path, feed_server.url("/f.rss"), receiver.url, clock)
     feed_server.set("/f.rss", "oops", status=500, content_type="text/plain")
     for _ in range(3):
-        poll(p)
+        poll_due(p)
         clock.now += timedelta(minutes=5)
     drain(p, clock)
     assert [e["type"] for e in receiver.accepted()] == ["feed.failing"]  # once, at the 2nd failure
     failing = receiver.accepted()[0]
     assert failing["feed"]["name"] == "wire" and "HTTP 500" in failing["detail"]["error"]
     feed_server.set("/f.rss", items("a", 2))
-    poll(p)
-    poll(p)
+    poll_due(p)
+    poll_due(p)
     drain(p, clock)
     kinds = [e["type"] for e in receiver.accepted()]
     assert kinds.count("feed.recovered") == 1 and kinds[0] == "feed.failing"
@@ -86,10 +71,10 @@ def test_failing_then_recovered(tmp_path: Path, feed_server: FeedServer, receive
 def test_every_guid_changing_sends_one_anomaly_and_holds_the_flood(
     tmp_path: Path, feed_server: FeedServer, receiver: Receiver
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     p = make(tmp_path, feed_server.url("/f.rss"), receiver.url, clock)
     feed_server.set("/f.rss", items("first"))
-    poll(p)
+    poll_due(p)
     drain(p, clock)
     opened = len(receiver.accepted())
     assert opened == 8  # eight developing stories, each opened once
@@ -98,7 +83,7 @@ def test_every_guid_changing_sends_one_anomaly_and_holds_the_flood(
     changed = items("second", extra="Template notice {i} from Webmaster Jones applies to 40{i} pages.")
     feed_server.set("/f.rss", changed)
     clock.now += timedelta(minutes=2)
-    poll(p)
+    poll_due(p)
     drain(p, clock)
     new = receiver.accepted()[opened:]
     assert [e["type"] for e in new] == ["feed.anomaly"]

@@ -1,4 +1,4 @@
-"""The real-world suites (issue 5): feedparser's conformance files and gofeed's fixtures, every file served
+"""The real-world suites: feedparser's conformance files and gofeed's fixtures, every file served
 from 127.0.0.1 and read through fetch_feed + parse_feed, a sample also through Pipeline/Poller on SQLite.
 
 Runs bench/feed_suites.py (the script that produces the table in docs/feeds.md). Reads ../shared/data at run

@@ -1,4 +1,4 @@
-"""Article pages for full text (issue 5): conditional GET, the SSRF guard, and the optional extractor."""
+"""Article pages for full text: conditional GET, the SSRF guard, and the optional extractor."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Parsing bytes from the wild (issue 5): entity attacks, wrong or missing encodings, identity of items."""
+"""Parsing bytes from the wild: entity attacks, wrong or missing encodings, identity of items."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The real poll path (Pipeline -> Poller -> fetch/parse -> ingest -> feed row) on a real SQLite file.
 
-Politeness and resilience of issue 5: errors end as values on the feed's row, Retry-After is honoured, a
+Politeness and resilience: errors end as values on the feed's row, Retry-After is honoured, a
 publisher that regenerates GUIDs makes no duplicates, a feed carrying a developing story is polled faster,
 and no more than ``host_concurrency`` requests go to one host at once.
 """
@@ -10,66 +10,23 @@ from __future__ import annotations
 import asyncio
 import gzip
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from monitor.config import Config, parse_config
-from monitor.service.pipeline import Pipeline
-from monitor.service.polling import PollOutcome
-from monitor.store import feed_state, stories
+from monitor.store import stories
 from monitor.store.db import Database
 from tests.servers import FeedServer, rss
+from tests.support import Clock
+from tests.support.polling import NOW, make_config, poll, state
 
-NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 DEVELOPING = (
     "<p>Firefighters are battling a large blaze at a chemical plant near Rotterdam harbour, "
     "officials said.</p>"
     "<p>This is a developing story. Check back for updates.</p>"
 )
-
-
-def make_config(tmp: Path, feeds: dict[str, str], **monitor: Any) -> Config:
-    raw: dict[str, Any] = {
-        "monitor": {"database": "sqlite:///monitor.db", "poll_interval": "10m", "jitter": 0, **monitor},
-        "feeds": [{"name": n, "url": u} for n, u in feeds.items()],
-    }
-    return parse_config(raw, base=tmp)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def poll(config: Config, clock: Clock, client: httpx.AsyncClient | None = None) -> list[PollOutcome]:
-    async def run() -> list[PollOutcome]:
-        pipeline = Pipeline(config, Database(config.monitor.database), clock=clock, client=client)
-        try:
-            pipeline.sync_feeds()
-            return await pipeline.poll_due(every_feed=True)
-        finally:
-            await pipeline.aclose()
-            pipeline.poller.close()
-            pipeline.db.close()
-
-    return asyncio.run(run())
-
-
-def state(config: Config, name: str) -> feed_state.FeedState:
-    db = Database(config.monitor.database)
-    try:
-        found = feed_state.get_feed(db, name)
-        assert found is not None
-        return found
-    finally:
-        db.close()
 
 
 def test_regenerated_guids_make_no_duplicates(tmp_path: Path, feed_server: FeedServer) -> None:
@@ -83,7 +40,7 @@ def test_regenerated_guids_make_no_duplicates(tmp_path: Path, feed_server: FeedS
         for i in range(3)
     ]
     feed_server.set("/a.rss", rss(items))
-    config, clock = make_config(tmp_path, {"a": feed_server.url("/a.rss")}), Clock()
+    config, clock = make_config(tmp_path, {"a": feed_server.url("/a.rss")}), Clock(NOW)
     assert poll(config, clock)[0].new_articles == 3
     for it in items:  # the publisher's CMS migration: every GUID changes, nothing else does
         it["guid"] = it["guid"].replace("v1", "v2")
@@ -98,7 +55,7 @@ def test_regenerated_guids_make_no_duplicates(tmp_path: Path, feed_server: FeedS
 
 def test_429_retry_after_is_honoured_and_recorded(tmp_path: Path, feed_server: FeedServer) -> None:
     feed_server.set("/busy.rss", "slow down", status=429, content_type="text/plain", headers={"Retry-After": "7200"})
-    config, clock = make_config(tmp_path, {"busy": feed_server.url("/busy.rss")}), Clock()
+    config, clock = make_config(tmp_path, {"busy": feed_server.url("/busy.rss")}), Clock(NOW)
     [outcome] = poll(config, clock)
     assert outcome.result == "error"
     row = state(config, "busy")
@@ -109,7 +66,7 @@ def test_429_retry_after_is_honoured_and_recorded(tmp_path: Path, feed_server: F
 
 def test_failures_back_off_and_keep_retrying(tmp_path: Path, feed_server: FeedServer) -> None:
     feed_server.set("/gone.rss", "no", status=500, content_type="text/plain")
-    config, clock = make_config(tmp_path, {"gone": feed_server.url("/gone.rss")}, max_backoff="1h"), Clock()
+    config, clock = make_config(tmp_path, {"gone": feed_server.url("/gone.rss")}, max_backoff="1h"), Clock(NOW)
     for _ in range(6):
         poll(config, clock)
     row = state(config, "gone")
@@ -126,7 +83,7 @@ def test_gzip_bomb_is_an_error_on_the_feed_not_a_crash(tmp_path: Path, feed_serv
         "/bomb.rss", gzip.compress(b"<rss>" + b" " * (64 * 1024 * 1024)), headers={"Content-Encoding": "gzip"}
     )
     config = make_config(tmp_path, {"bomb": feed_server.url("/bomb.rss")}, max_feed_bytes=1024 * 1024)
-    [outcome] = poll(config, Clock())
+    [outcome] = poll(config, Clock(NOW))
     assert "response larger than 1,048,576 bytes (after decompression)" in str(outcome.error)
     assert state(config, "bomb").status == "retrying"  # "failing" from feed_failing_after (3) failures
 
@@ -143,7 +100,7 @@ def test_a_feed_carrying_a_developing_story_is_polled_faster_then_decays(
     config = make_config(
         tmp_path, {"live": feed_server.url("/live.rss")}, developing_interval="1m", developing_window="1h"
     )
-    clock = Clock()
+    clock = Clock(NOW)
     poll(config, clock)
     row = state(config, "live")
     assert row.next_poll_at == NOW + timedelta(minutes=1)  # fast right after the developing article
@@ -157,7 +114,7 @@ def test_a_feed_carrying_a_developing_story_is_polled_faster_then_decays(
 
 def test_an_ordinary_feed_keeps_its_interval(tmp_path: Path, feed_server: FeedServer) -> None:
     feed_server.set("/plain.rss", rss([{"title": "Markets", "link": "http://news.test/m", "description": "Calm day."}]))
-    config, clock = make_config(tmp_path, {"plain": feed_server.url("/plain.rss")}), Clock()
+    config, clock = make_config(tmp_path, {"plain": feed_server.url("/plain.rss")}), Clock(NOW)
     poll(config, clock)
     assert state(config, "plain").next_poll_at == NOW + timedelta(minutes=10)
 
@@ -183,7 +140,7 @@ def test_per_host_concurrency_limit(tmp_path: Path) -> None:
     }
     config = make_config(tmp_path, feeds, host_concurrency=2, poll_concurrency=16)
     client, peak = counting_transport(b"")
-    poll(config, Clock(), client)
+    poll(config, Clock(NOW), client)
     assert peak() == {"one.test": 2, "two.test": 2}
 
 
@@ -195,5 +152,5 @@ def test_big_feeds_parse_in_a_worker_process(tmp_path: Path, feed_server: FeedSe
     assert len(body) > 32 * 1024
     feed_server.set("/big.rss", body)
     config = make_config(tmp_path, {"big": feed_server.url("/big.rss")}, parse_processes=processes)
-    [outcome] = poll(config, Clock())
+    [outcome] = poll(config, Clock(NOW))
     assert outcome.result == "changed" and state(config, "big").items_seen == 40

@@ -1,4 +1,4 @@
-"""Fitting the matcher's weights (issue 13): the regression itself, the weights file, the CLI and the config key."""
+"""Fitting the matcher's weights: the regression itself, the weights file, the CLI and the config key."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from monitor.core.match_types import settings_from_json, settings_to_json
 from monitor.errors import ConfigError, MonitorError
 from monitor.service.backtest import run_backtest
 from monitor.service.fit import FEATURES, fit_files, load_settings, logistic, weights_document, write_weights
-from tests.conftest import run_cli
-from tests.test_backtest import dataset, write_jsonl
+from tests.support import run_cli
+from tests.support.labelled import dataset, write_jsonl
 
 
 def test_logistic_regression_recovers_known_coefficients() -> None:

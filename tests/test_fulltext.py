@@ -12,9 +12,9 @@ from monitor.config import parse_config
 from monitor.service.pipeline import Pipeline
 from monitor.sources.fulltext import extract_main_text
 from monitor.store import outbox, stories
-from monitor.store.db import Database
 from tests.servers import FeedServer, rss
-from tests.test_feed_events import poll
+from tests.support import make_pipeline
+from tests.support.polling import poll_due
 
 PAGE = """<html><head><title>Bridge</title></head><body><nav>Home | World | Sport</nav><article>
 <h1>BREAKING: Porto closes Luiz I bridge</h1>
@@ -31,10 +31,7 @@ def make(tmp_path: Path, feed_url: str, allow_private: bool) -> Pipeline:
         "feeds": [{"name": "wire", "url": feed_url}],
         "watchlists": [{"name": "porto", "keywords": ["Porto"]}],
     }
-    config = parse_config(raw, base=tmp_path)
-    p = Pipeline(config, Database(config.monitor.database))
-    p.sync_feeds()
-    return p
+    return make_pipeline(tmp_path, raw, sync_feeds=True)
 
 
 def setup(server: FeedServer) -> None:
@@ -50,7 +47,7 @@ def setup(server: FeedServer) -> None:
 def test_summary_then_full_text_once(tmp_path: Path, feed_server: FeedServer) -> None:
     setup(feed_server)
     p = make(tmp_path, feed_server.url("/f.rss"), allow_private=True)
-    poll(p)
+    poll_due(p)
     # First sighting is one alert: the summary's story.opened carries the page's full text, sent at once
     # (it used to be a story.opened and a story.updated in the same second).
     [delivery] = outbox.list_deliveries(p.db, ("pending", "delivered"))
@@ -63,9 +60,9 @@ def test_summary_then_full_text_once(tmp_path: Path, feed_server: FeedServer) ->
     assert "Home | World" not in added and "newsletter" not in added
     [story] = stories.list_stories(p.db)
     assert story.version_count == 2
-    poll(p)  # unchanged feed: no second page fetch, no new version
+    poll_due(p)  # unchanged feed: no second page fetch, no new version
     feed_server.set("/f.rss", feed_server.routes["/f.rss"].body + b" ")  # new bytes, same item
-    poll(p)
+    poll_due(p)
     assert len(feed_server.requests_to("/porto-bridge")) == 1
     assert stories.list_stories(p.db)[0].version_count == 2
 
@@ -73,7 +70,7 @@ def test_summary_then_full_text_once(tmp_path: Path, feed_server: FeedServer) ->
 def test_private_page_addresses_are_refused_by_default(tmp_path: Path, feed_server: FeedServer) -> None:
     setup(feed_server)
     p = make(tmp_path, feed_server.url("/f.rss"), allow_private=False)
-    outcomes = poll(p)
+    outcomes = poll_due(p)
     assert [o.result for o in outcomes] == ["changed"]  # the feed itself is configured: it may be local
     assert feed_server.requests_to("/porto-bridge") == []
     assert [d.type for d in outbox.list_deliveries(p.db, ("pending",))] == ["story.opened"]

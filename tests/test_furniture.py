@@ -1,4 +1,4 @@
-"""Site furniture (issue 12): patterns in many languages, learning from repetition in the database (it
+"""Site furniture: patterns in many languages, learning from repetition in the database (it
 survives a restart), no event for an update whose only new text is furniture, changed values and removed
 sentences in the payload, and a poll's items ingested oldest first."""
 
@@ -20,7 +20,6 @@ from monitor.core import furniture
 from monitor.core.model import Article
 from monitor.service import metrics
 from monitor.service.ingest import Ingestor
-from monitor.service.pipeline import Pipeline
 from monitor.sources.feeds import in_publication_order
 from monitor.sources.fulltext import extract_main_text, fulltext_available
 from monitor.store import furniture as furniture_store
@@ -29,6 +28,7 @@ from monitor.store.db import Database
 from monitor.store.schema import events
 from monitor.web.app import create_app
 from tests.servers import FeedServer, rss
+from tests.support import pipeline_for
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -325,7 +325,7 @@ def test_a_backlog_newest_first_in_the_feed_is_ingested_oldest_first(tmp_path: P
     cfg = parse_config(raw, base=tmp_path)
 
     async def run() -> None:
-        pipeline = Pipeline(cfg, Database(cfg.monitor.database), clock=lambda: NOW + timedelta(hours=3))
+        pipeline = pipeline_for(cfg, lambda: NOW + timedelta(hours=3))
         try:
             pipeline.sync_feeds()
             await pipeline.poll_due(every_feed=True)

@@ -1,4 +1,4 @@
-"""Hostile receivers, titles and configs on the delivery side (issue 14): a receiver's answer is read only
+"""Hostile receivers, titles and configs on the delivery side: a receiver's answer is read only
 up to a few KiB and every delivery has a total deadline; chat formats escape what a feed sends; a story's
 event never waits on a dead predecessor; bad secrets stop at config load. Real receivers on 127.0.0.1."""
 
@@ -29,15 +29,14 @@ from monitor.config import parse_config, public_listen_warning
 from monitor.core.model import Article
 from monitor.errors import ConfigError, MonitorError
 from monitor.service import http as http_listener
-from monitor.service.pipeline import Pipeline, gone_from_this_host
+from monitor.service.pipeline import gone_from_this_host
 from monitor.sources.fetch import build_client
 from monitor.store import outbox
 from monitor.store import stories as story_store
 from monitor.store.db import Database
 from monitor.store.schema import deliveries, events
-from tests.conftest import SECRET, run_cli
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
 from tests.servers import Receiver, running
+from tests.support import SECRET, Clock, pipeline_for, run_cli
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 LEDES = [
@@ -67,14 +66,6 @@ def start_daemon(config: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 # --- item 16: secrets validated at load; a public listener is warned about ------------------------------
@@ -227,7 +218,7 @@ def test_a_hostile_seed_title_reaches_real_chat_receivers_escaped(tmp_path: Path
         "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["slack", "discord"]}],
     }
     config = parse_config(raw, base=tmp_path)
-    p = Pipeline(config, Database(config.monitor.database), clock=Clock())
+    p = pipeline_for(config, Clock(T0))
     body = "A fire broke out at a warehouse in Dayton, the fire chief said.\n\nThis is a developing story."
     p.ingestor.ingest(Article("seeds", "x.txt", HOSTILE, body), T0)
 
@@ -389,8 +380,8 @@ def test_a_trickling_receiver_holds_up_no_healthy_one(tmp_path: Path, receiver: 
             "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["slow", "desk"]}],
         }
         config = parse_config(raw, base=tmp_path)
-        clock = Clock()
-        p = Pipeline(config, Database(config.monitor.database), clock=clock)
+        clock = Clock(T0)
+        p = pipeline_for(config, clock)
         body = "{lede}\n\nThis is a developing story."
         p.ingestor.ingest(Article("seeds", "a.txt", "Fire in Dayton", body.format(lede=LEDES[0])), T0)
 
@@ -570,7 +561,7 @@ def test_an_apprise_target_trickling_its_answer_fails_at_the_deadline(tmp_path: 
             "watchlists": [{"name": "all", "regex": ["."], "webhooks": ["chat"]}],
         }
         config = parse_config(raw, base=tmp_path)
-        p = Pipeline(config, Database(config.monitor.database), clock=Clock())
+        p = pipeline_for(config, Clock(T0))
         p.ingestor.ingest(Article("seeds", "a.txt", "Fire in Dayton", f"{LEDES[0]}\n\nThis is a developing story."), T0)
 
         async def go() -> None:

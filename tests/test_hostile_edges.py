@@ -1,4 +1,4 @@
-"""Hostile edges (issue 14): redirects to internal hosts, the aiohttp client on keep-alive redirects, seed
+"""Hostile edges: redirects to internal hosts, the aiohttp client on keep-alive redirects, seed
 files with hostile names, links and types, credentials in output, and the systemd units' limits.
 
 Every server here is real, on 127.0.0.1 or 127.0.0.2 (both loopback, so both "private" to the SSRF guard:
@@ -38,11 +38,10 @@ from monitor.sources.fetch import Fetched, build_client, fetch_feed, fetch_url
 from monitor.sources.safety import is_public_address
 from monitor.sources.seeds import MAX_DEPTH, scan_seeds
 from monitor.store import feed_state
-from monitor.store.db import Database
 from monitor.web.app import create_app
-from tests.conftest import run_cli
 from tests.servers import rss
-from tests.test_feed_events import poll
+from tests.support import pipeline_for, run_cli
+from tests.support.polling import poll_due
 
 INTERNAL_PAGE = b"INTERNAL-ONLY admin token=hunter2-internal"
 
@@ -111,7 +110,7 @@ def pipeline(tmp_path: Path, feed_url: str, *, allow_private: bool) -> Pipeline:
         "feeds": [{"name": "wire", "url": feed_url}],
     }
     config = parse_config(raw, base=tmp_path)
-    p = Pipeline(config, Database(config.monitor.database))
+    p = pipeline_for(config)
     p.sync_feeds()
     return p
 
@@ -198,7 +197,7 @@ def test_a_feed_redirect_to_an_internal_host_is_refused_and_its_page_never_shown
         internal.routes["/admin"] = (200, {"Content-Type": "text/plain"}, INTERNAL_PAGE)
         feeds.routes["/feed.rss"] = redirect(internal.url("/admin"))
         p = pipeline(tmp_path, feeds.url("/feed.rss"), allow_private=False)
-        [outcome] = poll(p)
+        [outcome] = poll_due(p)
         assert internal.hits == []  # refused before it was requested
     assert outcome.result == "error"
     state = feed_state.get_feed(p.db, "wire")
@@ -212,7 +211,7 @@ def test_a_feed_redirect_elsewhere_is_followed_when_private_addresses_are_allowe
         other.routes["/moved.rss"] = (200, {"Content-Type": "application/rss+xml"}, FEED.encode())
         feeds.routes["/feed.rss"] = redirect(other.url("/moved.rss"), 301)
         p = pipeline(tmp_path, feeds.url("/feed.rss"), allow_private=True)
-        [outcome] = poll(p)
+        [outcome] = poll_due(p)
     assert outcome.result == "changed" and outcome.new_articles == 1
 
 
@@ -221,7 +220,7 @@ def test_a_redirect_on_the_configured_host_needs_no_permission(tmp_path: Path) -
     with Site().running() as feeds:
         feeds.routes = {"/feed": redirect("/feed/"), "/feed/": (200, {}, FEED.encode())}
         p = pipeline(tmp_path, feeds.url("/feed"), allow_private=False)
-        [outcome] = poll(p)
+        [outcome] = poll_due(p)
     assert outcome.result == "changed"
 
 
@@ -245,7 +244,7 @@ def test_a_body_that_is_not_a_feed_is_described_not_quoted(tmp_path: Path) -> No
     with Site().running() as feeds:
         feeds.routes["/feed"] = (200, {"Content-Type": "text/html"}, b"<html><body>" + INTERNAL_PAGE * 3000)
         p = pipeline(tmp_path, feeds.url("/feed"), allow_private=False)
-        [outcome] = poll(p)
+        [outcome] = poll_due(p)
     assert outcome.result == "error"
     assert outcome.error is not None and "not an RSS/Atom/RDF/JSON feed" in outcome.error
     assert "INTERNAL" not in outcome.error and "hunter2" not in outcome.error
@@ -280,7 +279,7 @@ def test_ipv6_forms_of_public_addresses_stay_public(address: str) -> None:
 def seed_pipeline(tmp_path: Path) -> Pipeline:
     raw = {"monitor": {"database": "sqlite:///m.db", "seeds_dir": "seeds"}}
     config = parse_config(raw, base=tmp_path)
-    return Pipeline(config, Database(config.monitor.database))
+    return pipeline_for(config)
 
 
 GOOD = "Porto closes Luiz I bridge\n\nThe bridge was closed on Monday after inspectors found a crack.\n"
@@ -479,7 +478,7 @@ def test_a_feed_url_with_credentials_is_fetched_with_basic_auth_and_shown_withou
         feeds.routes["/feed.rss"] = (200, {"Content-Type": "application/rss+xml"}, FEED.encode())
         url = feeds.url("/feed.rss").replace("http://", f"http://reader:{PASSWORD}@")
         p = pipeline(tmp_path, url, allow_private=False)
-        [outcome] = poll(p)  # raised ValueError in the aiohttp client
+        [outcome] = poll_due(p)  # raised ValueError in the aiohttp client
         assert outcome.result == "changed", outcome.error
         [hit] = feeds.hits
     expected = "Basic " + base64.b64encode(f"reader:{PASSWORD}".encode()).decode()
@@ -491,7 +490,7 @@ def test_a_feed_url_with_credentials_is_fetched_with_basic_auth_and_shown_withou
 def test_credentials_of_a_failing_feed_stay_out_of_its_error(tmp_path: Path) -> None:
     url = f"http://reader:{PASSWORD}@127.0.0.1:{closed_port()}/feed.rss?token={PASSWORD}"
     p = pipeline(tmp_path, url, allow_private=False)
-    [outcome] = poll(p)
+    [outcome] = poll_due(p)
     assert outcome.result == "error" and outcome.error is not None
     assert "connection refused" in outcome.error and PASSWORD not in outcome.error
 

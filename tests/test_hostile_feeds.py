@@ -1,4 +1,4 @@
-"""What a hostile or broken feed sends cannot hurt the daemon (issue 14): errors cross the worker-process
+"""What a hostile or broken feed sends cannot hurt the daemon: errors cross the worker-process
 boundary intact, a dead parse worker costs one feed one poll, entity tricks are refused by a real XML
 tokenizer, one bad item never sinks the rest, and a huge feed is taken a slice at a time.
 
@@ -30,9 +30,9 @@ from monitor.sources.clean import MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from monitor.sources.feeds import parse_feed
 from monitor.store import stories
 from monitor.store.db import Database
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
 from tests.servers import FeedServer, rss
-from tests.test_feeds_poll import Clock, make_config, poll, state
+from tests.support import Clock, pipeline_for
+from tests.support.polling import NOW, make_config, poll, state
 
 
 def items(n: int, prefix: str = "Item", words: int = 5) -> list[dict[str, str]]:
@@ -57,7 +57,6 @@ SAMPLES: dict[type[errors.MonitorError], errors.MonitorError] = {
     errors.FeedParseError: errors.FeedParseError("feed 'x'", "not a feed"),
     errors.SeedFileError: errors.SeedFileError("seed file a.txt", "not UTF-8"),
     errors.StoreError: errors.StoreError("database gone"),
-    errors.DeliveryError: errors.DeliveryError("desk", "HTTP 400", status=400, permanent=True),
 }
 
 
@@ -86,7 +85,7 @@ def test_a_login_page_next_to_a_big_feed_does_not_break_parsing(tmp_path: Path, 
     config = make_config(
         tmp_path, {"login": feed_server.url("/login"), "big": feed_server.url("/big")}, parse_processes=1
     )
-    clock = Clock()
+    clock = Clock(NOW)
     poll(config, clock)
     assert "not an RSS/Atom/RDF/JSON feed" in (state(config, "login").last_error or "")
     # The same pool serves the next polls of the same daemon: poll twice more in one pipeline.
@@ -107,7 +106,7 @@ def polls_in_one_pipeline(config: Any, clock: Clock, before_each: list[Callable[
     """One pipeline (one parse pool), one poll of every feed after each step."""
 
     async def run() -> list[Any]:
-        pipeline = Pipeline(config, Database(config.monitor.database), clock=clock)
+        pipeline = pipeline_for(config, clock)
         outcomes: list[Any] = []
         try:
             pipeline.sync_feeds()
@@ -142,7 +141,7 @@ def test_a_killed_parse_worker_costs_one_feed_one_poll(tmp_path: Path, feed_serv
 
         return step
 
-    outcomes = polls_in_one_pipeline(config, Clock(), [serve(120), serve(130, kill=True), serve(140), serve(150)])
+    outcomes = polls_in_one_pipeline(config, Clock(NOW), [serve(120), serve(130, kill=True), serve(140), serve(150)])
     assert [o.result for o in outcomes] == ["changed", "error", "changed", "changed"], outcomes
     assert "parse worker process died" in (outcomes[1].error or "")
 
@@ -179,7 +178,7 @@ def test_out_of_range_dates_are_dropped_and_the_rest_stored(
     ]
     feed_server.set("/j", json_feed(entries), content_type="application/feed+json")
     config = make_config(tmp_path, {"j": feed_server.url("/j")}, database=database)
-    [outcome] = poll(config, Clock())
+    [outcome] = poll(config, Clock(NOW))
     assert outcome.result == "changed", outcome
     got = {a.guid: a.published for a in stored(config)}
     assert got == {"late": None, "early": None, "good": datetime(2030, 1, 1, 10, tzinfo=UTC)}
@@ -194,7 +193,7 @@ def test_nul_and_control_characters_never_fail_a_feed(tmp_path: Path, feed_serve
     ]
     feed_server.set("/j", json_feed(entries), content_type="application/feed+json")
     config = make_config(tmp_path, {"j": feed_server.url("/j")}, database=database)
-    [outcome] = poll(config, Clock())
+    [outcome] = poll(config, Clock(NOW))
     assert outcome.result == "changed", outcome
     got = {a.guid: (a.title, a.text) for a in stored(config)}
     assert got == {
@@ -216,7 +215,7 @@ def test_entries_without_title_or_text_are_counted_not_lost(
     feed_server.set("/a", atom, content_type="application/atom+xml")
     config = make_config(tmp_path, {"a": feed_server.url("/a")})
     caplog.set_level(logging.INFO, "monitor.poll")
-    [outcome] = poll(config, Clock())
+    [outcome] = poll(config, Clock(NOW))
     assert (outcome.result, outcome.skipped, outcome.error) == ("changed", 2, None)
     assert "poll.items_skipped feed=a count=2 reason=no title or text" in caplog.text
     assert "items_skipped=2" in caplog.text
@@ -286,7 +285,7 @@ def test_a_hidden_entity_feed_is_refused_through_the_poll_and_the_others_go_on(
     feed_server.set("/evil", rss_with(HIDDEN["quoted ]> in an earlier value"]))
     feed_server.set("/good", rss(items(3)))
     config = make_config(tmp_path, {"evil": feed_server.url("/evil"), "good": feed_server.url("/good")})
-    outcomes = {o.feed: o for o in poll(config, Clock())}
+    outcomes = {o.feed: o for o in poll(config, Clock(NOW))}
     assert outcomes["evil"].result == "error"
     refused = "feed 'evil': refused: declared entities would expand to 2,000,000 bytes"
     assert (outcomes["evil"].error or "").startswith(refused)
@@ -316,7 +315,7 @@ def test_regexes_re2_cannot_run_are_config_errors_naming_the_key(tmp_path: Path,
     assert why in problem and "RE2" in problem
 
 
-@pytest.mark.timeout(60)  # with Python's re this poll took ~135 s (issue 14); RE2 takes microseconds
+@pytest.mark.timeout(60)  # with Python's re this poll took ~135 s; RE2 takes microseconds
 def test_a_catastrophic_regex_cannot_freeze_polling(tmp_path: Path, feed_server: FeedServer) -> None:
     evil = "a" * 30 + "!"
     feed_server.set("/a", rss([{"title": evil, "link": "http://news.test/a", "description": evil}]))
@@ -327,7 +326,7 @@ def test_a_catastrophic_regex_cannot_freeze_polling(tmp_path: Path, feed_server:
         "watchlists": [{"name": "w", "regex": ["(a+)+$", "Item"], "developing_only": False}],
     }
     config = parse_config(raw, base=tmp_path)
-    outcomes = {o.feed: o.result for o in poll(config, Clock())}
+    outcomes = {o.feed: o.result for o in poll(config, Clock(NOW))}
     assert outcomes == {"a": "changed", "b": "changed"}
 
 
@@ -356,7 +355,7 @@ def test_a_huge_feed_is_taken_a_slice_per_poll_and_the_rest_comes_later(
     config = make_config(
         tmp_path, {"big": feed_server.url("/big"), "small": feed_server.url("/small")}, max_items_per_poll=100
     )
-    clock = Clock()
+    clock = Clock(NOW)
     first = polls_in_one_pipeline(config, clock, [lambda _: None, lambda _: None])
     by_poll = [{o.feed: (o.result, o.new_articles) for o in first[i : i + 2]} for i in (0, 2)]
     assert by_poll[0] == {"big": ("changed", 100), "small": ("changed", 2)}
@@ -390,10 +389,10 @@ def test_a_slow_feed_does_not_hold_back_a_feed_that_falls_due_meanwhile(
         ],
     }
     config = parse_config(raw, base=tmp_path)
-    clock = Clock()
+    clock = Clock(NOW)
 
     async def run() -> list[Any]:
-        pipeline = Pipeline(config, Database(config.monitor.database), clock=clock)
+        pipeline = pipeline_for(config, clock)
         try:
             pipeline.sync_feeds()
 
@@ -438,8 +437,8 @@ def test_one_item_that_fails_to_store_does_not_sink_the_feed(tmp_path: Path, fee
         pipeline.poller.ingestor.ingest = ingest  # type: ignore[method-assign]
         pipeline.poller.ingestor.ingest_many = ingest_many  # type: ignore[method-assign]
 
-    outcomes = polls_in_one_pipeline(config, Clock(), [break_one_item])
+    outcomes = polls_in_one_pipeline(config, Clock(NOW), [break_one_item])
     assert [(o.result, o.new_articles) for o in outcomes] == [("changed", 2)]
     assert state(config, "f").body_hash is None  # not all read: the next poll reads the body again
-    again = polls_in_one_pipeline(config, Clock(), [lambda _: None])
+    again = polls_in_one_pipeline(config, Clock(NOW), [lambda _: None])
     assert [(o.result, o.new_articles) for o in again] == [("changed", 1)]

@@ -17,7 +17,7 @@ from monitor.errors import StoreError
 from monitor.service.ingest import BATCH, Ingestor, IngestResult
 from monitor.store.db import Database
 from monitor.store.schema import articles, story_sentences
-from tests.conftest import SeedStory
+from tests.support import SeedStory
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

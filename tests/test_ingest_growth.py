@@ -1,4 +1,4 @@
-"""Ingest work per article does not grow with the story (issue 15); the known text survives restarts,
+"""Ingest work per article does not grow with the story; the known text survives restarts,
 other instances and the upgrade of an existing database.
 
 Work is counted, not timed (timings live in bench/bench_ingest.py): SQL statements, SQLite virtual-machine
@@ -7,7 +7,6 @@ steps (what reading rows costs inside the database), sentence keys computed and 
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,40 +20,20 @@ from sqlalchemy import Connection, create_engine, event, select
 
 from monitor.config import Config, parse_config
 from monitor.core import text as textmod
-from monitor.core.model import Article
 from monitor.core.novelty import KnownText, compute_novelty
 from monitor.service.ingest import Ingestor
 from monitor.store.db import Database, _alembic_config
 from monitor.store.schema import story_sentences
-from tests.conftest import SeedStory
+from tests.support import SeedStory
+from tests.support.growth import version
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
-FIRST = ["Omar", "Lina", "Samir", "Rania", "Fadi", "Huda", "Karim", "Maya", "Tarek", "Nour", "Ziad", "Dana"]
-LAST = ["Haddad", "Khalil", "Nasser", "Saleh", "Mansour", "Aziz", "Hamdan", "Youssef", "Darwish", "Bitar"]
-NOUNS = ["convoy", "checkpoint", "hospital", "bridge", "district", "bus", "school", "market", "mosque", "depot",
-         "crossing", "clinic", "bakery", "warehouse", "road", "camp", "shelter", "square"]  # fmt: skip
-VERBS = ["reached", "left", "passed", "shelled", "closed", "reopened", "guarded", "emptied", "searched"]
 
 
 def config(tmp: Path) -> Config:
     raw = {"monitor": {"database": "sqlite://", "jitter": 0},
            "watchlists": [{"name": "other", "keywords": ["Zanzibar"]}]}  # fmt: skip
     return parse_config(raw, base=tmp)
-
-
-def version(seed: SeedStory, i: int) -> Article:
-    """The seed article plus three sentences of its own from a small vocabulary and template, so that
-    after a few hundred versions every word of them is in hundreds of sentences: the hard case for the
-    index (every new sentence looks like a rewrite of many)."""
-    rng = random.Random(i)
-    own = [
-        f"{rng.choice(FIRST)} {rng.choice(LAST)}, who works at the {rng.choice(NOUNS)}, said the "
-        f"{rng.choice(NOUNS)} was {rng.choice(VERBS)} at {rng.randint(1, 12)}:{rng.randint(0, 59):02d} near "
-        f"the {rng.choice(NOUNS)} where {rng.randint(2, 400)} people waited."
-        for _ in range(3)
-    ]
-    text = seed.full + "\n\n" + "\n\n".join(own)
-    return Article(f"outlet-{i}", f"g-{i}", seed.headline, text, url=f"http://outlet{i}.test/aleppo")
 
 
 @dataclass

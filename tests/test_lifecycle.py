@@ -7,24 +7,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from monitor.config import parse_config
 from monitor.core.lifecycle import next_status
 from monitor.core.model import Article
 from monitor.service.pipeline import Pipeline
 from monitor.store import outbox, stories
-from monitor.store.db import Database
 from monitor.store.schema import articles, events
-from tests.conftest import SeedStory
+from tests.support import Clock, SeedStory, make_pipeline
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def make(tmp_path: Path, clock: Clock) -> Pipeline:
@@ -38,8 +28,7 @@ def make(tmp_path: Path, clock: Clock) -> Pipeline:
         },
         "watchlists": [{"name": "syria", "keywords": ["Aleppo"]}],
     }
-    config = parse_config(raw, base=tmp_path)
-    return Pipeline(config, Database(config.monitor.database), clock=clock)
+    return make_pipeline(tmp_path, raw, clock)
 
 
 def test_status_table() -> None:

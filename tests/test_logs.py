@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from monitor.service.logs import choose_format
-from tests.conftest import SECRET, SeedStory, run_cli
 from tests.servers import FeedServer, Receiver
+from tests.support import SECRET, SeedStory, run_cli
 
 
 def test_format_choice(monkeypatch: object) -> None:

@@ -1,4 +1,4 @@
-"""``/metrics``, ``/healthz``, ``/readyz`` and ``news-monitor status`` (issue 6), on the seed scenario."""
+"""``/metrics``, ``/healthz``, ``/readyz`` and ``news-monitor status``, on the seed scenario."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitor.service import metrics
 from monitor.service.status import status
 from monitor.store.db import Database
-from tests.test_web import Built, app_for, built, get
-
-__all__ = ["built"]  # the fixture, shared with the web tests
+from tests.support.web import Built, app_for, get
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

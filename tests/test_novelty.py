@@ -11,7 +11,7 @@ from monitor.core.novelty import (
     extract_quotes,
     is_material,
 )
-from tests.conftest import SeedStory
+from tests.support import SeedStory
 
 
 def test_long_version_adds_the_new_facts_not_the_flash(seed_story: SeedStory) -> None:

@@ -1,4 +1,4 @@
-"""Novelty on real data (issue 12), read from ../shared/data at run time (skips where it is absent).
+"""Novelty on real data, read from ../shared/data at run time (skips where it is absent).
 
 Runs bench/novelty_eval.py, the code behind bench/bench_novelty.py and the figures in docs/novelty.md:
 92 real article pages through a real Ingestor (the payloads' added sentences and names looked up in the
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.data]
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 
-# Goals of issue 12; measured: 0.983 and 0.991 (docs/novelty.md).
+# The goals; measured: 0.983 and 0.991 (docs/novelty.md).
 ADDED_IN_BODY = 0.98
 NAMES_IN_BODY = 0.97
 # Measured on the sample: precision 1.000, recall 0.883 by patterns (0.896 with repetition).

@@ -14,9 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -26,8 +24,8 @@ from monitor.config import load_config
 from monitor.errors import ConfigError, OpmlError
 from monitor.opml import Outline, feed_name, parse_opml, plan_import, write_opml
 from monitor.service.feed_import import import_feeds
-from tests.conftest import run_cli
 from tests.servers import FeedServer, rss
+from tests.support import run_cli, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data" / "opml"
@@ -323,15 +321,6 @@ def test_the_running_daemon_picks_up_imported_feeds(tmp_path: Path, feed_server:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_feeds_export_to_a_file(default_copy: Path, tmp_path: Path) -> None:

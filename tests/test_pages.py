@@ -3,28 +3,19 @@ against real HTTP servers on 127.0.0.1 with an injected clock (no test sleeps fo
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from monitor.config import parse_config
 from monitor.core import pagecheck as pc
-from monitor.service.pagecheck import PageOutcome
-from monitor.service.pipeline import Pipeline
 from monitor.sources.pages import read_page
-from monitor.store import outbox, stories
 from monitor.store import pages as page_store
-from monitor.store.db import Database
-from tests.conftest import SeedStory
-from tests.servers import FeedServer, rss
-
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
+from monitor.store import stories
+from tests.servers import FeedServer
+from tests.support import Clock, SeedStory
+from tests.support.pages import ARTICLE, T0, World, events_of, html, live_page, open_story
 
 # --- the schedule, by table --------------------------------------------------------------------------------
 
@@ -58,11 +49,6 @@ def test_page_gone_rules() -> None:
 
 
 # --- what counts as a change -------------------------------------------------------------------------------
-
-ARTICLE = [
-    "The Luiz I bridge in Porto was closed on Monday after inspectors found a crack, the mayor said.",
-    "Engineers counted three cracks in the upper deck and stopped the metro at both ends.",
-]
 
 
 @pytest.mark.parametrize(
@@ -100,20 +86,6 @@ def test_new_live_posts_come_oldest_first_wherever_the_page_lists_them() -> None
 # --- reading a page ----------------------------------------------------------------------------------------
 
 
-def live_page(posts: list[tuple[str, str, str]], canonical: str = "") -> str:
-    ld = ",".join(
-        f'{{"@type":"BlogPosting","@id":"{i}","datePublished":"{t}","articleBody":"{body}"}}' for i, t, body in posts
-    )
-    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
-    html_posts = "".join(f'<div class="live-post" id="{i}"><time datetime="{t}"></time><p>{b}</p></div>'
-                         for i, t, b in posts)  # fmt: skip
-    return (
-        f"<html><head><title>LIVE: Porto bridge</title>{link}<script type='application/ld+json'>"
-        f'{{"@context":"https://schema.org","@type":"LiveBlogPosting","headline":"Porto bridge",'
-        f'"liveBlogUpdate":[{ld}]}}</script></head><body><nav>Home | World</nav><main>{html_posts}</main></body></html>'
-    )
-
-
 def test_read_page_finds_live_posts_canonical_and_markers() -> None:
     posts = [("p2", "2026-03-01T10:10:00Z", "Divers reached the piers."), ("p1", "2026-03-01T10:00:00Z", "Closed.")]
     view = read_page(live_page(posts, "/live/porto").encode(), "http://x.test/live/porto?ref=rss")
@@ -132,82 +104,9 @@ def test_read_page_survives_broken_json_ld_and_garbage() -> None:
 # --- the job against real servers --------------------------------------------------------------------------
 
 
-def html(title: str, paras: list[str], churn: str = "") -> str:
-    body = "".join(f"<p>{p}</p>" for p in paras)
-    return (
-        f"<html><head><title>{title}</title></head><body><nav>Home | World | Sport</nav>"
-        f"<aside class='most-read'><h3>Most read</h3><ul>{churn}</ul></aside>"
-        f"<article><h1>{title}</h1>{body}</article><footer>Subscribe to our newsletter</footer></body></html>"
-    )
-
-
-@dataclass
-class Clock:
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class World:
-    server: FeedServer
-    clock: Clock
-    tmp: Path
-    extra: dict[str, Any]
-
-    def pipeline(self, **monitor: Any) -> Pipeline:
-        raw = {
-            "monitor": {
-                "database": "sqlite:///m.db",
-                "allow_private_addresses": True,
-                "fetch_timeout": "2s",
-                "jitter": 0,
-                **self.extra,
-                **monitor,
-            },
-            "feeds": [{"name": "wire", "url": self.server.url("/f.rss")}],
-            "watchlists": [{"name": "syria", "keywords": ["Aleppo", "Porto"]}],
-        }
-        config = parse_config(raw, base=self.tmp)
-        p = Pipeline(config, Database(config.monitor.database), clock=self.clock)
-        p.sync_feeds()
-        return p
-
-    def run(self, p: Pipeline, what: str) -> Any:
-        async def go() -> Any:
-            try:
-                if what == "poll":
-                    return await p.poll_due(every_feed=True)
-                return await p.check_pages()
-            finally:
-                await p.aclose()
-
-        return asyncio.run(go())
-
-    def later(self, p: Pipeline, seconds: float = 130) -> list[PageOutcome]:
-        self.clock.now += timedelta(seconds=seconds)
-        result: list[PageOutcome] = self.run(p, "pages")
-        return result
-
-
 @pytest.fixture
 def world(tmp_path: Path, feed_server: FeedServer) -> Iterator[World]:
-    yield World(feed_server, Clock(), tmp_path, {})
-
-
-def events_of(p: Pipeline) -> list[dict[str, Any]]:
-    return [d.payload for d in outbox.list_deliveries(p.db, ("pending", "delivered"))]
-
-
-def open_story(world: World, title: str, summary: str, page: str) -> Pipeline:
-    item = {"title": title, "link": world.server.url("/story"), "description": summary}
-    world.server.set("/f.rss", rss([item]))
-    world.server.set("/story", page, content_type="text/html; charset=utf-8")
-    p = world.pipeline()
-    world.run(p, "poll")
-    assert [e["type"] for e in events_of(p)] == ["story.opened"]
-    return p
+    yield World(feed_server, Clock(T0), tmp_path, {})
 
 
 def test_seed_flash_then_full_version_at_the_same_url(world: World, seed_story: SeedStory) -> None:

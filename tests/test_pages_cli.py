@@ -14,14 +14,14 @@ import pytest
 from monitor.service import metrics
 from monitor.store import stories
 from monitor.web.app import create_app
-from tests.conftest import run_cli
 from tests.servers import FeedServer
-from tests.test_pages import ARTICLE, Clock, World, html, live_page, open_story
+from tests.support import Clock, run_cli
+from tests.support.pages import ARTICLE, T0, World, html, live_page, open_story
 
 
 @pytest.fixture
 def world(tmp_path: Path, feed_server: FeedServer) -> World:
-    return World(feed_server, Clock(), tmp_path, {})
+    return World(feed_server, Clock(T0), tmp_path, {})
 
 
 MORE = [*ARTICLE, "Ferries across the Douro will run every 15 minutes until the bridge reopens, officials said."]

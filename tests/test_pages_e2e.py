@@ -10,16 +10,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.conftest import SECRET, SeedStory
 from tests.servers import FeedServer, Receiver, rss
+from tests.support import SECRET, SeedStory, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -30,15 +28,6 @@ def html(title: str, body: str) -> str:
         f"<html><head><title>{title}</title></head><body><nav>Home | World</nav><aside>Most read: "
         f"<a href='/x'>Markets</a></aside><article><h1>{title}</h1>{paras}</article></body></html>"
     )
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 40) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def events(receiver: Receiver) -> list[dict[str, Any]]:
@@ -79,12 +68,12 @@ def test_the_daemon_reports_a_page_that_grew_at_the_same_url(
     daemon = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(config)],
                               cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        wait_for("story.opened", lambda: len(events(receiver)) >= 1)
-        wait_for("a page check of the flash", lambda: checks(tmp_path / "monitor.db") >= 1)
+        assert wait_for(lambda: len(events(receiver)) >= 1, 40), "timed out waiting for story.opened"
+        assert wait_for(lambda: checks(tmp_path / "monitor.db") >= 1, 40), "no page check of the flash"
         feed_server.set("/world/aleppo", html(seed_story.headline, seed_story.full), content_type="text/html")
-        wait_for("story.updated", lambda: len(events(receiver)) >= 2)
+        assert wait_for(lambda: len(events(receiver)) >= 2, 40), "timed out waiting for story.updated"
         before = checks(tmp_path / "monitor.db")
-        wait_for("two more page checks", lambda: checks(tmp_path / "monitor.db") >= before + 2, timeout=30)
+        assert wait_for(lambda: checks(tmp_path / "monitor.db") >= before + 2, 30), "not two more page checks"
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)

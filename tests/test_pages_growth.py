@@ -1,4 +1,4 @@
-"""A page check costs the same however many versions its story holds (issue 15's rule, for page checks).
+"""A page check costs the same however many versions its story holds (the rule of ingest, for page checks).
 
 Work is counted, not timed: the SQL statements and SQLite virtual-machine instructions (what reading rows
 costs inside the database) of one check of a page that shows new paragraphs (new to the page, all already
@@ -22,10 +22,10 @@ from monitor.service.pagecheck import PageOutcome
 from monitor.service.pipeline import Pipeline
 from monitor.store import pages as page_store
 from monitor.store.db import Database
-from tests.conftest import SeedStory
 from tests.servers import FeedServer
-from tests.test_ingest_growth import version
-from tests.test_pages import Clock, World, html, open_story
+from tests.support import Clock, SeedStory
+from tests.support.growth import version
+from tests.support.pages import T0, World, html, open_story
 
 
 @dataclass
@@ -62,7 +62,7 @@ def counting(db: Database) -> Iterator[Work]:
 
 @pytest.fixture
 def world(tmp_path: Path, feed_server: FeedServer) -> World:
-    return World(feed_server, Clock(), tmp_path, {})
+    return World(feed_server, Clock(T0), tmp_path, {})
 
 
 def check_the_page(world: World, p: Pipeline) -> tuple[PageOutcome, Work]:

@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,19 +23,10 @@ from monitor.service.pipeline import Pipeline
 from monitor.store import pages as page_store
 from monitor.store import stories as story_store
 from monitor.store.db import Database
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
 from tests.servers import FeedServer
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def two(pg_url: str) -> Iterator[tuple[Database, Database]]:  # noqa: F811
-    a, b = Database(pg_url), Database(pg_url)
-    yield a, b
-    a.close()
-    b.close()
 
 
 def live_story(db: Database, story_id: str) -> None:
@@ -98,7 +88,7 @@ def test_a_killed_instances_pages_are_taken_over_and_its_fence_fails(two: tuple[
 
 def test_two_daemons_never_check_a_page_twice_within_its_interval(
     two: tuple[Database, Database],
-    pg_url: str,  # noqa: F811
+    pg_url: str,
     tmp_path: Path,
     feed_server: FeedServer,
 ) -> None:
@@ -171,7 +161,7 @@ class TimedPages:
 
 def test_a_sigkilled_daemons_pages_are_taken_over(
     two: tuple[Database, Database],
-    pg_url: str,  # noqa: F811
+    pg_url: str,
     tmp_path: Path,
 ) -> None:
     """Two real daemons share 20 pages; one is SIGKILLed. Its pages are checked again by the other once

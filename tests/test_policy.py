@@ -1,4 +1,4 @@
-"""Polling policy as tables (issue 5): interval with jitter, backoff that never gives up, Retry-After,
+"""Polling policy as tables: interval with jitter, backoff that never gives up, Retry-After,
 adaptive interval for feeds carrying a developing story. Pure: ``now`` and the rng are arguments."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Several instances on one database (issue 7): leases that exclude and expire, and story decisions that
+"""Several instances on one database: leases that exclude and expire, and story decisions that
 stay single when two instances ingest about the same story at the same moment.
 
 Each "instance" is its own ``Database`` (its own engine and connections) and ``Ingestor`` (its own match
@@ -9,13 +9,13 @@ both backends.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select
 
 from monitor.config import Config, parse_config
 from monitor.core.model import Article
@@ -24,8 +24,7 @@ from monitor.store import feed_state, outbox
 from monitor.store import stories as story_store
 from monitor.store.db import LOCK_INGEST, Database
 from monitor.store.schema import articles, events, stories, versions
-from tests.conftest import SeedStory
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
+from tests.support import SeedStory
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 postgres = pytest.mark.postgres
@@ -42,14 +41,6 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'shared.db'}"
     return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-def two(pg_url: str) -> Iterator[tuple[Database, Database]]:  # noqa: F811
-    a, b = Database(pg_url), Database(pg_url)
-    yield a, b
-    a.close()
-    b.close()
 
 
 def race(dbs: tuple[Database, ...], claim: Callable[[Database, str], list[str]]) -> dict[str, list[str]]:
@@ -170,35 +161,42 @@ def _articles(seed: SeedStory) -> tuple[Article, Article]:
     return flash, full
 
 
-def _waiting_for_ingest_lock(db: Database) -> bool:
-    query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k AND NOT granted")
-    with db.read() as conn:
-        return bool(conn.execute(query, {"k": LOCK_INGEST}).scalar_one())
+def pause_before_the_ingest_lock(db: Database) -> tuple[threading.Event, threading.Event]:
+    """Two events for ``db``'s next ingest: the first is set when it is about to take the ingest lock (its
+    catch-up outside the lock is done), then it waits until the test sets the second. An engine hook, so the
+    test orders the two instances by events, not by sleeping and hoping."""
+    at_lock, go_on = threading.Event(), threading.Event()
+
+    def hook(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        taking = statement == "BEGIN IMMEDIATE" or (  # SQLite: the write lock; PostgreSQL: the advisory lock
+            "pg_advisory_xact_lock" in statement and LOCK_INGEST in dict(params or {}).values()
+        )
+        if taking and not at_lock.is_set():
+            at_lock.set()
+            assert go_on.wait(30), "the test never let the paused ingest go on"
+
+    event.listen(db.engine, "before_cursor_execute", hook)
+    return at_lock, go_on
 
 
 def test_an_article_committed_while_waiting_for_the_lock_is_matched(
     url: str, tmp_path: Path, seed_story: SeedStory
 ) -> None:
-    """Instance A has caught up and waits for the ingest lock while instance B, holding it, stores the
-    flash of a story. A then ingests the long version: it must join B's story, not open a second one (the
-    catch-up outside the lock alone would have missed B's article)."""
+    """Instance A has caught up and is about to take the ingest lock when instance B stores the flash of a
+    story. A then ingests the long version: it must join B's story, not open a second one (the catch-up
+    outside the lock alone would have missed B's article)."""
     cfg = config(tmp_path)
     db_a, db_b = Database(url), Database(url)
     a, b = Ingestor(cfg, db_a), Ingestor(cfg, db_b)
     flash, full = _articles(seed_story)
     results = []
     try:
-        with story_store.ingest_transaction(db_b) as tx:
-            racer = threading.Thread(target=lambda: results.append(a.ingest(full, NOW + timedelta(minutes=5))))
-            racer.start()
-            deadline = time.monotonic() + 10
-            if db_b.dialect == "postgresql":
-                while not _waiting_for_ingest_lock(db_a) and time.monotonic() < deadline:
-                    time.sleep(0.01)
-                assert time.monotonic() < deadline, "A never waited for the ingest lock"
-            else:
-                time.sleep(0.5)  # SQLite: A's BEGIN IMMEDIATE waits on the busy timeout
-            opened, _ = b._decide_and_write(tx, flash, NOW)
+        at_lock, go_on = pause_before_the_ingest_lock(db_a)
+        racer = threading.Thread(target=lambda: results.append(a.ingest(full, NOW + timedelta(minutes=5))))
+        racer.start()
+        assert at_lock.wait(30), "A never came to the ingest lock"
+        opened = b.ingest(flash, NOW)
+        go_on.set()
         racer.join(timeout=30)
         assert opened.status == "new-story"
         assert [r.status for r in results] == ["new-version"]

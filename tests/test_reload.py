@@ -9,13 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
 from tests.servers import FeedServer, rss
+from tests.support import run_cli, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -34,15 +33,6 @@ def feed_states(tmp_path: Path) -> dict[str, dict[str, object]]:
     result = run_cli("feeds", "--config", str(query), "--json")
     assert result.returncode == 0, result.stderr
     return {f["name"]: f for f in json.loads(result.stdout)}
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def write(path: Path, text: str) -> None:

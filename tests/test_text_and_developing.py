@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from monitor.core import text
-from monitor.core.developing import developing_markers, is_developing
-from tests.conftest import SeedStory
+from monitor.core.developing import developing_markers
+from tests.support import SeedStory
 
 
 def test_html_to_text_keeps_paragraphs_and_drops_scripts() -> None:
@@ -75,7 +75,7 @@ def test_news_is_not_boilerplate() -> None:
 
 def test_seed_flash_and_full_are_developing(seed_story: SeedStory) -> None:
     assert developing_markers(seed_story.headline, seed_story.flash) == ("developing-story", "check-back")
-    assert is_developing(seed_story.headline, seed_story.full)
+    assert developing_markers(seed_story.headline, seed_story.full)
 
 
 @pytest.mark.parametrize(
@@ -97,5 +97,5 @@ def test_markers(title: str, body: str, marker: str) -> None:
 
 
 def test_ordinary_articles_are_not_developing() -> None:
-    assert not is_developing("Stocks edge higher", "Shares rose modestly on Tuesday in New York.")
+    assert not developing_markers("Stocks edge higher", "Shares rose modestly on Tuesday in New York.")
     assert developing_markers("Match report", "It was a game.", ("LiveBlogPosting",)) == ("markup:LiveBlogPosting",)

@@ -1,11 +1,11 @@
 """One delivery attempt: render, sign and POST an event to a webhook; classify the answer. No retries here
-(the outbox decides when to try again, see ``service.pipeline``).
+(the outbox decides when to try again, see ``service.delivering``).
 
-Classification (issue 4): 2xx delivered; 408, 429 and 5xx and network errors retry (honouring
+Classification: 2xx delivered; 408, 429 and 5xx and network errors retry (honouring
 ``Retry-After``); any other 4xx is permanent (the receiver will never take this body), 410 Gone also says the
 endpoint itself is gone.
 
-A receiver is not trusted with our memory or our time (issue 14): its answer's body is only an error
+A receiver is not trusted with our memory or our time: its answer's body is only an error
 message to us, so at most ``MAX_ANSWER_BYTES`` of it are read (then the connection is closed, never
 drained), and the whole attempt (connect, send, status and headers, that body) has a total ``deadline``.
 httpx's ``timeout`` bounds each wait for the socket, so a receiver trickling a byte every few seconds never
@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from monitor.alerts.formats import render
 from monitor.alerts.signing import signature_headers
+from monitor.core.retry_after import retry_after_seconds
 
 RETRYABLE_4XX = frozenset({408, 425, 429})
 MAX_ANSWER_BYTES = 4096  # of a receiver's answer body: enough for an error message
@@ -43,20 +44,6 @@ class Outcome:
 
 def encode_body(fmt: str, payload: dict[str, Any]) -> bytes:
     return json.dumps(render(fmt, payload), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value.strip()))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
 
 
 async def post_event(
@@ -100,7 +87,8 @@ async def post_event(
     shown = "".join(c if c.isprintable() else " " for c in answer[:200])
     error = f"HTTP {status} {resp.reason_phrase}: {shown}"
     if status >= 500 or status in RETRYABLE_4XX:
-        return Outcome(False, status, error, _retry_after(resp.headers.get("Retry-After")))
+        wait = retry_after_seconds(resp.headers.get("Retry-After"), datetime.fromtimestamp(now, UTC))
+        return Outcome(False, status, error, wait)
     return Outcome(False, status, error, permanent=True, gone=status == 410)
 
 

@@ -57,7 +57,7 @@ def _http_url(url: object) -> str | None:
 def _facts_lines(facts: dict[str, list[str]], update: dict[str, Any] | None = None) -> list[tuple[str, str]]:
     labels = (("numbers", "Numbers"), ("names", "Names"), ("quotes", "Quotes"))
     lines = [(label, "; ".join(facts[key])) for key, label in labels if facts.get(key)]
-    # A changed value first: a desk following a death toll wants exactly this line (issue 12).
+    # A changed value first: a desk following a death toll wants exactly this line.
     changed = [f"{v['old']} \u2192 {v['new']}" for c in (update or {}).get("changed", []) for v in c["values"]]
     return [("Changed", "; ".join(changed)), *lines] if changed else lines
 

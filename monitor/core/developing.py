@@ -44,7 +44,3 @@ def developing_markers(title: str, text: str, html_markers: tuple[str, ...] = ()
     found += [name for name, rx in _BODY_MARKERS if rx.search(edges)]
     found += [f"markup:{m}" for m in html_markers]
     return tuple(dict.fromkeys(found))
-
-
-def is_developing(title: str, text: str, html_markers: tuple[str, ...] = ()) -> bool:
-    return bool(developing_markers(title, text, html_markers))

@@ -4,7 +4,7 @@ Novelty asks three questions of everything known of a story: is this exact sente
 it a rewrite of one known sentence (most of its informative words inside that sentence), and does this
 name or quote appear in a known sentence (as whole words). Asked by scanning every earlier sentence, each
 question costs time in proportion to the story, and a story followed by a hundred outlets reaches
-thousands of versions (issue 15). This index answers them from:
+thousands of versions. This index answers them from:
 
 - a set of sentence keys (exact repeats);
 - inverted lists word -> sentences, so a rewrite check only looks at the sentences that share one of the

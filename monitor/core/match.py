@@ -1,4 +1,4 @@
-"""Which stored story is this article about? (issue 3: the story matcher)
+"""Which stored story is this article about?
 
 Pure and in-memory (stdlib only, no clock, no I/O): the pipeline feeds it the articles it has assigned
 (``add``) and asks ``match`` for each new one. Signals, strongest first:

@@ -1,4 +1,4 @@
-"""The matching decision: join the best candidate story, or start a new one? (issue 3)
+"""The matching decision: join the best candidate story, or start a new one?
 
 Pure (stdlib only). Takes the scored candidate stories, best first, and applies rules that hold up when
 many similar stories are live at once (a fixed cosine cutoff does not): a threshold on the combined score,

@@ -21,7 +21,7 @@ from monitor.core.signals import Features
 
 @dataclass(frozen=True)
 class IndexSettings:
-    query_terms: int = 12  # look up only the query's k most informative words (pruning, issue 3)
+    query_terms: int = 12  # look up only the query's k most informative words (pruning)
     posting_cap: int = 400  # keep the newest entries per word: old news rarely gets updates
     max_candidates: int = 40  # articles scored in full per query
     # ...and at most this many of one story (its best by the shared words' weight): a story of thousands of
@@ -55,7 +55,7 @@ class Doc:
     norm: float  # length of the tf-idf vector, refreshed as idf drifts
     norm_at: int  # corpus size when ``norm`` was computed
     # Tuples, not sets: a stored article is only ever scanned against a query's sets, and a tuple
-    # takes a quarter of the memory (100k stories must fit in well under 1 GiB, issue 3).
+    # takes a quarter of the memory (100k stories must fit in well under 1 GiB).
     names: tuple[str, ...]
     phrases: tuple[str, ...]
     ages: tuple[str, ...]
@@ -132,7 +132,7 @@ class DocIndex:
         self.lede_df: Counter[int] = Counter()  # a lede sentence in many articles is boilerplate
         self.phrase_df: Counter[str] = Counter()  # "Marcus Whitfield" is rare, "Police Chief" is not
         # name or phrase -> the one story whose articles mention it (None: several stories do). A victim's
-        # name belongs to one story; a police chief's or a city's to many (specific evidence, issue 3).
+        # name belongs to one story; a police chief's or a city's to many (specific evidence).
         self.owner: dict[str, str | None] = {}
         self.key_df: Counter[str] = Counter()  # articles per name or phrase
         # sentence hash -> how many stories have it (bits 64+) and 32-bit tags of the last two: one int per

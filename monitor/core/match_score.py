@@ -1,4 +1,4 @@
-"""How much does one article look like one stored article? (the pair score of issue 3)
+"""How much does one article look like one stored article? (the pair score)
 
 Pure (stdlib only). Combines word similarity (tf-idf cosine with the stream's idf), agreement on names,
 places and numbers (idf-weighted overlap: a shared rare surname counts, a shared "Police" hardly) and lede

@@ -1,4 +1,4 @@
-"""The values of the matcher's contract: its settings, its input and its answer (issue 3).
+"""The values of the matcher's contract: its settings, its input and its answer.
 
 Frozen dataclasses only; ``core.match`` re-exports them, callers import them from there.
 """

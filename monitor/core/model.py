@@ -78,10 +78,6 @@ class Novelty:
     changed: tuple[Change, ...] = ()  # added sentences that restate a known fact with another value
     removed: tuple[str, ...] = ()  # news sentences the same item printed before and dropped now
 
-    @property
-    def is_empty(self) -> bool:
-        return not self.added and not self.facts and not self.headline_changed
-
 
 @dataclass(frozen=True)
 class WatchHit:

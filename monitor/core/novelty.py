@@ -118,7 +118,7 @@ _NOT_NAMES = frozenset(
 class KnownText:
     """Everything known of a story before this version, kept as an index that grows with each version
     (``learn``) instead of being rebuilt from every earlier version's text: the work of ``compute_novelty``
-    then depends on the new version, not on the size of the story (issue 15).
+    then depends on the new version, not on the size of the story.
 
     It holds each distinct news sentence and headline once (``core.known``), the numbers they hold, and
     the last headline. ``sentences`` is every distinct sentence, in the order learnt (what the store

@@ -105,10 +105,6 @@ def article_paragraphs(text: str) -> list[str]:
     return [p for line in text.splitlines() for p in paragraphs(line) if not is_churn(p)]
 
 
-def fingerprints(text: str) -> list[str]:
-    return [fingerprint(p) for p in article_paragraphs(text)]
-
-
 def is_correction(added: Iterable[str]) -> bool:
     """Does this new text correct or clarify what was said before (a desk treats that differently)?"""
     return any(_CORRECTION.search(s) for s in added)

@@ -73,7 +73,7 @@ def adaptive_interval(
     fast_interval: float,
     window: float,
 ) -> float:
-    """The polling interval of a feed right now (issue 5: adaptive interval).
+    """The polling interval of a feed right now (adaptive interval).
 
     A feed whose articles just landed in an open, tracked developing story is polled at ``fast_interval``;
     the boost lasts ``window`` seconds from that article (``developing_until`` = its time + ``window``) and

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from monitor.core import text as textmod
+from monitor.core.urls import normalise_url
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -39,10 +39,6 @@ _NOT_NAMES = STOP | _wordset(
     august september october november december mr mrs ms dr"""
 )
 
-# Query parameters that say how a reader arrived, not which page it is.
-_TRACKING = re.compile(
-    r"utm|feature$|fbclid$|gclid$|mc_[ce]id$|ref$|ref_|cmp$|cmpid$|ocid$|rss$|feed$|source$|share$|s_cid$"
-)
 _TITLE_SPLIT = re.compile(r"\s+[|\-–—:]\s+")  # " - Station Name", " | Paper": outlet suffixes, not news
 _NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:[’'.-][A-Za-z]+)*\b")
 _NUMBER = re.compile(r"\b\d[\d,.:]*\d\b|\b\d\b")
@@ -109,22 +105,6 @@ def headline(title: str) -> str:
     """The news part of a page title: the longest piece between " - ", " | " separators."""
     parts = [p for p in _TITLE_SPLIT.split(title) if p.strip()]
     return max(parts, key=len) if parts else title
-
-
-def normalise_url(url: str | None) -> str | None:
-    """Scheme-, ``www.``-, fragment- and tracking-free URL, so one page fetched two ways is one URL.
-
-    The query stays (sorted) apart from tracking parameters: many sites name the article in it
-    (``story.php?sid=123``, ``watch?v=...``), and dropping it made every such page one "URL".
-    """
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    host = parts.netloc.lower().removeprefix("www.")
-    if not host:
-        return None
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k.lower()))
-    return f"{host}{parts.path.rstrip('/')}" + (f"?{urlencode(query)}" if query else "")
 
 
 def timestamp(when: datetime | None) -> float | None:
@@ -205,11 +185,6 @@ def sentence_hash(sentence: str) -> int | None:
     """Hash of the sentence's key, if it is long enough to be evidence (None: too short)."""
     key = textmod.sentence_key(sentence)
     return hash(key) if key.count(" ") + 1 >= _MIN_KEY_WORDS else None
-
-
-def sentence_hashes(sentences: list[str]) -> list[int]:
-    """Hashes of the sentence keys of sentences long enough to be evidence (in order)."""
-    return [h for h in map(sentence_hash, sentences) if h is not None]
 
 
 def features(

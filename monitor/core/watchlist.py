@@ -3,7 +3,7 @@
 Keywords match case-insensitively as whole words ("Idlib" matches "Idlib," but not "Idlibi"); regexes are
 compiled once (their validity is checked by ``config`` at load, so a bad pattern never reaches here). The
 config's regexes are compiled by the caller's ``compile_regex`` (``monitor/regex.py``: RE2, linear time);
-Python's backtracking ``re`` is only the default for patterns the program itself writes (issue 14).
+Python's backtracking ``re`` is only the default for patterns the program itself writes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Coalesce concurrent small writes into one thread hop and one transaction (issue 5: CPU per poll).
+"""Coalesce concurrent small writes into one thread hop and one transaction (CPU per poll).
 
 Sixteen polls in flight answer 304 within a millisecond of each other; each used to pay its own thread hop
 and its own BEGIN IMMEDIATE/COMMIT for a one-row UPDATE, which was two thirds of a 304 poll's CPU. A caller

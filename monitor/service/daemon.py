@@ -1,7 +1,7 @@
 """The long-running service: APScheduler as a clock, signals, config reload, sd_notify.
 
 The scheduler holds only in-memory jobs with fixed ids; every piece of state lives in the database, so a
-restart loses nothing. Why the jobs look the way they do (APScheduler 3.11, measured, see issue 2): a run
+restart loses nothing. Why the jobs look the way they do (APScheduler 3.11, measured): a run
 later than ``misfire_grace_time`` is dropped and an overlapping run is skipped with only a warning, so we
 listen for both and count them (never silent); the poll job runs every few seconds and asks the database
 which feeds are due, so no job ever needs to be "caught up"; blocking work (SQL, parsing) runs in threads
@@ -48,7 +48,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._inflight: set[asyncio.Task[Any]] = set()
         self._config_mtime = self._mtime()
-        self.http: http_listener.Listener | None = None  # [monitor] http_listen (issues 6, 8)
+        self.http: http_listener.Listener | None = None  # [monitor] http_listen
 
     def _mtime(self) -> float | None:
         try:

@@ -1,4 +1,4 @@
-"""Full text for tracked developing stories whose feed carries only a summary (issue 5).
+"""Full text for tracked developing stories whose feed carries only a summary.
 
 After a poll, an article that changed a tracked developing story and is short (a summary) gets its page
 fetched (conditional GET, SSRF-guarded by ``sources.fulltext``) and its main text extracted. The full

@@ -1,8 +1,8 @@
 """Events about feeds rather than stories: ``feed.failing``, ``feed.recovered``, ``feed.anomaly``.
 
 When each is due is ``core.decide``'s (``feed_failing``, ``feed_recovered``); the body and receivers are
-``alerts.events``'s: every configured webhook (an operator's concern, not a watchlist's), or the log stream
-(stderr) when there is none, through the same outbox as story events.
+``alerts.events``'s: every configured webhook (an operator's concern, not a watchlist's), or the log
+(stderr, the journal under systemd) when there is none, through the same outbox as story events.
 """
 
 from __future__ import annotations

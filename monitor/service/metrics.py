@@ -1,4 +1,4 @@
-"""Prometheus metrics (issue 6), on registries of our own, never prometheus_client's global one.
+"""Prometheus metrics, on registries of our own, never prometheus_client's global one.
 
 Two kinds of numbers:
 

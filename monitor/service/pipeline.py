@@ -121,7 +121,7 @@ class Pipeline:
         """Release the delivery leases of instances on this host that died without releasing them
         (SIGKILL, OOM kill, power loss). Otherwise a delivery such an instance was sending stays pending,
         and every later event of its story to that receiver waits behind it, until the lease runs out
-        (``delivery_lease``, 2 minutes by default): long enough to look stuck for good (issue 14)."""
+        (``delivery_lease``, 2 minutes by default): long enough to look stuck for good."""
         dead = [owner for owner in outbox.lease_owners(self.db) if gone_from_this_host(owner)]
         for owner in dead:
             outbox.release(self.db, owner)
@@ -159,10 +159,10 @@ class Pipeline:
 
         Due feeds are claimed a small window at a time, at most ``2 x poll_concurrency`` claimed and not yet
         polled: a feed claimed with hundreds of others could wait in the poller's queue past its lease, be
-        claimed and polled by another instance meanwhile, and then polled here again (issue 7, measured).
+        claimed and polled by another instance meanwhile, and then polled here again (measured).
         Small claims also spread the feeds over all instances, which claim side by side (SKIP LOCKED).
         The window slides: while a slow poll is in flight (a 10 MB body in the parser), feeds that fall due
-        are claimed again every ``RECLAIM_EVERY`` seconds, so one feed never holds back the others (issue 14).
+        are claimed again every ``RECLAIM_EVERY`` seconds, so one feed never holds back the others.
         """
         m = self.config.monitor
         if every_feed:
@@ -247,7 +247,7 @@ class Pipeline:
         if self._client is not None and self._own_client:
             await self._client.aclose()
             self._client = None  # a later event loop builds its own
-        await asyncio.to_thread(self.poller.close)  # parse worker processes (issue 5)
+        await asyncio.to_thread(self.poller.close)  # parse worker processes
         await asyncio.to_thread(feed_state.release_leases, self.db, self.owner)
         await asyncio.to_thread(page_store.release_leases, self.db, self.owner)
         await asyncio.to_thread(outbox.release, self.db, self.owner)

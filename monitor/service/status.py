@@ -1,4 +1,4 @@
-"""``news-monitor status``: the state of the service at a glance, as one JSON-ready dict (issue 6).
+"""``news-monitor status``: the state of the service at a glance, as one JSON-ready dict.
 
 The same facts as ``/readyz`` and ``/metrics``, read straight from the database, so the command works
 whether or not a daemon (or its HTTP listener) is running. The CLI prints it; nothing here prints.

@@ -1,5 +1,5 @@
 """What one version of a story tells a reader: its novelty without site furniture, with changed values
-and removed sentences (issue 12). Called by ``service.ingest`` inside the ingest transaction.
+and removed sentences. Called by ``service.ingest`` inside the ingest transaction.
 
 The steps, in order:
  1. the outlet's furniture store counts this version's sentences for this story (``store.furniture``),

@@ -1,7 +1,7 @@
 """The edge where items become ``core.model.Article``s: every text they carry is cleaned and bounded here.
 
-Feed items (RSS, Atom, RDF, JSON Feed), full-text pages and seed files all pass through ``clean_article``
-(issue 14), so that no single item can fail the write of a whole feed or break a page that shows it:
+Feed items (RSS, Atom, RDF, JSON Feed), full-text pages and seed files all pass through ``clean_article``,
+so that no single item can fail the write of a whole feed or break a page that shows it:
 
 * NUL and the other C0 control characters (tab, newline and CR excepted), DEL, lone surrogates and
   U+FFFE/U+FFFF are removed from every text field: PostgreSQL refuses NUL in text, a lone surrogate (legal

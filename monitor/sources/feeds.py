@@ -4,7 +4,7 @@ The only module that knows feedparser objects: a ``FeedParserDict`` never leaves
 pure function of bytes (picklable in and out), so the service can run it in a worker process. Fetching
 lives in ``sources/fetch.py`` (re-exported here for callers that think of "the feed source" as one thing).
 
-What it defends against (issue 5): feedparser's habit of fetching URLs or opening local paths when handed
+What it defends against: feedparser's habit of fetching URLs or opening local paths when handed
 a string (we only ever hand it bytes), and entity declarations that expand or read files
 (``sources/safety.py`` refuses them before feedparser sees the body). Encodings declared wrongly or not at
 all are feedparser's job (it falls back through the declared, sniffed and windows-1252 encodings); what it
@@ -22,13 +22,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
 from monitor.core import text as textmod
 from monitor.core.model import Article
+from monitor.core.urls import canonical_url
 from monitor.errors import FeedParseError
 from monitor.sources.clean import clean_article
 from monitor.sources.fetch import MAX_REDIRECTS, Fetched, NotModified, build_client, fetch_feed
@@ -53,7 +54,7 @@ class ParsedFeed:
     title: str | None
     articles: tuple[Article, ...]
     warning: str | None  # feedparser's complaint about a feed it could still read
-    # Items not taken, and items taken with a change, counted by reason (issue 14: never silent).
+    # Items not taken, and items taken with a change, counted by reason (never silent).
     skipped: tuple[tuple[str, int], ...] = ()
     changed: tuple[tuple[str, int], ...] = ()
 
@@ -85,20 +86,6 @@ def _take(
         changed.update(changes)
         articles.append(clean)
     return articles, skipped, changed
-
-
-# Query parameters that only track the reader; stripping them makes one article one URL.
-_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|ocid|cmpid|ncid|icid|_ga|igshid|ref|rss)$")
-
-
-def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no fragment, no tracking parameters, no trailing '?'."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return url.strip()
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
 
 
 def _when(entry: Any) -> datetime | None:
@@ -151,7 +138,7 @@ def _entry_article(entry: Any, feed_name: str, outlet: str | None) -> Article | 
     url = canonical_url(link) if link else None
     if not title and not body.strip():
         return None
-    # Identity (issue 5): the publisher's GUID, else the canonical URL, else the content itself.
+    # Identity: the publisher's GUID, else the canonical URL, else the content itself.
     guid = (entry.get("id") or "").strip() or url or _content_guid(title, body)
     markers = ("LiveBlogPosting",) if "LiveBlogPosting" in raw else ()
     return Article(feed_name, guid, title or "(untitled)", body, url, _when(entry), outlet, markers)
@@ -161,7 +148,7 @@ def in_publication_order(articles: Sequence[Article]) -> tuple[Article, ...]:
     """The order to ingest one poll's items in: dated items oldest first, then undated ones in feed order.
 
     Feeds list newest first; ingested that way, a backlog read after downtime would compare each version
-    with its successor (issue 12). The sort is stable: items with the same date keep their feed order.
+    with its successor. The sort is stable: items with the same date keep their feed order.
     """
     dated = sorted((a for a in articles if a.published is not None), key=lambda a: a.published or _EPOCH)
     return (*dated, *(a for a in articles if a.published is None))
@@ -215,7 +202,7 @@ def parse_json_feed(body: bytes, *, feed_name: str, url: str) -> ParsedFeed:
 def _as_feedparser_reads(body: bytes, headers: dict[str, str]) -> bytes:
     """The bytes feedparser looks for entity declarations in: the body in UTF-8, decoded the way feedparser
     decodes it (HTTP charset, XML declaration, BOM, fallbacks). Checked as sent, a UTF-16 or UTF-7 body
-    could hide its declarations from the guard (issue 14)."""
+    could hide its declarations from the guard."""
     converted = convert_to_utf8(dict(headers), body, {})
     return converted if isinstance(converted, bytes) else body
 
@@ -238,14 +225,14 @@ def parse_feed(body: bytes, *, feed_name: str, url: str, content_type: str | Non
         headers["content-type"] = content_type
     check_xml_entities(_as_feedparser_reads(body, headers), f"feed {feed_name!r}")
     # Bytes only: given a str, feedparser would itself fetch URLs or open local paths.
-    # No sanitising or link resolution: we turn the HTML into plain text anyway (2.7x faster, issue 5).
+    # No sanitising or link resolution: we turn the HTML into plain text anyway (2.7x faster).
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     version = parsed.get("version", "")
     entries = parsed.get("entries", [])
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not version and not entries:
         detail = f": {type(problem).__name__}: {problem}" if problem else ""
-        # Described, never quoted (issue 14): a redirect or a wrong URL may hand us any internal page.
+        # Described, never quoted: a redirect or a wrong URL may hand us any internal page.
         raise FeedParseError(f"feed {feed_name!r}", f"not an RSS/Atom/RDF/JSON feed{detail} ({_looks_like(body)})")
     outlet = parsed.get("feed", {}).get("title") or urlsplit(url).hostname
     articles, skipped, changed = _take(entries, lambda e: _entry_article(e, feed_name, outlet))

@@ -1,6 +1,6 @@
 """HTTP for feeds and article pages: conditional GET, streamed size cap, redirects, typed outcomes.
 
-The only module that knows httpx responses. What it defends against (issue 5): slow servers (connect/read
+The only module that knows httpx responses. What it defends against: slow servers (connect/read
 timeouts plus a total deadline), huge or endless bodies and decompression bombs (we decompress ourselves and
 cap the *decompressed* size while streaming: httpx's decoded stream let 67 MB of a 200 KB gzip bomb through
 before a cap checked on it fired), and redirect loops (a redirect cap). With a ``guard``, each redirect hop
@@ -17,11 +17,11 @@ import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
 
 from monitor.core.redact import redact_url
+from monitor.core.retry_after import retry_after_seconds
 from monitor.errors import FetchError
 from monitor.sources.safety import ensure_public_url
 from monitor.sources.transport import Transport
@@ -106,21 +106,6 @@ def _timed_out(e: httpx.HTTPError) -> bool:
     return isinstance(e, httpx.TimeoutException)
 
 
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` (RFC 9110 10.2.3: delay-seconds or an HTTP-date) -> seconds, or None."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 class CappedDecoder:
     """Decompresses gzip/deflate ourselves so the cap applies to decompressed bytes as they appear."""
 
@@ -183,7 +168,7 @@ def same_site(a: str, b: str) -> bool:
 
 def feed_hop_guard(configured: str, *, where: str, allow_private: bool) -> Guard:
     """The configured URL is the operator's, so it is not checked; every redirect hop that leaves its
-    host (and port) is checked like a URL found inside a feed (issue 14: a feed redirected to an internal
+    host (and port) is checked like a URL found inside a feed (a feed redirected to an internal
     host, and that host's page reached the feed's error, ``status`` and the logs)."""
 
     async def check(url: str) -> None:
@@ -308,7 +293,7 @@ async def _get(
                 where,
                 f"HTTP {resp.status_code} {resp.reason_phrase} from {redact_url(url)}",
                 status=resp.status_code,
-                retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
+                retry_after=retry_after_seconds(resp.headers.get("Retry-After"), datetime.now(UTC)),
             )
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > max_bytes and not resp.headers.get("Content-Encoding"):

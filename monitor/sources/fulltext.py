@@ -1,4 +1,4 @@
-"""Full text of an article page, for feeds that carry only a summary (issue 5).
+"""Full text of an article page, for feeds that carry only a summary.
 
 ``fetch_article_page`` GETs the page conditionally with the SSRF guard on every redirect hop (the URL comes
 from inside a feed, so it may point anywhere); ``extract_main_text`` turns the HTML into the article's main

@@ -1,6 +1,6 @@
 """Guards for bytes and URLs that come from the web: XML entity declarations and private addresses.
 
-What it checks (issues 5, 14):
+What it checks:
 
 * ``check_xml_entities``: before feedparser sees a body, its entity declarations are read by a real XML
   tokenizer (expat, which never fetches anything here), not by a regex: a regex was fooled by a quoted
@@ -128,7 +128,7 @@ def check_xml_entities(body: bytes, where: str) -> None:
         )
 
 
-# IPv6 forms that carry an IPv4 address a gateway or the host's stack may deliver to (issue 14): NAT64's
+# IPv6 forms that carry an IPv4 address a gateway or the host's stack may deliver to: NAT64's
 # well-known prefix (RFC 6052), IPv4-compatible addresses (deprecated, RFC 4291 2.5.5.1), and, decoded by
 # ipaddress itself, IPv4-mapped (::ffff:0:0/96), 6to4 (2002::/16, RFC 3056) and Teredo (2001::/32).
 # Python calls all of them "global", so 64:ff9b::7f00:1 reached 127.0.0.1 through a NAT64 gateway.

@@ -5,7 +5,7 @@ body, paragraphs separated by blank lines, UTF-8. A file's identity is its path 
 editing a file makes a new version of the same article; deleting one is not an error (what was stored
 stays stored). A file that cannot be read is reported by name and skipped; the others still load.
 
-Whoever can drop a file in the folder must not reach beyond it (issue 14): a link is read only if it ends
+Whoever can drop a file in the folder must not reach beyond it: a link is read only if it ends
 inside the folder (``ln -s /proc/self/environ x.txt`` once stored the daemon's environment as an article),
 only regular files are read (a FIFO would block the scan, a device could be anything), links to folders are
 not followed, folders deeper than ``MAX_DEPTH`` are not walked (1,100 nested folders raised
@@ -98,7 +98,7 @@ def read_seed(path: Path, root: Path) -> Article:
     rel = path.relative_to(root).as_posix()
     where = f"seed file {shown(path)}"
     if not _utf8(rel):
-        # SQLite and PostgreSQL store text as UTF-8: such a name once crashed every scan (issue 14).
+        # SQLite and PostgreSQL store text as UTF-8: such a name once crashed every scan.
         raise SeedFileError(where, "the file name is not UTF-8: rename it (e.g. convmv -f latin1 -t utf8)")
     if not rel.isprintable():
         # The name is the article's identity, shown by the CLI and in logs: a newline in it forged lines.
@@ -122,7 +122,7 @@ def read_seed(path: Path, root: Path) -> Article:
     body = "\n".join(lines[1:]).strip()
     if not body:
         body = title  # a one-line flash is still an article
-    # Cleaned like a feed item: no NUL or other control character reaches the database (issue 14).
+    # Cleaned like a feed item: no NUL or other control character reaches the database.
     return clean_article(Article(SEED_SOURCE, rel, title, body, url=None, published=mtime, outlet="seed folder"))[0]
 
 

@@ -62,8 +62,8 @@ class IngestTx:
         return ArticleRecord.from_row(row) if row else None
 
     def same_item_elsewhere(self, article: Article) -> ArticleRecord | None:
-        """An article of the same source with this content, under another GUID (a regenerated GUID, or
-        the same URL re-listed): identity is GUID, then canonical URL, then content."""
+        """The newest article of the same source with this content hash, whatever its GUID or URL (a
+        regenerated GUID, or the same item re-listed under another link)."""
         params = {"source": article.source, "hash": article.content_hash}
         row = self.conn.execute(_SAME_ITEM_ELSEWHERE, params).first()
         return ArticleRecord.from_row(row) if row else None

@@ -152,7 +152,7 @@ class Site:
         )
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
-    # --- operations (issue 6) ---------------------------------------------------------------------------
+    # --- operations ---------------------------------------------------------------------------
 
     def healthz(self, request: Request) -> Response:
         return PlainTextResponse("ok\n")  # the process answers: that is all liveness means
