@@ -11,8 +11,8 @@ import pytest
 
 from monitor.core import pagecheck as pc
 from monitor.sources.pages import read_page
-from monitor.store import pages as page_store
 from monitor.store import outbox, stories
+from monitor.store import pages as page_store
 from tests.servers import FeedServer
 from tests.support import Clock, SeedStory
 from tests.support.pages import ARTICLE, T0, World, events_of, html, live_page, open_story
