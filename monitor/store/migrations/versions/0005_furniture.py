@@ -1,4 +1,4 @@
-"""furniture: sentences an outlet prints in many stories, learnt from repetition (issue 12)
+"""furniture: sentences an outlet prints in many stories, learnt from repetition
 
 Revision ID: 0005
 Revises: 0004

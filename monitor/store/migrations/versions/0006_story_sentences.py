@@ -1,5 +1,5 @@
 """story_sentences: each distinct sentence a story holds, so novelty need not re-read every version; an index
-on articles.url (issue 15)
+on articles.url
 
 Revision ID: 0006
 Revises: 0005
