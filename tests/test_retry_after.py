@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.core.retry_after import retry_after_seconds
+from monitor.core.policy import next_poll
+from monitor.core.retry_after import MAX_RETRY_AFTER, retry_after_seconds
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -31,3 +32,13 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 )
 def test_retry_after_table(value: str | None, seconds: float | None) -> None:
     assert retry_after_seconds(value, NOW) == seconds
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_a_huge_retry_after_is_a_day_and_schedules_without_overflow(value: str) -> None:
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    seconds = retry_after_seconds(value, now)
+    assert seconds == MAX_RETRY_AFTER
+    # It used to reach next_poll as 1e20 seconds: OverflowError in the poller's scheduling.
+    due = next_poll(now, 600, failures=1, retry_after=seconds, jitter=0)
+    assert due == now + timedelta(days=1)
