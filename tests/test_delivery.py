@@ -174,7 +174,7 @@ def test_a_disabled_endpoint_is_counted_in_the_report(tmp_path: Path, receiver: 
     """A 410 disables the receiver: the pass's report says so (it used to count it nowhere, so a pass that
     claimed one delivery reported none of delivered, retrying or dead)."""
     receiver.script = [410]
-    clock = Clock()
+    clock = Clock(T0)
     p = pipeline(tmp_path, receiver.url, clock)
     p.ingestor.ingest(developing(0), clock())
     report = asyncio.run(deliver_once_report(p))
