@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from monitor.core import text as textmod
+from monitor.core.changes import RecentKnown
 from monitor.core.facts import WORD_NUMBERS, extract_names, extract_numbers, extract_quotes
 from monitor.core.known import SentenceIndex
 from monitor.core.model import Facts, Novelty
@@ -135,6 +136,15 @@ class KnownText:
         # Sentences not indexed yet: most stories never get a second version, and indexing their first one
         # would be work for nothing (the first poll of a thousand feeds opens tens of thousands of stories).
         self._pending = 0
+        self._recent: RecentKnown | None = None  # built on the first question (``recent``)
+
+    @property
+    def recent(self) -> RecentKnown:
+        """The latest known sentences as ``core.changes`` compares with them, kept up to date."""
+        if self._recent is None:
+            self._recent = RecentKnown()
+        self._recent.extend(self.sentences[self._recent.count :])
+        return self._recent
 
     @property
     def index(self) -> SentenceIndex:
