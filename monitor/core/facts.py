@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from monitor.core.prepared import SENTENCES
+
 
 def _list(words: str) -> list[str]:
     return words.split()
@@ -79,6 +81,9 @@ _SHOUTED = _set(
 
 
 def extract_quotes(sentence: str) -> list[str]:
+    known = SENTENCES.get(sentence)  # worked out in a parse worker (core.prepared)
+    if known is not None:
+        return list(known.quotes)
     return [q.strip(" ,.") for q in _QUOTE.findall(sentence) if len(q.split()) >= _MIN_QUOTE_WORDS]
 
 
@@ -115,6 +120,9 @@ def _word_ok(word: str, shouted: bool) -> bool:
 
 def extract_names(sentence: str) -> list[str]:
     """Names as written, split at possessives and at words that are not names (see module docstring)."""
+    known = SENTENCES.get(sentence)
+    if known is not None:
+        return list(known.names)
     text = _LINKISH.sub(" | ", sentence) if any(h in sentence for h in _LINK_HINTS) else sentence
     title_case, shouted = _shape(text)
     if title_case:
@@ -238,6 +246,9 @@ def _noun(rest: str) -> str:
 
 def extract_numbers(sentence: str) -> list[str]:
     """Numbers with their noun or unit; dates, times, years and bare numbers left out."""
+    known = SENTENCES.get(sentence)
+    if known is not None:
+        return list(known.numbers)
     out: list[str] = []
     for m in _NUMBER.finditer(sentence):
         # a short window around the number: its neighbours decide, and a whole-prefix search per number
