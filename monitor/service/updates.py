@@ -34,9 +34,9 @@ def version_novelty(
     outlet = furniture.outlet_key(article.url, article.source)
     paragraphs = furniture.split(article.text)  # split once: fingerprints, furniture and changes share it
     fps = furniture.fingerprints(paragraphs)
-    furniture_store.observe(tx.conn, outlet, story_id, fps, now)
+    counted = furniture_store.observe(tx.conn, outlet, story_id, fps, now)
     before = furniture.split(prior.text) if prior is not None else []
-    learnt = furniture_store.learnt(tx.conn, outlet, fps + furniture.fingerprints(before))
+    learnt = furniture_store.learnt(tx.conn, outlet, fps + furniture.fingerprints(before), counted)
     judged = furniture.judge(paragraphs, article.title, learnt)
     body = furniture.joined(judged)
     news = [s for para in judged for s, keep in para if keep]
