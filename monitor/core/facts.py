@@ -18,6 +18,7 @@ left out for its cost within the novelty step's 2 ms and for knowing one languag
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from monitor.core.prepared import SENTENCES
 
@@ -247,8 +248,13 @@ def _noun(rest: str) -> str:
 def extract_numbers(sentence: str) -> list[str]:
     """Numbers with their noun or unit; dates, times, years and bare numbers left out."""
     known = SENTENCES.get(sentence)
-    if known is not None:
-        return list(known.numbers)
+    return list(known.numbers if known is not None else _numbers(sentence))
+
+
+# Remembered: novelty asks for the numbers of every sentence of a version, and the versions of one story
+# repeat most of their sentences.
+@lru_cache(maxsize=4096)
+def _numbers(sentence: str) -> tuple[str, ...]:
     out: list[str] = []
     for m in _NUMBER.finditer(sentence):
         # a short window around the number: its neighbours decide, and a whole-prefix search per number
@@ -275,4 +281,4 @@ def extract_numbers(sentence: str) -> list[str]:
     for m in _WORD_NUMBER.finditer(sentence.lower()):
         if m.group(2) in _COUNTED:
             out.append(f"{m.group(1)} {m.group(2)}")
-    return out
+    return tuple(out)

@@ -285,6 +285,13 @@ def is_furniture(sentence: str) -> bool:
     known = SENTENCES.get(sentence)  # worked out in a parse worker (core.prepared)
     if known is not None:
         return known.furniture
+    return _is_furniture(sentence)
+
+
+# Remembered: the versions of one story repeat most of their sentences (a wire story re-run by a hundred
+# outlets), and these patterns were the largest part of judging a version's furniture.
+@lru_cache(maxsize=4096)
+def _is_furniture(sentence: str) -> bool:
     s = sentence.strip()
     if not s:
         return True
