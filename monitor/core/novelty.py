@@ -219,7 +219,7 @@ def _analysed(sentence: str) -> tuple[str, frozenset[str]]:
     built from the words in the order of the text whether they were worked out here or in a parse worker
     (``core.prepared``), so it iterates alike (``SentenceIndex`` breaks ties between words in that order)."""
     known = SENTENCES.get(sentence)
-    words = known.informative if known is not None else informative_words(sentence)
+    words = known.informative.split() if known is not None else informative_words(sentence)
     return textmod.sentence_key(sentence), frozenset({w for w in words})
 
 

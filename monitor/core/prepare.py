@@ -28,7 +28,7 @@ def sentence_facts(sentence: str) -> SentenceFacts:
     key = textmod.sentence_key(sentence)
     return SentenceFacts(
         key=key,
-        informative=novelty.informative_words(sentence),
+        informative=" ".join(novelty.informative_words(sentence)),
         numbers=tuple(facts.extract_numbers(sentence)),
         names=tuple(facts.extract_names(sentence)),
         quotes=tuple(facts.extract_quotes(sentence)),
