@@ -170,6 +170,21 @@ def test_a_sentence_in_three_stories_of_one_outlet_is_learnt_and_survives_a_rest
     again.close()
 
 
+def test_the_counts_observe_returns_are_what_the_table_then_holds(tmp_path: Path) -> None:
+    """The ingest asks ``learnt`` with the counts ``observe`` returned instead of reading them back."""
+    fps = [furniture.fingerprint(f"Line {i} of the page.") for i in range(6)]
+    db = _db(tmp_path)
+    with db.write() as conn:
+        for story, seen in (("st_1", fps[:5]), ("st_1", fps[:2]), ("st_2", fps[1:4]), ("st_3", fps[2:]), ("st_4", fps)):
+            counted = furniture_store.observe(conn, "example.com", story, seen + seen[:1], NOW)  # a repeat
+            read = furniture_store._rows(conn, "example.com", fps)
+            assert counted == {fp: read[fp][0] for fp in seen}
+            learnt = furniture_store.learnt(conn, "example.com", fps, counted)
+            assert learnt == furniture_store.learnt(conn, "example.com", fps)
+    assert learnt == set(fps[1:5])  # in three stories or more; fps[0] and fps[5] in two
+    db.close()
+
+
 def config(tmp: Path) -> Config:
     raw = {"monitor": {"database": f"sqlite:///{tmp / 'monitor.db'}", "jitter": 0}}
     return parse_config(raw, base=tmp)

@@ -15,8 +15,8 @@ reported as removed.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from monitor.core import text as textmod
@@ -71,50 +71,123 @@ def _value_changes(old: str, new: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def changes(new_sentences: Sequence[str], known: Sequence[str]) -> tuple[Change, ...]:
-    """Sentences of the new version that restate a known sentence with other values."""
-    recent = list(dict.fromkeys(known))[-MAX_KNOWN:]
+class RecentKnown:
+    """The latest ``MAX_KNOWN`` distinct known sentences of a story, with an inverted index of their context
+    words, slid one sentence at a time as the story learns them. ``changes`` against it gives what it gives
+    against the list of those sentences, without re-indexing all of them for every version (rebuilding the
+    index was most of ``changes``' cost once a story held 400 sentences)."""
+
+    def __init__(self) -> None:
+        self.count = 0  # sentences taken in so far (the position the next one gets)
+        self._text: dict[int, str] = {}  # position -> sentence, the window only
+        self._context: dict[int, frozenset[str]] = {}
+        self._position: dict[str, int] = {}  # sentence -> position, the window only
+        self._by_word: dict[str, deque[int]] = {}  # context word -> positions, ascending
+
+    def __len__(self) -> int:
+        return len(self._text)
+
+    def extend(self, sentences: Sequence[str]) -> None:
+        """Take in the next sentences (distinct, as ``KnownText.sentences`` lists them), oldest first."""
+        skipped = max(0, len(sentences) - MAX_KNOWN)
+        self.count += skipped  # they would only pass through the window
+        for s in sentences[skipped:]:
+            self._add(s)
+
+    def _add(self, sentence: str) -> None:
+        pos, self.count = self.count, self.count + 1
+        ctx = _context(sentence)
+        self._text[pos], self._context[pos] = sentence, ctx
+        self._position[sentence] = pos
+        for w in ctx:
+            self._by_word.setdefault(w, deque()).append(pos)
+        oldest = pos - MAX_KNOWN
+        if oldest in self._text:  # slide: the oldest sentence leaves the window
+            gone = self._text.pop(oldest)
+            if self._position.get(gone) == oldest:
+                del self._position[gone]
+            for w in self._context.pop(oldest):
+                left = self._by_word[w]
+                left.popleft()  # positions are ascending: the oldest is first
+                if not left:
+                    del self._by_word[w]
+        # Sentences before ``oldest`` that never reached the window (``extend`` skipped them) hold nothing.
+
+    def best_match(self, ctx: frozenset[str], skip: set[int]) -> int | None:
+        """The window's sentence that says what ``ctx`` says (the highest share of context words in common,
+        at least ``SAME_STATEMENT``; positions in ``skip`` are not candidates), as counting every shared word
+        of every sentence would find it, ties to the sentence that count meets first. Only sentences holding
+        one of the ``n - need + 1`` rarest words can share ``need`` of ``n`` (the prefix filter of
+        ``core.known``), so only those are compared."""
+        n = len(ctx)
+        need = max(_MIN_SHARED, _least_count(n, SAME_STATEMENT))
+        if need > n:
+            return None
+        rare = sorted(ctx, key=lambda w: len(self._by_word.get(w, ())))[: n - need + 1]
+        found: set[int] = set()
+        for w in rare:
+            found.update(self._by_word.get(w, ()))
+        best, best_score = None, 0.0
+        for i in found - skip:
+            other = self._context[i]
+            shared = len(ctx & other)
+            if shared < need:
+                continue
+            score = shared / len(ctx | other)
+            if score > best_score or (score == best_score and best is not None and self._first(ctx, i, best)):
+                best, best_score = i, score
+        return best if best_score >= SAME_STATEMENT else None
+
+    def _first(self, ctx: frozenset[str], i: int, j: int) -> bool:
+        """Does a count over ``ctx``'s words (in its order, positions ascending) meet ``i`` before ``j``?"""
+        for w in ctx:
+            in_i, in_j = w in self._context[i], w in self._context[j]
+            if in_i or in_j:
+                return in_i and (not in_j or i < j)
+        return False
+
+
+def _least_count(n: int, share: float) -> int:
+    """The smallest ``k`` with ``k / n >= share``, found with the same float division the test uses."""
+    if n == 0:
+        return 1
+    k = max(0, int(n * share) - 1)
+    while k <= n and k / n < share:
+        k += 1
+    return k
+
+
+def changes(new_sentences: Sequence[str], known: Sequence[str] | RecentKnown) -> tuple[Change, ...]:
+    """Sentences of the new version that restate a known sentence with other values. ``known``: the story's
+    earlier sentences (the latest ``MAX_KNOWN`` distinct ones count), or a ``RecentKnown`` of them."""
+    if isinstance(known, RecentKnown):
+        return _changes_recent(new_sentences, known)
+    recent = RecentKnown()
+    recent.extend(list(dict.fromkeys(known)))
+    return _changes_recent(new_sentences, recent)
+
+
+def _changes_recent(new_sentences: Iterable[str], recent: RecentKnown) -> tuple[Change, ...]:
     # Exact strings, not normalised keys: a sentence that differs only in case or punctuation may become a
     # candidate, but its values are the same, so it is never reported (and keys cost more than the rest).
-    present = set(new_sentences)
-    candidates = [k for k in recent if k not in present]  # a replaced statement
-    if not candidates:
+    new_sentences = list(new_sentences)
+    position = recent._position
+    skip = {position[s] for s in set(new_sentences) if s in position}  # a replaced statement is a candidate
+    if len(skip) == len(recent):
         return ()
-    contexts = [_context(k) for k in candidates]
-    index: dict[str, list[int]] = {}
-    for i, ctx in enumerate(contexts):
-        for w in ctx:
-            index.setdefault(w, []).append(i)
-    known_set = set(recent)
     out: list[Change] = []
-    used: set[int] = set()
     for s in new_sentences:
-        if s in known_set:
+        if s in position:
             continue
-        best = _best_match(_context(s), contexts, index, used)
+        best = recent.best_match(_context(s), skip)
         if best is None:
             continue
-        values = _value_changes(candidates[best], s)
+        old = recent._text[best]
+        values = _value_changes(old, s)
         if values:
-            used.add(best)
-            out.append(Change(candidates[best], s, values))
+            skip.add(best)
+            out.append(Change(old, s, values))
     return tuple(out)
-
-
-def _best_match(
-    ctx: frozenset[str], contexts: Sequence[frozenset[str]], index: dict[str, list[int]], used: set[int]
-) -> int | None:
-    shared: Counter[int] = Counter()
-    for w in ctx:
-        shared.update(index.get(w, ()))
-    best, best_score = None, 0.0
-    for i, n in shared.items():
-        if i in used or n < _MIN_SHARED:
-            continue
-        score = n / len(ctx | contexts[i])
-        if score > best_score:
-            best, best_score = i, score
-    return best if best_score >= SAME_STATEMENT else None
 
 
 def removed(previous: Sequence[str], new_sentences: Sequence[str], changed: Sequence[Change] = ()) -> tuple[str, ...]:

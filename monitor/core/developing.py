@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from monitor.core.prepared import TEXTS
+
 _TITLE_MARKERS = [
     ("update-prefix", re.compile(r"^\s*(?:UPDATE|UPDATED|REFILE|CORRECTED)\s*\d*\s*[-:–—]", re.IGNORECASE)),
     ("breaking", re.compile(r"^\s*(?:BREAKING|JUST IN|DEVELOPING|FLASH|URGENT)\b", re.IGNORECASE)),
@@ -39,6 +41,9 @@ _EDGE_CHARS = 1500
 
 def developing_markers(title: str, text: str, html_markers: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The names of the developing-story markers present, in a stable order (empty: not developing)."""
+    known = TEXTS.get(text)  # worked out in a parse worker (core.prepared)
+    if known is not None and known.title == title and known.html_markers == html_markers:
+        return known.markers
     found = [name for name, rx in _TITLE_MARKERS if rx.search(title)]
     edges = text if len(text) <= 2 * _EDGE_CHARS else text[:_EDGE_CHARS] + "\n" + text[-_EDGE_CHARS:]
     found += [name for name, rx in _BODY_MARKERS if rx.search(edges)]

@@ -18,6 +18,9 @@ left out for its cost within the novelty step's 2 ms and for knowing one languag
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+from monitor.core.prepared import SENTENCES
 
 
 def _list(words: str) -> list[str]:
@@ -79,6 +82,9 @@ _SHOUTED = _set(
 
 
 def extract_quotes(sentence: str) -> list[str]:
+    known = SENTENCES.get(sentence)  # worked out in a parse worker (core.prepared)
+    if known is not None:
+        return list(known.quotes)
     return [q.strip(" ,.") for q in _QUOTE.findall(sentence) if len(q.split()) >= _MIN_QUOTE_WORDS]
 
 
@@ -115,6 +121,9 @@ def _word_ok(word: str, shouted: bool) -> bool:
 
 def extract_names(sentence: str) -> list[str]:
     """Names as written, split at possessives and at words that are not names (see module docstring)."""
+    known = SENTENCES.get(sentence)
+    if known is not None:
+        return list(known.names)
     text = _LINKISH.sub(" | ", sentence) if any(h in sentence for h in _LINK_HINTS) else sentence
     title_case, shouted = _shape(text)
     if title_case:
@@ -238,6 +247,14 @@ def _noun(rest: str) -> str:
 
 def extract_numbers(sentence: str) -> list[str]:
     """Numbers with their noun or unit; dates, times, years and bare numbers left out."""
+    known = SENTENCES.get(sentence)
+    return list(known.numbers if known is not None else _numbers(sentence))
+
+
+# Remembered: novelty asks for the numbers of every sentence of a version, and the versions of one story
+# repeat most of their sentences.
+@lru_cache(maxsize=4096)
+def _numbers(sentence: str) -> tuple[str, ...]:
     out: list[str] = []
     for m in _NUMBER.finditer(sentence):
         # a short window around the number: its neighbours decide, and a whole-prefix search per number
@@ -264,4 +281,4 @@ def extract_numbers(sentence: str) -> list[str]:
     for m in _WORD_NUMBER.finditer(sentence.lower()):
         if m.group(2) in _COUNTED:
             out.append(f"{m.group(1)} {m.group(2)}")
-    return out
+    return tuple(out)

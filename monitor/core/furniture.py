@@ -24,6 +24,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from monitor.core import text as textmod
+from monitor.core.prepared import SENTENCES
 
 # A sentence seen in this many different stories of one outlet is furniture. Two is too few: on the GVA
 # articles (docs/novelty.md) a third of the sentences one outlet printed in exactly two stories were news
@@ -281,6 +282,16 @@ _GLUED = re.compile(r"[a-z]{3}[A-Z][a-z]{2}")
 
 def is_furniture(sentence: str) -> bool:
     """True for a sentence that is site furniture by its form (any language listed above)."""
+    known = SENTENCES.get(sentence)  # worked out in a parse worker (core.prepared)
+    if known is not None:
+        return known.furniture
+    return _is_furniture(sentence)
+
+
+# Remembered: the versions of one story repeat most of their sentences (a wire story re-run by a hundred
+# outlets), and these patterns were the largest part of judging a version's furniture.
+@lru_cache(maxsize=4096)
+def _is_furniture(sentence: str) -> bool:
     s = sentence.strip()
     if not s:
         return True
@@ -373,10 +384,15 @@ def _list_items(lines: list[str]) -> list[bool]:
     return keep
 
 
-@lru_cache(maxsize=4096)  # pure: a version's sentences are fingerprinted, then looked up in what is learnt
 def fingerprint(sentence: str) -> str:
     """A short, stable id of a sentence (case-folded, white space collapsed, hashed): what the furniture
     store counts. Furniture repeats verbatim, so no costlier normalisation is needed."""
+    known = SENTENCES.get(sentence)
+    return known.fingerprint if known is not None else _fingerprint(sentence)
+
+
+@lru_cache(maxsize=4096)  # pure: a version's sentences are fingerprinted, then looked up in what is learnt
+def _fingerprint(sentence: str) -> str:
     return hashlib.blake2b(" ".join(sentence.casefold().split()).encode(), digest_size=8).hexdigest()
 
 

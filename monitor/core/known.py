@@ -53,7 +53,8 @@ class SentenceIndex:
     def add(self, key: str, words: Iterable[str]) -> None:
         """One more distinct sentence (the caller drops exact duplicates)."""
         i = len(self.words)
-        mine = tuple(sys.intern(w) for w in dict.fromkeys(words))
+        # Interned: a story's index lives long and repeats its words; one version's scratch index does not.
+        mine = tuple(sys.intern(w) for w in dict.fromkeys(words)) if self.runs else tuple(dict.fromkeys(words))
         self.keys.add(key)
         self.words.append(mine)
         self.key_text.append(key)
@@ -67,7 +68,7 @@ class SentenceIndex:
         """Is there one sentence holding at least ``share`` of ``mine`` (``len(common) / len(mine) >=
         share``, the very test of a scan)? Only sentences sharing one of the rarest words are looked at."""
         n = len(mine)
-        if n == 0:
+        if n == 0 or not self.words:
             return False  # no share of nothing (novelty calls a sentence without informative words known)
         need = _least_count(n, share)
         if need > n:

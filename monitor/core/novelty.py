@@ -14,9 +14,11 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from monitor.core import text as textmod
+from monitor.core.changes import RecentKnown
 from monitor.core.facts import WORD_NUMBERS, extract_names, extract_numbers, extract_quotes
 from monitor.core.known import SentenceIndex
 from monitor.core.model import Facts, Novelty
+from monitor.core.prepared import SENTENCES
 
 # A sentence whose informative words are at least this share inside one known sentence is a rewrite.
 _REWRITE_CONTAINMENT = 0.8
@@ -135,6 +137,15 @@ class KnownText:
         # Sentences not indexed yet: most stories never get a second version, and indexing their first one
         # would be work for nothing (the first poll of a thousand feeds opens tens of thousands of stories).
         self._pending = 0
+        self._recent: RecentKnown | None = None  # built on the first question (``recent``)
+
+    @property
+    def recent(self) -> RecentKnown:
+        """The latest known sentences as ``core.changes`` compares with them, kept up to date."""
+        if self._recent is None:
+            self._recent = RecentKnown()
+        self._recent.extend(self.sentences[self._recent.count :])
+        return self._recent
 
     @property
     def index(self) -> SentenceIndex:
@@ -204,12 +215,17 @@ class KnownText:
 
 @lru_cache(maxsize=1024)
 def _analysed(sentence: str) -> tuple[str, frozenset[str]]:
-    """(key, informative words): worked out once per sentence for novelty, then for the index."""
-    return textmod.sentence_key(sentence), frozenset(_informative(sentence))
+    """(key, informative words): worked out once per sentence for novelty, then for the index. The set is
+    built from the words in the order of the text whether they were worked out here or in a parse worker
+    (``core.prepared``), so it iterates alike (``SentenceIndex`` breaks ties between words in that order)."""
+    known = SENTENCES.get(sentence)
+    words = known.informative.split() if known is not None else informative_words(sentence)
+    return textmod.sentence_key(sentence), frozenset({w for w in words})
 
 
-def _informative(sentence: str) -> set[str]:
-    return {w for w in textmod.words(sentence) if len(w) > 2 and w.lower() not in _NOT_NAMES}
+def informative_words(sentence: str) -> tuple[str, ...]:
+    """The words novelty compares sentences by, each once, in the order of the text."""
+    return tuple(dict.fromkeys(w for w in textmod.words(sentence) if len(w) > 2 and w.lower() not in _NOT_NAMES))
 
 
 def _is_known(sentence: str, known: KnownText, this_version: SentenceIndex, numbers_here: set[str]) -> bool:

@@ -13,6 +13,8 @@ import unicodedata
 from functools import lru_cache
 from html.parser import HTMLParser
 
+from monitor.core.prepared import SENTENCES, TEXTS
+
 # Block-level tags end a paragraph; everything inside these is dropped entirely.
 _BLOCK_TAGS = frozenset(
     [
@@ -233,6 +235,9 @@ def strip_dateline(sentence: str) -> str:
 
 def is_boilerplate(sentence: str) -> bool:
     """True for sentences that carry no news: update promises, credits, photo captions."""
+    known = SENTENCES.get(sentence)  # worked out in a parse worker (core.prepared)
+    if known is not None:
+        return known.boilerplate
     return any(p.search(sentence) for p in _BOILERPLATE)
 
 
@@ -241,11 +246,16 @@ def sentences(text: str) -> list[str]:
     return [s for para in paragraph_sentences(text) for s in para]
 
 
-@lru_cache(maxsize=8)
 def paragraph_sentences(text: str) -> tuple[tuple[str, ...], ...]:
     """The sentences of each paragraph of a plain text (a wire dateline stripped from a paragraph's first
     sentence). Remembered for the few texts in flight: an ingest splits one body for the matcher, novelty
-    and the furniture check."""
+    and the furniture check (and a parse worker may have split it already: ``core.prepared``)."""
+    known = TEXTS.get(text)
+    return known.paragraphs if known is not None else _paragraph_sentences(text)
+
+
+@lru_cache(maxsize=8)
+def _paragraph_sentences(text: str) -> tuple[tuple[str, ...], ...]:
     out = []
     for para in paragraphs(text):
         sents = (strip_dateline(s) if i == 0 else s for i, s in enumerate(split_sentences(para)))
@@ -258,10 +268,15 @@ def news_sentences(text: str) -> list[str]:
     return [s for s in sentences(text) if not is_boilerplate(s)]
 
 
-@lru_cache(maxsize=8)
 def news_sentences_of(text: str) -> tuple[str, ...]:
     """``news_sentences``, remembered for the few texts in flight: an ingest splits one body for the
     matcher's features, then for novelty and the store (splitting is most of a new article's regex time)."""
+    known = TEXTS.get(text)
+    return known.news if known is not None else _news_sentences_of(text)
+
+
+@lru_cache(maxsize=8)
+def _news_sentences_of(text: str) -> tuple[str, ...]:
     return tuple(news_sentences(text))
 
 
@@ -275,5 +290,8 @@ def words(text: str) -> list[str]:
 
 def sentence_key(sentence: str) -> str:
     """A normalised form for exact comparison: lower case, letters and digits only, single spaces."""
+    known = SENTENCES.get(sentence)
+    if known is not None:
+        return known.key
     folded = unicodedata.normalize("NFKD", sentence).casefold()
     return " ".join(re.findall(r"[^\W_]+", folded))

@@ -41,7 +41,7 @@ from monitor.core.model import Article
 from monitor.core.policy import adaptive_interval, developing_boost_until, next_poll
 from monitor.core.states import FeedStatus, IngestStatus, PollResult
 from monitor.errors import FeedParseError, MonitorError
-from monitor.service import feed_events, metrics
+from monitor.service import feed_events, metrics, prepared_parse
 from monitor.service.coalesce import Coalescer
 from monitor.service.enrich import FullText
 from monitor.service.ingest import BATCH, Ingestor, IngestResult
@@ -222,6 +222,9 @@ class Poller:
         parse = partial(parse_feed, fetched.body, feed_name=name, url=fetched.url, content_type=fetched.content_type)
         pool = self._pool() if len(fetched.body) >= POOL_MIN_BYTES else None
         try:
+            if pool is not None:  # the worker also works out the items' text, off the ingest lock
+                work = partial(prepared_parse.parse_prepared, parse)
+                return prepared_parse.take(await asyncio.get_running_loop().run_in_executor(pool, work))
             return await asyncio.get_running_loop().run_in_executor(pool, parse)
         except BrokenProcessPool as e:
             # A worker died (killed for memory, a crash in C code): this poll of this feed is lost, and every

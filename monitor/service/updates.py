@@ -34,9 +34,9 @@ def version_novelty(
     outlet = furniture.outlet_key(article.url, article.source)
     paragraphs = furniture.split(article.text)  # split once: fingerprints, furniture and changes share it
     fps = furniture.fingerprints(paragraphs)
-    furniture_store.observe(tx.conn, outlet, story_id, fps, now)
+    counted = furniture_store.observe(tx.conn, outlet, story_id, fps, now)
     before = furniture.split(prior.text) if prior is not None else []
-    learnt = furniture_store.learnt(tx.conn, outlet, fps + furniture.fingerprints(before))
+    learnt = furniture_store.learnt(tx.conn, outlet, fps + furniture.fingerprints(before), counted)
     judged = furniture.judge(paragraphs, article.title, learnt)
     body = furniture.joined(judged)
     news = [s for para in judged for s, keep in para if keep]
@@ -44,12 +44,12 @@ def version_novelty(
     previous = None
     if prior is not None:
         previous = [s for para in furniture.judge(before, prior.title, learnt) for s, keep in para if keep]
-    # Only the latest known sentences can be restated (core.changes looks at no more): a slice, not a copy.
-    return with_changes(novelty, news, known.sentences[-changemod.MAX_KNOWN :], previous)
+    # Only the latest known sentences can be restated (core.changes looks at no more), kept indexed.
+    return with_changes(novelty, news, known.recent, previous)
 
 
 def with_changes(
-    novelty: Novelty, news: Sequence[str], known: Sequence[str], previous: Sequence[str] | None
+    novelty: Novelty, news: Sequence[str], known: Sequence[str] | changemod.RecentKnown, previous: Sequence[str] | None
 ) -> Novelty:
     """``novelty`` with the values that changed against ``known`` (the story's earlier sentences) and the
     sentences ``previous`` (the same item's last version, furniture-free) printed and ``news`` dropped."""

@@ -11,7 +11,7 @@ and recent sentences, not with all text ever read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
@@ -42,12 +42,14 @@ def _rows(conn: Connection, outlet: str, fps: Sequence[str]) -> dict[str, tuple[
     return found
 
 
-def observe(conn: Connection, outlet: str, story_id: str, fps: Sequence[str], now: datetime) -> None:
-    """Count story ``story_id`` once for each fingerprint of one of its versions."""
+def observe(conn: Connection, outlet: str, story_id: str, fps: Sequence[str], now: datetime) -> dict[str, int]:
+    """Count story ``story_id`` once for each fingerprint of one of its versions; returns each one's count of
+    stories as it now stands (what ``learnt`` would read back)."""
     fps = list(dict.fromkeys(fps))
     if not fps:
-        return
+        return {}
     known = _rows(conn, outlet, fps)
+    counts = dict.fromkeys(fps, 1)  # a new row counts this story
     fresh = [
         {"outlet": outlet, "fingerprint": fp, "stories": 1, "story_ids": [story_id], "first_seen": now}
         for fp in fps
@@ -55,8 +57,10 @@ def observe(conn: Connection, outlet: str, story_id: str, fps: Sequence[str], no
     ]
     grown = []
     for fp, (count, ids) in known.items():
+        counts[fp] = count
         if count >= LEARN_AFTER_STORIES or story_id in ids:
             continue  # already furniture, or this story was counted before
+        counts[fp] = count + 1
         more = [*ids, story_id]
         # Once it is furniture the ids are no longer needed: only the count is kept.
         grown.append({"fp": fp, "n": count + 1, "ids": [] if count + 1 >= LEARN_AFTER_STORIES else more})
@@ -69,12 +73,17 @@ def observe(conn: Connection, outlet: str, story_id: str, fps: Sequence[str], no
             .values(stories=bindparam("n"), story_ids=bindparam("ids"))
         )
         conn.execute(stmt, grown)
+    return counts
 
 
-def learnt(conn: Connection, outlet: str, fps: Sequence[str]) -> frozenset[str]:
-    """Which of ``fps`` this outlet has printed in enough different stories to be its furniture."""
-    out: set[str] = set()
-    for part in _chunks(list(dict.fromkeys(fps))):
+def learnt(
+    conn: Connection, outlet: str, fps: Sequence[str], counted: Mapping[str, int] | None = None
+) -> frozenset[str]:
+    """Which of ``fps`` this outlet has printed in enough different stories to be its furniture. ``counted``:
+    the counts ``observe`` just returned, in this transaction (those fingerprints are not read again)."""
+    counted = counted or {}
+    out = {fp for fp in fps if counted.get(fp, 0) >= LEARN_AFTER_STORIES}
+    for part in _chunks([fp for fp in dict.fromkeys(fps) if fp not in counted]):
         query = select(furniture.c.fingerprint).where(
             furniture.c.outlet == outlet,
             furniture.c.fingerprint.in_(part),
