@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import islice, repeat
 from operator import mul
 
 from monitor.core.match_prior import pseudo_df
@@ -331,13 +331,14 @@ class DocIndex:
         stories compete: those in the window that share one of the query's most informative words. That
         count, not the number of stories held, says how crowded the article's topic is right now (a dense
         week of shootings in one city; a daemon holding 100k stories on other topics is not crowded)."""
-        df = self.df
-        ranked = sorted([t for t in query if t in df], key=query.__getitem__, reverse=True)
+        # The most informative words that stored articles have: sorted first (stable, so equal weights keep
+        # their order), then only as many looked up as needed, not the whole query.
+        df, k = self.df, self.settings.query_terms
+        looked_up = list(islice((t for t in sorted(query, key=query.__getitem__, reverse=True) if t in df), k))
         acc: dict[int, float] = {}
         allowed: dict[str, bool] = {}
         docs, postings, cap = self.docs, self.postings, self.settings.posting_cap
         acc_get, docs_get, allowed_get = acc.get, docs.get, allowed.get
-        looked_up = ranked[: self.settings.query_terms]
         for term, idf in zip(looked_up, self.idfs(looked_up), strict=True):
             weight = query[term] * idf
             posting = postings.get(term, ())
