@@ -131,3 +131,29 @@ def test_no_appeal_of_the_dev_data_is_skipped(name: str) -> None:
     assert appeals and all(signals.may_appeal(s) for s in appeals)
     skipped = sum(not signals.may_appeal(s) for s in sentences)
     assert skipped > 0.9 * len(sentences)  # what makes it worth having
+
+
+def _plain_ages(title: str, sentences: list[str]) -> frozenset[str]:
+    return frozenset(a or b for a, b in signals._AGE.findall("\x00".join((title, *sentences))))
+
+
+def test_ages_skip_the_regex_only_where_it_finds_nothing() -> None:
+    for sentence in [
+        "A 24-year-old man",
+        "a 9 years old girl",
+        "the 31 yr-old",
+        "two 17 yrs old boys",
+        "Marcus Whitfield, 24, died",
+        "Ann Ray,\t7, and a 40-year-old",
+        "He told police the gold was sold",
+        "On June 5, 2011, it rained",
+    ]:
+        assert signals.ages("Title", [sentence]) == _plain_ages("Title", [sentence])
+    assert signals.ages("t", ["Marcus Whitfield, 24, died"]) == {"24"}
+
+
+@pytest.mark.parametrize("name", ["gva_incidents", "ecbplus_dev"])
+def test_ages_of_the_dev_data_are_those_of_the_regex(name: str) -> None:
+    sentences = _sentences(name)
+    for i in range(0, len(sentences), 12):  # a dozen sentences at a time, as an article gives them
+        assert signals.ages("", sentences[i : i + 12]) == _plain_ages("", sentences[i : i + 12])

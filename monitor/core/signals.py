@@ -51,6 +51,9 @@ _NUMBER = re.compile(r"\b\d[\d,.:]*\d\b|\b\d\b")
 _CAPS_RUN = re.compile(r"\b[A-Z][A-Za-z]+(?:[’'-][A-Za-z]+)*(?:\s+[A-Z][A-Za-z]+(?:[’'-][A-Za-z]+)*)+")
 # "a 24-year-old man", "Marcus Whitfield, 24,": the ages of the people in a story.
 _AGE = re.compile(r"\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b[A-Z][a-z]+,\s(\d{1,2}),")
+# What a text must contain for ``_AGE`` to find anything (most texts do not: the regex is skipped).
+_AGE_WORDS = ("r-old", "rs-old", "r old", "rs old")
+_AGE_APPOSITION = re.compile(r",\s\d\d?,")
 # Street addresses, as police and local news give them: "the 1200 block of South Kedzie", "1304 Franklin
 # Avenue". One incident has one or two; a roundup of a weekend's shootings lists one per incident.
 _STREET_TYPE = (
@@ -193,7 +196,10 @@ def name_phrases(title: str, sentences: list[str]) -> frozenset[str]:
 
 def ages(title: str, sentences: list[str]) -> frozenset[str]:
     """The ages an article gives ("a 24-year-old man", "Marcus Whitfield, 24,")."""
-    return frozenset(a or b for a, b in _AGE.findall(_join(title, sentences)))
+    chunk = _join(title, sentences)
+    if not any(w in chunk for w in _AGE_WORDS) and not _AGE_APPOSITION.search(chunk):
+        return frozenset()
+    return frozenset(a or b for a, b in _AGE.findall(chunk))
 
 
 def addresses(title: str, sentences: list[str]) -> frozenset[str]:
