@@ -336,19 +336,26 @@ class DocIndex:
         df, k = self.df, self.settings.query_terms
         looked_up = list(islice((t for t in sorted(query, key=query.__getitem__, reverse=True) if t in df), k))
         acc: dict[int, float] = {}
-        allowed: dict[str, bool] = {}
+        allowed: dict[str, bool] = {}  # story -> in the window
+        # stored article -> alive and in the window: the versions of one long story are in the postings of
+        # most of the query's words (up to ``posting_cap`` each), and each is judged once.
+        usable: dict[int, bool] = {}
         docs, postings, cap = self.docs, self.postings, self.settings.posting_cap
-        acc_get, docs_get, allowed_get = acc.get, docs.get, allowed.get
+        acc_get, docs_get, allowed_get, usable_get = acc.get, docs.get, allowed.get, usable.get
         for term, idf in zip(looked_up, self.idfs(looked_up), strict=True):
             weight = query[term] * idf
             posting = postings.get(term, ())
             for docno in posting[-cap:] if len(posting) > cap else posting:
-                doc = docs_get(docno)
-                if doc is None:
-                    continue
-                ok = allowed_get(doc.story)
+                ok = usable_get(docno)
                 if ok is None:
-                    ok = allowed[doc.story] = self.in_window(doc.story, when, window)
+                    doc = docs_get(docno)
+                    if doc is None:
+                        ok = False
+                    else:
+                        ok = allowed_get(doc.story)
+                        if ok is None:
+                            ok = allowed[doc.story] = self.in_window(doc.story, when, window)
+                    usable[docno] = ok
                 if ok:
                     acc[docno] = acc_get(docno, 0.0) + weight
         best = sorted(acc, key=acc.__getitem__, reverse=True)[: self.settings.max_candidates]
