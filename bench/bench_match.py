@@ -2,12 +2,14 @@
 
     python bench/bench_match.py           # 10k and 100k stored stories (a few minutes)
     python bench/bench_match.py --quick   # 2k and 10k stories (under a minute)
+    python bench/bench_match.py --code ../main   # the same benchmark of another checkout's matcher
 
 Synthetic, deterministic corpus (no data files needed): every story has its own rare words and names
 (Zipf-distributed background words around them), articles are ~120 words in sentences, undated (the worst
 case: no time window prunes anything). Queries are new articles about stored stories. Measured in one run:
 
-* articles/s of ``Matcher.match`` on one core, at each size;
+* articles/s of ``Matcher.match`` on one core, at each size, by the clock and by the process's CPU time (on a
+  shared machine the CPU figure is the steadier one; compare two versions back to back with ``--code``);
 * memory: growth of the process's peak resident set (``ru_maxrss``) while the index was built;
 * candidate recall: how often the story a brute-force tf-idf scan ranks first is among the matcher's
   candidates, and how often the matcher finds the true story;
@@ -26,7 +28,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# ``--code DIR``: the matcher of another checkout (a baseline), read before anything imports ``monitor``.
+sys.path.insert(
+    0,
+    str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve())
+    if "--code" in sys.argv[:-1]
+    else str(Path(__file__).resolve().parents[1]),
+)
 
 from monitor.core import signals
 from monitor.core.match import Matcher, MatchInput
@@ -96,9 +104,10 @@ def candidate_stories(matcher: Matcher, query: MatchInput) -> set[str]:
 
 def measure(matcher: Matcher, n_stories: int, n_queries: int, n_brute: int) -> dict[str, float]:
     qs = list(queries(n_stories, n_queries))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     found = sum(matcher.match(q).story == f"story{s}" for s, q in qs)
     speed = n_queries / (time.perf_counter() - started)
+    cpu_speed = n_queries / (time.process_time() - cpu)
     brute_qs = qs[:n_brute]
     started = time.perf_counter()
     brute = [brute_force(matcher, q) for _, q in brute_qs]
@@ -107,6 +116,7 @@ def measure(matcher: Matcher, n_stories: int, n_queries: int, n_brute: int) -> d
     return {
         "stories": n_stories,
         "articles_per_s": speed,
+        "cpu_articles_per_s": cpu_speed,
         "true_story_found": found / n_queries,
         "brute_articles_per_s": brute_speed,
         "candidate_recall_vs_brute": in_cands / n_brute,
@@ -121,6 +131,7 @@ def peak_rss_mib() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2k and 10k stories instead of 10k and 100k")
+    parser.add_argument("--code", metavar="DIR", help="benchmark the matcher of this checkout instead")
     args = parser.parse_args()
     sizes = (2_000, 10_000) if args.quick else (10_000, 100_000)
     n_queries, n_brute = (300, 20) if args.quick else (2_000, 20)
@@ -144,6 +155,7 @@ def print_table(rows: list[dict[str, float]]) -> None:
     cols = [
         ("stories", "stories", "{:.0f}"),
         ("match art/s", "articles_per_s", "{:.0f}"),
+        ("match art/s CPU", "cpu_articles_per_s", "{:.0f}"),
         ("add art/s", "add_articles_per_s", "{:.0f}"),
         ("brute-force art/s", "brute_articles_per_s", "{:.1f}"),
         ("speed-up", "speedup", "{:.0f}x"),
@@ -158,7 +170,7 @@ def print_table(rows: list[dict[str, float]]) -> None:
         print("  ".join(v.rjust(w) for v, w in zip(c, widths, strict=True)))
     print(
         f"peak RSS of the whole process: {peak_rss_mib():.0f} MiB (ru_maxrss); "
-        f"one core, CPython {sys.version.split()[0]}"
+        f"one core, CPython {sys.version.split()[0]}; matcher of {Path(signals.__file__).parents[2]}"
     )
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from itertools import islice, repeat
+from operator import mul
 
 from monitor.core.match_prior import pseudo_df
 from monitor.core.signals import Features
@@ -80,6 +82,11 @@ class StorySpan:
 _LOW = (1 << 32) - 1
 _STORY = 1 << 64  # one story in ``DocIndex.sentence_stories``
 _WEIGHTS: dict[float, float] = {}  # one float object per distinct weight: most are 1.0 (memory)
+
+
+def vector_length(weights: list[float]) -> float:
+    """Euclidean length of a vector (1.0 for none): summed in order, as every length here is."""
+    return math.sqrt(sum(map(mul, weights, weights))) or 1.0
 
 
 _SUBLINEAR: dict[float, float] = {}  # count -> weight: counts repeat (1.0, 2.0, 3.0, ...), logs need not
@@ -169,6 +176,14 @@ class DocIndex:
         scale = self.prior_scale
         return lambda term: log(n1 / (1 + df_get(term, 0) + scale * prior_get(term, 0.0))) + 1.0
 
+    def idfs(self, terms: Collection[str]) -> list[float]:
+        """``idf`` of each of ``terms``, in order (the same values). The hot loop of matching at 100k stories:
+        the counts are looked up in C (``map``), which costs a third less than one lookup at a time."""
+        n1, scale, log = 1 + len(self.docs) + self.prior_docs, self.prior_scale, math.log
+        dfs = map(self.df.get, terms, repeat(0))
+        priors = map(self.prior.get, terms, repeat(0.0))
+        return [log(n1 / (1 + df + scale * prior)) + 1.0 for df, prior in zip(dfs, priors, strict=True)]
+
     def background(self, key: str) -> float:
         """The prior's article count of a name or name phrase (a phrase: its rarest word's; "police
         department" is common, "marcus whitfield" is not)."""
@@ -178,16 +193,16 @@ class DocIndex:
         return scale * get(_singular(key), 0.0)
 
     def vector(self, terms: dict[str, float]) -> tuple[dict[str, float], float]:
-        """tf-idf weights and their Euclidean length (``idf_of``: the same values, the corpus size read once;
-        a stored article's length is recomputed here as the corpus grows, the hot spot at 100k stories)."""
-        idf = self.idf_of()
-        vec = {t: w * idf(t) for t, w in terms.items()}
-        return vec, math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        """tf-idf weights and their Euclidean length."""
+        weighted = list(map(mul, terms.values(), self.idfs(terms)))
+        return dict(zip(terms, weighted, strict=True)), vector_length(weighted)
 
     def doc_norm(self, doc: Doc) -> float:
-        # idf drifts slowly: recompute the length only after the corpus grew by a quarter (speed).
+        # idf drifts slowly: recompute the length only after the corpus grew by a quarter (speed). Recomputed
+        # when first asked, so the hot spot right after the corpus grew (an index built up to 100k stories).
         if len(self.docs) > doc.norm_at * 1.25 + 8:
-            doc.norm = self.vector(doc.terms)[1]
+            terms = doc.terms
+            doc.norm = vector_length(list(map(mul, terms.values(), self.idfs(terms))))
             doc.norm_at = len(self.docs)
         return doc.norm
 
@@ -316,22 +331,31 @@ class DocIndex:
         stories compete: those in the window that share one of the query's most informative words. That
         count, not the number of stories held, says how crowded the article's topic is right now (a dense
         week of shootings in one city; a daemon holding 100k stories on other topics is not crowded)."""
-        df = self.df
-        ranked = sorted([t for t in query if t in df], key=query.__getitem__, reverse=True)
+        # The most informative words that stored articles have: sorted first (stable, so equal weights keep
+        # their order), then only as many looked up as needed, not the whole query.
+        df, k = self.df, self.settings.query_terms
+        looked_up = list(islice((t for t in sorted(query, key=query.__getitem__, reverse=True) if t in df), k))
         acc: dict[int, float] = {}
-        allowed: dict[str, bool] = {}
-        idf, docs, postings, cap = self.idf_of(), self.docs, self.postings, self.settings.posting_cap
-        acc_get, docs_get, allowed_get = acc.get, docs.get, allowed.get
-        for term in ranked[: self.settings.query_terms]:
-            weight = query[term] * idf(term)
+        allowed: dict[str, bool] = {}  # story -> in the window
+        # stored article -> alive and in the window: the versions of one long story are in the postings of
+        # most of the query's words (up to ``posting_cap`` each), and each is judged once.
+        usable: dict[int, bool] = {}
+        docs, postings, cap = self.docs, self.postings, self.settings.posting_cap
+        acc_get, docs_get, allowed_get, usable_get = acc.get, docs.get, allowed.get, usable.get
+        for term, idf in zip(looked_up, self.idfs(looked_up), strict=True):
+            weight = query[term] * idf
             posting = postings.get(term, ())
             for docno in posting[-cap:] if len(posting) > cap else posting:
-                doc = docs_get(docno)
-                if doc is None:
-                    continue
-                ok = allowed_get(doc.story)
+                ok = usable_get(docno)
                 if ok is None:
-                    ok = allowed[doc.story] = self.in_window(doc.story, when, window)
+                    doc = docs_get(docno)
+                    if doc is None:
+                        ok = False
+                    else:
+                        ok = allowed_get(doc.story)
+                        if ok is None:
+                            ok = allowed[doc.story] = self.in_window(doc.story, when, window)
+                    usable[docno] = ok
                 if ok:
                     acc[docno] = acc_get(docno, 0.0) + weight
         best = sorted(acc, key=acc.__getitem__, reverse=True)[: self.settings.max_candidates]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 
 from monitor.core.match_prior_table import BANDS
 
@@ -25,5 +26,5 @@ def pseudo_df(docs: float, tokens: float) -> dict[str, float]:
     for zipf, words in BANDS.items():
         count = docs * -math.expm1(-tokens * 10.0 ** (zipf - 9.0))
         for w in words.split():
-            out[w] = count
+            out[sys.intern(w)] = count  # the index interns the words it stores: found by identity
     return out

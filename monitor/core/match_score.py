@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
+from operator import mul
 
-from monitor.core.match_index import Doc, DocIndex
+from monitor.core.match_index import Doc, DocIndex, vector_length
 from monitor.core.signals import Features
 
 _DAY = 86400.0
@@ -121,22 +122,16 @@ def cosine(index: DocIndex, qw: dict[str, float], qnorm: float, doc: Doc) -> flo
 
 def weigh_query(index: DocIndex, terms: dict[str, float]) -> tuple[dict[str, float], dict[str, float], float]:
     """The query's tf-idf vector, that vector times idf once more (for ``cosine``) and its length."""
-    n1, df_get, prior_get, log = 1 + len(index.docs) + index.prior_docs, index.df.get, index.prior.get, math.log
-    scale = index.prior_scale
-    vec: dict[str, float] = {}  # ``DocIndex.idf``, inlined (hot)
-    qw: dict[str, float] = {}
-    for t, w in terms.items():
-        idf = log(n1 / (1 + df_get(t, 0) + scale * prior_get(t, 0.0))) + 1.0
-        v = vec[t] = w * idf
-        qw[t] = v * idf
-    return vec, qw, math.sqrt(sum(v * v for v in vec.values())) or 1.0
+    idfs = index.idfs(terms)
+    weighted = list(map(mul, terms.values(), idfs))
+    vec = dict(zip(terms, weighted, strict=True))
+    return vec, dict(zip(terms, map(mul, weighted, idfs), strict=True)), vector_length(weighted)
 
 
 def prepare(index: DocIndex, feats: Features, terms: dict[str, float]) -> tuple[dict[str, float], Query]:
     """The query's tf-idf vector (for candidate retrieval) and its per-query scoring values."""
     vec, qw, qnorm = weigh_query(index, terms)
-    of = index.idf_of()
-    idf = {n: of(n) for n in feats.names}
+    idf = dict(zip(feats.names, index.idfs(feats.names), strict=True))
     return vec, Query(feats, qw, qnorm, idf, sum(idf.values()))
 
 

@@ -47,6 +47,9 @@ _NUMBER = re.compile(r"\b\d[\d,.:]*\d\b|\b\d\b")
 _CAPS_RUN = re.compile(r"\b[A-Z][A-Za-z]+(?:[’'-][A-Za-z]+)*(?:\s+[A-Z][A-Za-z]+(?:[’'-][A-Za-z]+)*)+")
 # "a 24-year-old man", "Marcus Whitfield, 24,": the ages of the people in a story.
 _AGE = re.compile(r"\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b[A-Z][a-z]+,\s(\d{1,2}),")
+# What a text must contain for ``_AGE`` to find anything (most texts do not: the regex is skipped).
+_AGE_WORDS = ("r-old", "rs-old", "r old", "rs old")
+_AGE_APPOSITION = re.compile(r",\s\d\d?,")
 # Street addresses, as police and local news give them: "the 1200 block of South Kedzie", "1304 Franklin
 # Avenue". One incident has one or two; a roundup of a weekend's shootings lists one per incident.
 _STREET_TYPE = (
@@ -72,11 +75,25 @@ _NOT_PLACES = _wordset(
 # call Crime Stoppers at 713-222-8477"): they name a department's detectives and tip lines, which a station's
 # unrelated stories share, never the incident. Left out before the stream has seen them repeat (a fresh
 # matcher, an outlet's first stories); ``repeated`` catches the rest once they recur.
-_APPEAL = re.compile(
-    r"anyone with (?:any )?information|crime ?stoppers|\btip ?lines?\b|\btips? (?:can|may) be|remain anonymous"
-    r"|(?:is|are) (?:being )?(?:asked|urged|encouraged) to (?:call|contact)|\(?\b\d{3}\)?[-. ]\d{3}[-. ]\d{4}\b",
-    re.IGNORECASE,
+# Each alternative comes with what any text it matches must contain (lower-cased words, or a pattern): most
+# articles hold none of them and skip the regex, the costliest of the signals (case-insensitive, and most
+# alternatives give it no literal prefix to search for).
+_APPEAL_PARTS: tuple[tuple[str, tuple[str, ...] | re.Pattern[str]], ...] = (
+    (r"anyone with (?:any )?information", ("anyone with",)),
+    (r"crime ?stoppers", ("stoppers",)),
+    (r"\btip ?lines?\b", ("tip line", "tipline")),
+    (r"\btips? (?:can|may) be", ("tip can", "tips can", "tip may", "tips may")),
+    (r"remain anonymous", ("remain anonymous",)),
+    (
+        r"(?:is|are) (?:being )?(?:asked|urged|encouraged) to (?:call|contact)",
+        ("asked to c", "urged to c", "encouraged to c"),
+    ),
+    (r"\(?\b\d{3}\)?[-. ]\d{3}[-. ]\d{4}\b", re.compile(r"[-. ]\d\d\d[-. ]\d\d\d\d")),
 )
+_APPEAL = re.compile("|".join(part for part, _ in _APPEAL_PARTS), re.IGNORECASE)
+# The characters IGNORECASE matches to an ASCII letter that ``str.lower`` does not turn into that letter
+# (dotted capital I, dotless i, long s): a text holding one is searched in full.
+_FOLDS_TO_ASCII = "\u0130\u0131\u017f"
 _LEDE_SENTENCES = 2  # the lede: the first news sentences, the part a wire expansion keeps verbatim
 _MIN_KEY_WORDS = 6  # shorter sentences ("Police said.") are too common to prove containment
 _TITLE_BOOST = 2.0  # a headline word says more about the story than a body word
@@ -159,7 +176,10 @@ def name_phrases(title: str, sentences: list[str]) -> frozenset[str]:
 
 def ages(title: str, sentences: list[str]) -> frozenset[str]:
     """The ages an article gives ("a 24-year-old man", "Marcus Whitfield, 24,")."""
-    return frozenset(a or b for a, b in _AGE.findall(_join(title, sentences)))
+    chunk = _join(title, sentences)
+    if not any(w in chunk for w in _AGE_WORDS) and not _AGE_APPOSITION.search(chunk):
+        return frozenset()
+    return frozenset(a or b for a, b in _AGE.findall(chunk))
 
 
 def addresses(title: str, sentences: list[str]) -> frozenset[str]:
@@ -179,6 +199,17 @@ def latest_year(title: str, sentences: list[str]) -> int | None:
     """The latest year (1950-2049) the title and news sentences mention; None: no year."""
     found = _YEAR.findall(_join(title, sentences))
     return max(map(int, found)) if found else None
+
+
+def may_appeal(text: str) -> bool:
+    """False when no part of ``text`` can match ``_APPEAL`` (an appeal or contact line); True: it may."""
+    if any(c in text for c in _FOLDS_TO_ASCII):
+        return True
+    lower = text.lower()
+    for _, need in _APPEAL_PARTS:
+        if any(w in lower for w in need) if isinstance(need, tuple) else need.search(text):
+            return True
+    return False
 
 
 def sentence_hash(sentence: str) -> int | None:
@@ -206,7 +237,12 @@ def features(
     head = headline(title)
     keyed = [(s, sentence_hash(s)) for s in sents]
     hashes = [h for _, h in keyed if h is not None]
-    keyed = [(s, h) for s, h in keyed if not _APPEAL.search(s) and (h is None or repeated is None or not repeated(h))]
+    appeals = may_appeal(_SEP.join(s for s, _ in keyed))
+    keyed = [
+        (s, h)
+        for s, h in keyed
+        if not (appeals and _APPEAL.search(s)) and (h is None or repeated is None or not repeated(h))
+    ]
     sents = [s for s, _ in keyed]
     news = [h for _, h in keyed if h is not None]
     return Features(
