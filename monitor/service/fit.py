@@ -6,7 +6,8 @@ The same JSONL as ``backtest`` (``doc_id``, ``title``, ``text``, ``published``, 
 candidates it scores in use, its wrong stories the hard negatives). Before an article is added, the leading
 candidate stories are scored (``Matcher.evidence``); each gives one row, the features its score weighs,
 labelled 1 when it is (or holds an earlier article of) the article's true story. A logistic regression
-(Newton's method, a little L2) then says how much each feature is worth, and so does everything that sets the threshold (the competing stories, a young stream, no dates).
+(Newton's method, a little L2) then says how much each feature is worth, and so does everything that sets
+the threshold (the competing stories, a young stream, no dates).
 
 Written as the weights file the matcher reads (``monitor.core.match_types.settings_from_json``): the
 coefficients divided by the cosine's (so a score stays on the scale of a cosine, the scale of the
