@@ -97,3 +97,44 @@ def test_the_shipped_dev_fit_loads() -> None:
 
     shipped = load_settings(Path(monitor.service.__file__).parent / "match_weights_dev.json")
     assert shipped.weights.cosine == 1.0 and shipped != MatchSettings()
+
+
+def test_undated_stories_have_their_own_density_slope() -> None:
+    settings = MatchSettings(density_slope=0.1, undated_density_slope=0.0, undated_threshold=0.0)
+    competing = int(settings.density_reference * math.e**2)
+    assert settings.threshold_for(competing) > settings.threshold + 0.19
+    assert settings.threshold_for(competing, dated=False) == pytest.approx(settings.threshold)
+    assert MatchSettings().undated_density_slope == MatchSettings().density_slope  # hand-set: one slope
+    doc = settings_to_json(settings)
+    assert doc["undated_density_slope"] == 0.0 and settings_from_json(doc) == settings
+
+
+@pytest.mark.data
+def test_fit_rows_from_the_matchers_own_decisions(tmp_path: Path) -> None:
+    """Replayed as the matcher decides (not told the truth), the rows hold the wrong stories it joins or
+    nearly joins, and a true row is a story holding an earlier article of the same labelled story."""
+    from monitor.service.fit import rows_of
+
+    source = gva_head(tmp_path, 300)
+    told = rows_of(source, MatchSettings())
+    decided = rows_of(source, MatchSettings(), told=False)
+    dense = rows_of(source, MatchSettings(), told=False, time_compress=8)
+    assert decided != told and dense != decided
+    for rows in (told, decided, dense):
+        assert 0 < sum(y for _, y in rows) < len(rows)
+    at = FEATURES.index("undated_density")
+    assert all(x[at] == 0.0 for x, _ in decided)  # GVA is dated: its density is the dated feature's
+
+
+@pytest.mark.data
+def test_the_shipped_dev_fit_reaches_the_allsides_target() -> None:
+    """The fitted file (``fit --decided --compress 8``) is what reaches the issue's 0.72 on AllSides dev in
+    921-article blocks (measured 0.721; the hand-set defaults 0.681). It is not the default: it misses the
+    GVA x8, ECB+ and first-poll floors (docs/matching.md)."""
+    import monitor.service
+    from monitor.service.backtest import run_blocks
+
+    shipped = load_settings(Path(monitor.service.__file__).parent / "match_weights_dev.json")
+    reports = run_blocks(dataset("allsides_neus"), 921, shipped)
+    f1s = [r.links.f1 for r in reports if r.links is not None]
+    assert len(f1s) == 9 and sum(f1s) / len(f1s) >= 0.72, f1s

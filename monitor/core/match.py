@@ -73,18 +73,21 @@ class Matcher:
         """The leading candidate stories, best first, each with the features its score weighs (weight 1):
         the ``PAIR_TERMS`` averaged as linkage averages them, ``lede`` (its lift), ``specific`` (the
         saturating share of specific evidence; 0 undated), ``no_specific`` (1: nothing specific), and what
-        sets the threshold: ``density`` (log of competing stories over ``density_reference``, 0 below),
-        ``young`` (``DocIndex.background_scale``), ``undated``. What ``monitor.service.fit`` fits on."""
+        sets the threshold: ``density`` (log of competing stories over ``density_reference``, 0 below; dated
+        pairs), ``undated_density`` (the same, undated pairs), ``young`` (``DocIndex.background_scale``),
+        ``undated``. What ``monitor.service.fit`` fits on."""
         feats = self._features(article)
         self._last = (article, feats)
         ranked, competing = self._score_stories(feats, ledgers=top)
         s = self.settings
         density = math.log(competing / s.density_reference) if competing > s.density_reference else 0.0
         young = self._index.background_scale
-        return [
-            (c.story, {**c.x, "density": density, "young": young, "undated": float(c.pair.gap_days is None)})
-            for c in ranked[:top]
-        ]
+        out = []
+        for c in ranked[:top]:
+            undated = c.pair.gap_days is None
+            x = {"density": 0.0 if undated else density, "undated_density": density if undated else 0.0}
+            out.append((c.story, {**c.x, **x, "young": young, "undated": float(undated)}))
+        return out
 
     def _score_stories(self, feats: signals.Features, ledgers: int = 1) -> tuple[list[Candidate], int]:
         """Candidate stories by best member; the leaders re-scored by linkage; best first, the best with its

@@ -31,6 +31,9 @@ class MatchSettings:
     # undated pairs lost the rare-name bonus and gained the year conflict: ECB+ dev link F1 0.826 at 0.30,
     # 0.845 / 0.853 / 0.843 at 0.26 / 0.27 / 0.28; allsides blocks 0.679-0.681 throughout).
     undated_threshold: float = 0.27
+    # ``density_slope`` for an undated article or story: there every story in the stream competes, whatever
+    # its weeks, and a fitted model finds the two slopes apart (``news-monitor fit``).
+    undated_density_slope: float = 0.07
     # A young stream knows its names only from the prior (``IndexSettings.background_fade``): it cannot yet
     # tell a word of its topic ("detectives", "coroner") from a name, so it asks for this much more evidence,
     # fading as its own counts take over (``DocIndex.background_scale``: half at 50 articles). GVA dev first
@@ -48,7 +51,8 @@ class MatchSettings:
         """The join threshold when ``competing`` stories compete (see ``threshold``); ``dated``: the article
         and the story both have dates; ``young``: the prior's share of the statistics (1 for a new matcher)."""
         excess = math.log(competing / self.density_reference) if competing > self.density_reference else 0.0
-        threshold = self.threshold + self.density_slope * excess + self.young_threshold * young
+        slope = self.density_slope if dated else self.undated_density_slope
+        threshold = self.threshold + slope * excess + self.young_threshold * young
         return threshold if dated else max(threshold, self.undated_threshold)
 
 
@@ -72,7 +76,7 @@ class MatchResult:
 # The numbers of the decision a weights file may set: the term weights (``PairWeights``) and what the
 # threshold is made of. Everything else keeps its default (the features' own parameters, the index).
 FITTED_WEIGHTS = (*PAIR_TERMS, "specific", "no_specific")
-FITTED_SETTINGS = ("threshold", "density_slope", "young_threshold", "undated_threshold")
+FITTED_SETTINGS = ("threshold", "density_slope", "young_threshold", "undated_threshold", "undated_density_slope")
 
 
 def settings_to_json(settings: MatchSettings) -> dict[str, Any]:
@@ -115,4 +119,5 @@ def settings_from_json(obj: Any, base: MatchSettings | None = None) -> MatchSett
         density_slope=top["density_slope"],
         young_threshold=top["young_threshold"],
         undated_threshold=top["undated_threshold"],
+        undated_density_slope=top["undated_density_slope"],
     )

@@ -1,11 +1,13 @@
 """Fit the matcher's term weights on labelled articles: ``news-monitor fit LABELLED.jsonl -o weights.json``.
 
 The same JSONL as ``backtest`` (``doc_id``, ``title``, ``text``, ``published``, ``url``, ``source``,
-``cluster_id``). Each file is replayed in publication order into a fresh matcher that is told the truth:
-every article is added to its labelled story. Before it is added, the leading candidate stories are scored
-(``Matcher.evidence``); each gives one row, the features its score weighs, labelled 1 when it is the
-article's true story. A logistic regression (Newton's method, a little L2) then says how much each feature
-is worth, and so does everything that sets the threshold (the competing stories, a young stream, no dates).
+``cluster_id``). Each file is replayed in publication order into a fresh matcher that is told the truth
+(every article is added to its labelled story) or, with ``--decided``, that follows its own decisions (the
+candidates it scores in use, its wrong stories the hard negatives). Before an article is added, the leading
+candidate stories are scored (``Matcher.evidence``); each gives one row, the features its score weighs,
+labelled 1 when it is (or holds an earlier article of) the article's true story. A logistic regression
+(Newton's method, a little L2) then says how much each feature is worth, and so does everything that sets
+the threshold (the competing stories, a young stream, no dates).
 
 Written as the weights file the matcher reads (``monitor.core.match_types.settings_from_json``): the
 coefficients divided by the cosine's (so a score stays on the scale of a cosine, the scale of the
@@ -26,11 +28,11 @@ from monitor.core.match import Matcher, MatchInput, MatchSettings
 from monitor.core.match_score import PAIR_TERMS
 from monitor.core.match_types import settings_from_json, settings_to_json
 from monitor.errors import MonitorError
-from monitor.service.backtest import publication_order, read_records
+from monitor.service.backtest import compress_time, publication_order, read_records
 
 # The model's features, in order: the score's terms (weights), then the threshold's (its intercept apart).
 SCORE_FEATURES = (*PAIR_TERMS, "specific", "no_specific")
-THRESHOLD_FEATURES = ("density", "young", "undated")
+THRESHOLD_FEATURES = ("density", "young", "undated", "undated_density")
 FEATURES = (*SCORE_FEATURES, *THRESHOLD_FEATURES)
 # A penalty's weight is stored positive and subtracted (``PairWeights``): the sign its coefficient has.
 _NEGATIVE = {"age_conflict", "place_conflict", "roundup", "address_conflict", "year_conflict", "age", "no_specific"}
@@ -44,18 +46,29 @@ class Fit:
     log_loss: float
 
 
-def rows_of(path: Path, settings: MatchSettings, top: int = 3) -> list[tuple[list[float], int]]:
-    """(features, label) of the ``top`` candidate stories of every labelled article of ``path``."""
+def rows_of(
+    path: Path, settings: MatchSettings, top: int = 3, *, told: bool = True, time_compress: float = 1.0
+) -> list[tuple[list[float], int]]:
+    """(features, label) of the ``top`` candidate stories of every labelled article of ``path``.
+
+    ``told``: every article is added to its labelled story (the candidates a perfect past gives); else to
+    the story the matcher itself chose (its decisions, wrong joins and splits included: the candidates it
+    scores at decision time, with the hard negatives its own mistakes make). A candidate is then true when
+    it holds an earlier article of the article's labelled story. ``time_compress``: dates squeezed this many
+    times (``backtest.compress_time``), so that the rows show the crowded weeks the density slope is for."""
     matcher = Matcher(settings)
     out: list[tuple[list[float], int]] = []
-    for i, r in enumerate(publication_order(read_records(path))):
+    held: dict[str, set[str]] = {}  # story -> the labels of its articles
+    for i, r in enumerate(publication_order(compress_time(read_records(path), time_compress))):
         article = MatchInput(r.doc_id, r.title, r.text, r.published, r.url, r.source)
-        story = r.cluster or f"unlabelled-{i}"
+        label = r.cluster or f"unlabelled-{i}"
         if r.scored and r.cluster:
             for candidate, x in matcher.evidence(article, top):
                 if x["lede"] <= 0.0:
-                    out.append(([x[k] for k in FEATURES], int(candidate == story)))
+                    out.append(([x[k] for k in FEATURES], int(label in held.get(candidate, ()))))
+        story = label if told else matcher.match(article).story or f"new-{i}"
         matcher.add(story, article)
+        held.setdefault(story, set()).add(label)
     return out
 
 
@@ -80,21 +93,27 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
-def logistic(rows: Sequence[tuple[list[float], int]], l2: float = 1.0, iterations: int = 25) -> Fit:
+def logistic(
+    rows: Sequence[tuple[list[float], int]],
+    l2: float = 1.0,
+    iterations: int = 25,
+    weights: Sequence[float] | None = None,
+) -> Fit:
     """Logistic regression by Newton's method (iteratively reweighted least squares) with an L2 penalty
-    ``l2`` on every coefficient but the intercept."""
+    ``l2`` on every coefficient but the intercept; ``weights``: each row's (default 1)."""
     if not rows or len({y for _, y in rows}) < 2:
         raise MonitorError("fit needs labelled rows of both kinds (same story and not): too few labelled articles")
     n = len(rows[0][0]) + 1
     xs = [[1.0, *x] for x, _ in rows]
     ys = [y for _, y in rows]
+    ws = list(weights) if weights is not None else [1.0] * len(rows)
     beta = [0.0] * n
     for _ in range(iterations):
         grad = [0.0] * n
         hess = [[0.0] * n for _ in range(n)]
-        for x, y in zip(xs, ys, strict=True):
+        for x, y, rw in zip(xs, ys, ws, strict=True):
             p = _sigmoid(sum(b * v for b, v in zip(beta, x, strict=True)))
-            w, err = p * (1 - p), y - p
+            w, err = rw * p * (1 - p), rw * (y - p)
             for i in range(n):
                 if x[i]:
                     grad[i] += err * x[i]
@@ -114,11 +133,11 @@ def logistic(rows: Sequence[tuple[list[float], int]], l2: float = 1.0, iteration
         if max(abs(s) for s in step) < 1e-6:
             break
     loss = 0.0
-    for x, y in zip(xs, ys, strict=True):
+    for x, y, rw in zip(xs, ys, ws, strict=True):
         p = min(max(_sigmoid(sum(b * v for b, v in zip(beta, x, strict=True))), 1e-12), 1 - 1e-12)
-        loss -= y * math.log(p) + (1 - y) * math.log(1 - p)
+        loss -= rw * (y * math.log(p) + (1 - y) * math.log(1 - p))
     coefficients = {"intercept": beta[0], **dict(zip(FEATURES, beta[1:], strict=True))}
-    return Fit(coefficients, len(rows), sum(ys), loss / len(rows))
+    return Fit(coefficients, len(rows), sum(ys), loss / sum(ws))
 
 
 def to_settings(fit: Fit, base: MatchSettings | None = None) -> MatchSettings:
@@ -136,23 +155,44 @@ def to_settings(fit: Fit, base: MatchSettings | None = None) -> MatchSettings:
             "density_slope": -c["density"] / scale,
             "young_threshold": -c["young"] / scale,
             "undated_threshold": threshold - c["undated"] / scale,
+            "undated_density_slope": -c["undated_density"] / scale,
         },
         base,
     )
 
 
 def fit_files(
-    paths: Sequence[Path], settings: MatchSettings | None = None, progress: Callable[[str], None] | None = None
+    paths: Sequence[Path],
+    settings: MatchSettings | None = None,
+    progress: Callable[[str], None] | None = None,
+    *,
+    told: bool = True,
+    balance: bool = False,
+    compress: Sequence[float] = (),
 ) -> tuple[MatchSettings, Fit]:
+    """``told``: see ``rows_of``; ``balance``: every file weighs as much in the fit as any other (else
+    each row counts once, and the file with the most articles decides); ``compress``: each file is replayed
+    again with its dates squeezed by each of these factors (undated files are not: nothing to squeeze)."""
     settings = settings or MatchSettings()
     rows: list[tuple[list[float], int]] = []
+    weights: list[float] = []
     for path in paths:
         if progress:
             progress(f"replaying {path}")
-        rows += rows_of(path, settings)
+        part = rows_of(path, settings, told=told)
+        rows += part
+        weights += [1.0 / len(part) if part else 0.0] * len(part)
+        dated = any(r.published for r in read_records(path))
+        for factor in compress if dated else ():
+            if progress:
+                progress(f"replaying {path} with dates x{factor:g}")
+            part = rows_of(path, settings, told=told, time_compress=factor)
+            rows += part
+            weights += [1.0 / len(part) if part else 0.0] * len(part)
     if progress:
         progress(f"fitting on {len(rows)} candidate rows")
-    fit = logistic(rows)
+    total = sum(weights)
+    fit = logistic(rows, weights=[w * len(rows) / total for w in weights] if balance and total else None)
     return to_settings(fit, settings), fit
 
 
@@ -198,8 +238,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m monitor.service.fit")
     parser.add_argument("paths", type=Path, nargs="+")
     parser.add_argument("-o", "--out", type=Path, required=True)
+    parser.add_argument("--decided", action="store_true", help="replay the matcher's own decisions, not the truth")
+    parser.add_argument("--balance", action="store_true", help="every file weighs the same in the fit")
+    parser.add_argument("--compress", type=float, action="append", default=[], help="also replay dates squeezed")
     args = parser.parse_args(argv)
-    settings, fit = fit_files(args.paths, progress=lambda m: print(m, file=sys.stderr))
+    settings, fit = fit_files(
+        args.paths,
+        progress=lambda m: print(m, file=sys.stderr),
+        told=not args.decided,
+        balance=args.balance,
+        compress=args.compress,
+    )
     write_weights(args.out, weights_document(settings, fit, args.paths))
     print(json.dumps(settings_to_json(settings), indent=2))
     return 0
