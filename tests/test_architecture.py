@@ -71,9 +71,7 @@ MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 50
 NOT_MEASURED = ("store/migrations/", "core/match_prior_table.py")  # history, and a generated table
 # Today's offenders, each being split elsewhere: this list only shrinks (a fixed one fails the test below
 # until its line here is deleted).
-TOO_LONG = {
-    "core/furniture.py": 452,
-}
+TOO_LONG: dict[str, int] = {}
 
 
 def sizes() -> dict[str, int]:
