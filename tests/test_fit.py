@@ -89,6 +89,13 @@ def test_cli_fit_and_backtest_with_weights(tmp_path: Path) -> None:
     assert "match_weights" in done.stdout and json.loads(out.read_text())["fitted"]["rows"] > 0
     done = run_cli("backtest", str(source), "--weights", str(out))
     assert done.returncode == 0 and "links P / R / F1" in done.stdout, done.stderr
+    # The shipped file's options are the command's: its own decisions, dates squeezed, files balanced.
+    hard = tmp_path / "decided.json"
+    done = run_cli("fit", str(source), "-o", str(hard), "--decided", "--compress", "8", "--balance", "--json")
+    assert done.returncode == 0, done.stderr
+    told, decided = json.loads(out.read_text())["fitted"], json.loads(done.stdout)["fitted"]
+    assert decided["rows"] > told["rows"]  # the squeezed replay adds rows
+    assert decided["coefficients"] != told["coefficients"]
 
 
 def test_the_shipped_dev_fit_loads() -> None:

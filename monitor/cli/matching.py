@@ -29,6 +29,20 @@ def register(add: Add) -> None:
     p = add("fit", cmd_fit, "fit the matcher's weights on labelled JSONL articles (as backtest reads them)")
     p.add_argument("articles", metavar="LABELLED.jsonl", nargs="+")
     p.add_argument("-o", "--out", metavar="WEIGHTS.json", required=True)
+    p.add_argument(
+        "--decided",
+        action="store_true",
+        help="replay the matcher's own decisions (its wrong stories become the hard negatives), not the truth",
+    )
+    p.add_argument("--balance", action="store_true", help="every file weighs the same in the fit")
+    p.add_argument(
+        "--compress",
+        type=float,
+        action="append",
+        default=[],
+        metavar="K",
+        help="also replay each dated file with its dates squeezed K times (repeatable)",
+    )
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -59,7 +73,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from monitor.service.fit import fit_files, weights_document, write_weights
 
     paths = [Path(a) for a in args.articles]
-    settings, fit = fit_files(paths, progress=lambda m: print(m, file=sys.stderr))
+    settings, fit = fit_files(
+        paths,
+        progress=lambda m: print(m, file=sys.stderr),
+        told=not args.decided,
+        balance=args.balance,
+        compress=args.compress,
+    )
     document = weights_document(settings, fit, paths)
     write_weights(Path(args.out), document)
     if args.json:

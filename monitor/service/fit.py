@@ -228,31 +228,3 @@ def load_settings(path: Path, base: MatchSettings | None = None) -> MatchSetting
         return settings_from_json(obj, base)
     except ValueError as e:
         raise MonitorError(f"{path}: {e}") from e
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m monitor.service.fit LABELLED.jsonl [...] -o weights.json`` (as ``news-monitor fit``)."""
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(prog="python -m monitor.service.fit")
-    parser.add_argument("paths", type=Path, nargs="+")
-    parser.add_argument("-o", "--out", type=Path, required=True)
-    parser.add_argument("--decided", action="store_true", help="replay the matcher's own decisions, not the truth")
-    parser.add_argument("--balance", action="store_true", help="every file weighs the same in the fit")
-    parser.add_argument("--compress", type=float, action="append", default=[], help="also replay dates squeezed")
-    args = parser.parse_args(argv)
-    settings, fit = fit_files(
-        args.paths,
-        progress=lambda m: print(m, file=sys.stderr),
-        told=not args.decided,
-        balance=args.balance,
-        compress=args.compress,
-    )
-    write_weights(args.out, weights_document(settings, fit, args.paths))
-    print(json.dumps(settings_to_json(settings), indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
