@@ -15,7 +15,7 @@ import pytest
 
 from monitor.core import signals, text
 from monitor.core.match import Matcher, MatchInput
-from tests.conftest import DATA
+from tests.support import DATA
 
 STORIES = [
     ("Police say a man was shot on Delmar Street", "Marcus Whitfield, 24, was shot on Delmar Street on Friday night."),
