@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import string
 import sys
@@ -15,7 +14,7 @@ import pytest
 
 from monitor.core import signals, text
 from monitor.core.match import Matcher, MatchInput
-from tests.support import DATA
+from tests.support.labelled import dataset
 
 STORIES = [
     ("Police say a man was shot on Delmar Street", "Marcus Whitfield, 24, was shot on Delmar Street on Friday night."),
@@ -110,12 +109,7 @@ def test_features_of_an_article_with_and_without_appeals() -> None:
 
 
 def _sentences(name: str) -> list[str]:
-    source = DATA / name / "docs.jsonl"
-    if not source.exists():
-        message = f"labelled data {source} is absent (the shared data folder sits beside the repository)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must provide it")
-        pytest.skip(message)
+    source = dataset(name)
     out: list[str] = []
     with source.open(encoding="utf-8") as fh:
         for line in fh:
