@@ -7,15 +7,13 @@ from __future__ import annotations
 import json
 import math
 import random
-from pathlib import Path
 
 import pytest
 
 from monitor.core.match import Matcher, MatchInput
 from monitor.core.match_index import Doc, DocIndex, IndexSettings
 from monitor.core.match_types import MatchSettings
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from tests.support import DATA
 
 
 def _plain_length(index: DocIndex, doc: Doc) -> float:
