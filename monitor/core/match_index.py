@@ -33,10 +33,7 @@ class IndexSettings:
     repeated_stories: int = 3  # a sentence already in this many stories is site chrome, not news
     outlet_repeated_stories: int = 2  # ... or in this many stories of one outlet (its footer, its tip line)
     stored_terms: int = 60  # per article: its most informative words only (bounded memory)
-    # A stored article's length follows the corpus size without lookups (``DocIndex.doc_norm``); its words'
-    # counts are looked up again (60 lookups: 28% of a match at 100k stories) only once the corpus has grown
-    # this many times over since they were.
-    norm_refresh_growth: float = 4.0
+    norm_refresh_growth: float = 4.0  # a stored length's words are looked up again after this growth (doc_norm)
     # The background prior (``core.match_prior``): this many imaginary general-English articles of
     # ``prior_tokens`` words are counted with the stream's own, so idf, rare names and specific evidence
     # mean something from the first article; 0 turns it off (the stream's counts alone).
@@ -58,8 +55,7 @@ class Doc:
 
     story: str
     terms: dict[str, float]  # word -> sublinear tf (1 + log count), headline boost included
-    # The length of the tf-idf vector when its words' counts were looked up, at corpus size ``norm_at``, and
-    # the two sums that let ``DocIndex.doc_norm`` follow the corpus as it grows without looking them up again.
+    # tf-idf length at corpus size ``norm_at`` and the sums that let ``DocIndex.doc_norm`` follow the corpus
     norm: float
     norm_lin: float
     norm_sq: float
@@ -173,10 +169,8 @@ class DocIndex:
         self.idf_base = self._idf_base(len(self.docs))
 
     def _idf_base(self, n: int) -> float:
-        """log(1 + N + the prior's articles) + 1, the part of every word's idf the corpus size sets, at size n
-        (computed as ``_fade_prior`` computes ``prior_docs``, so at the current size it is ``idf_base``)."""
-        settings = self.settings
-        prior_docs = settings.prior_docs * (1.0 / (1.0 + n / settings.prior_fade)) if self.prior else 0.0
+        """log(1 + N + the prior's articles) + 1 at size n (as ``_fade_prior`` computes it: ``idf_base``)."""
+        prior_docs = self.settings.prior_docs * (1.0 / (1.0 + n / self.settings.prior_fade)) if self.prior else 0.0
         return math.log(1 + n + prior_docs) + 1.0
 
     def prior_df(self, term: str) -> float:
@@ -221,14 +215,9 @@ class DocIndex:
         dfs = list(map(self.df.get, terms, repeat(0)))
         priors = [scale * p for p in map(self.prior.get, terms, repeat(0.0))]
         idfs = [log(n1 / (1 + df + prior)) + 1.0 for df, prior in zip(dfs, priors, strict=True)]
-        tfs = terms.values()
-        weights = list(map(mul, tfs, idfs))
-        # How much of a growth of the corpus reaches each word's idf, d idf / d log N, if its count grows with
-        # the corpus, the prior's share fades as 1/N and the smoothing 1 stays: 1 - d log(1 + df + prior) /
-        # d log N. About 1 for a rare name (an old story's: its idf rises as the corpus grows), about 0 for a
-        # common word (its idf stays). No shift (the stale length kept until 4x growth) failed GVA x8's
-        # precision floor; the same shift for every word is further from the plain length than either
-        # (docs/matching.md).
+        weights = list(map(mul, tfs := terms.values(), idfs))
+        # d idf / d log N if the word's count grows with the corpus, the prior's share fades as 1/N and the
+        # smoothing 1 stays: ~1 for a rare name, ~0 for a common word (why, and what failed: docs/matching.md).
         gains = [(1.0 + 2.0 * prior) / (1 + df + prior) for df, prior in zip(dfs, priors, strict=True)]
         doc.norm = vector_length(weights)
         doc.norm_lin = sum(map(mul, map(mul, tfs, weights), gains))  # sum(tf^2 idf gain)
@@ -236,20 +225,13 @@ class DocIndex:
         doc.norm_at = len(self.docs)
 
     def doc_norm(self, doc: Doc) -> float:
-        """The stored article's tf-idf length at the corpus size now, without looking its words up.
-
-        A word's idf is log(1 + N + prior) - log(1 + df + prior's df) + 1. As the corpus grows, the first term
-        moves by d = log of the growth; the word's idf moves by gain * d (``_measure``), so the length becomes
-        sqrt(norm^2 + 2 d sum(tf^2 idf gain) + d^2 sum(tf^2 gain^2)): O(1), not 60 dict lookups (28% of a
-        match at 100k stories, where every article stored before 80k was stale). The counts are looked up
-        again after the corpus grew ``norm_refresh_growth`` times over. On GVA 1.8% from the length recomputed
-        from scratch on average, 21% at worst (``tests/test_match_norm.py``; the old length, stale until 25%
-        growth: 0.4%, 4%); the backtests' floors hold, some figures moved (docs/matching.md)."""
+        """The stored article's tf-idf length now. idf = log(1 + N + prior) - log(1 + df + prior's df) + 1:
+        when log(1 + N + prior) moves by d, a word's idf moves by about gain * d (``_measure``), so the length
+        is sqrt(norm^2 + 2 d sum(tf^2 idf gain) + d^2 sum(tf^2 gain^2)), O(1) instead of 60 lookups (28% of a
+        match at 100k stories). Approximate: on GVA 1.8% from the plain length on average (docs/matching.md)."""
         n = len(self.docs)
         if n > doc.norm_at * self.settings.norm_refresh_growth + 8:
             self._measure(doc)
-            return doc.norm
-        if n == doc.norm_at:
             return doc.norm
         shift = self.idf_base - self._idf_base(doc.norm_at)
         squared = doc.norm * doc.norm + shift * (2.0 * doc.norm_lin + shift * doc.norm_sq)
@@ -272,10 +254,7 @@ class DocIndex:
         doc = Doc(
             story,
             terms,
-            1.0,
-            0.0,
-            0.0,
-            0,
+            *(1.0, 0.0, 0.0, 0),  # the length, measured below
             names,
             phrases,
             _interned(feats.ages),
