@@ -128,3 +128,33 @@ def test_retry_after_is_read() -> None:
 def test_network_errors_are_retryable_values() -> None:
     outcome = attempt(0, raise_=httpx.ConnectError("refused"))
     assert not outcome.delivered and not outcome.permanent and "ConnectError" in str(outcome.error)
+
+
+def test_a_redirect_is_not_followed_and_says_where_it_pointed() -> None:
+    """The production client follows redirects (feeds need it); a delivery must not: a receiver's Location
+    could send the signed event to an internal host the operator never configured."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.host == "hook.test":
+            return httpx.Response(307, headers={"Location": "http://169.254.169.254/latest"})
+        return httpx.Response(200)
+
+    async def go() -> Outcome:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=True) as client:
+            return await post_event(
+                client,
+                url="http://hook.test/x",
+                fmt="json",
+                secret=SECRET,
+                event_id="evt_1",
+                payload=PAYLOAD,
+                timeout=5,
+                now=1_700_000_000,
+            )
+
+    outcome = asyncio.run(go())
+    assert seen == ["http://hook.test/x"]  # one request: the redirect target was never contacted
+    assert not outcome.delivered and outcome.permanent and not outcome.gone and outcome.status == 307
+    assert "169.254.169.254" in (outcome.error or "") and "not followed" in (outcome.error or "")

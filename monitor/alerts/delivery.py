@@ -3,7 +3,9 @@
 
 Classification: 2xx delivered; 408, 429 and 5xx and network errors retry (honouring
 ``Retry-After``); any other 4xx is permanent (the receiver will never take this body), 410 Gone also says the
-endpoint itself is gone.
+endpoint itself is gone. A redirect is not followed and is permanent too: the address is the operator's
+choice, and following a receiver's ``Location`` would hand the signed event to any host it names (an
+internal one included, past the address checks feeds get); the error says where it pointed.
 
 A receiver is not trusted with our memory or our time: its answer's body is only an error
 message to us, so at most ``MAX_ANSWER_BYTES`` of it are read (then the connection is closed, never
@@ -70,7 +72,7 @@ async def post_event(
     request = client.build_request("POST", url, content=body, headers=headers, timeout=timeout)
     try:
         async with asyncio.timeout(deadline):
-            resp = await client.send(request, stream=True)
+            resp = await client.send(request, stream=True, follow_redirects=False)
     except TimeoutError:
         return Outcome(False, None, f"no answer within the {deadline:g}s delivery deadline")
     except httpx.HTTPError as e:
@@ -86,6 +88,9 @@ async def post_event(
     # Shown in logs and `deliveries`: a receiver's newlines or escape codes must not forge log lines.
     shown = "".join(c if c.isprintable() else " " for c in answer[:200])
     error = f"HTTP {status} {resp.reason_phrase}: {shown}"
+    if resp.is_redirect:
+        where = "".join(c if c.isprintable() else " " for c in resp.headers.get("Location", "")[:200])
+        error = f"HTTP {status} {resp.reason_phrase} to {where!r}: redirects are not followed; point the webhook there"
     if status >= 500 or status in RETRYABLE_4XX:
         wait = retry_after_seconds(resp.headers.get("Retry-After"), datetime.fromtimestamp(now, UTC))
         return Outcome(False, status, error, wait)
