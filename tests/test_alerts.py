@@ -69,8 +69,17 @@ def test_slack_and_discord_messages() -> None:
     assert len(discord(long)["embeds"][0]["description"]) <= 4096
 
 
-def attempt(status: int, headers: dict[str, str] | None = None, raise_: Exception | None = None) -> Outcome:
-    seen: list[httpx.Request] = []
+def attempt(
+    status: int,
+    headers: dict[str, str] | None = None,
+    raise_: Exception | None = None,
+    *,
+    follow_redirects: bool = False,
+    seen: list[httpx.Request] | None = None,
+) -> Outcome:
+    """One ``post_event`` against a receiver answering ``status``; ``seen`` collects the requests it got.
+    ``follow_redirects``: the client's setting (the daemon's shared client follows them, for feeds)."""
+    seen = [] if seen is None else seen
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
@@ -79,7 +88,8 @@ def attempt(status: int, headers: dict[str, str] | None = None, raise_: Exceptio
         return httpx.Response(status, headers=headers or {}, text="body")
 
     async def go() -> Outcome:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        transport = httpx.MockTransport(handler)
+        async with httpx.AsyncClient(transport=transport, follow_redirects=follow_redirects) as client:
             return await post_event(
                 client,
                 url="http://hook.test/x",
@@ -133,28 +143,9 @@ def test_network_errors_are_retryable_values() -> None:
 def test_a_redirect_is_not_followed_and_says_where_it_pointed() -> None:
     """The production client follows redirects (feeds need it); a delivery must not: a receiver's Location
     could send the signed event to an internal host the operator never configured."""
-    seen: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(str(request.url))
-        if request.url.host == "hook.test":
-            return httpx.Response(307, headers={"Location": "http://169.254.169.254/latest"})
-        return httpx.Response(200)
-
-    async def go() -> Outcome:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=True) as client:
-            return await post_event(
-                client,
-                url="http://hook.test/x",
-                fmt="json",
-                secret=SECRET,
-                event_id="evt_1",
-                payload=PAYLOAD,
-                timeout=5,
-                now=1_700_000_000,
-            )
-
-    outcome = asyncio.run(go())
-    assert seen == ["http://hook.test/x"]  # one request: the redirect target was never contacted
+    seen: list[httpx.Request] = []
+    where = {"Location": "http://169.254.169.254/latest"}
+    outcome = attempt(307, where, follow_redirects=True, seen=seen)
+    assert [str(r.url) for r in seen] == ["http://hook.test/x"]  # the redirect target was never contacted
     assert not outcome.delivered and outcome.permanent and not outcome.gone and outcome.status == 307
     assert "169.254.169.254" in (outcome.error or "") and "not followed" in (outcome.error or "")
