@@ -94,3 +94,39 @@ def test_a_failing_article_rolls_back_only_itself(tmp_path: Path, seed_story: Se
     assert rest[6].seq == 2 and rest[6].novelty is not None and rest[6].novelty.added
     assert held > 0
     db.close()
+
+
+def test_a_new_story_costs_a_few_statements(tmp_path: Path) -> None:
+    """Most articles of a first poll open a story: one read of what is stored of them, then the writes
+    (story once, article, sentences, version) and the outlet's furniture; no read-back of the story row."""
+    db = Database(f"sqlite:///{tmp_path / 'n.db'}")
+    ing = Ingestor(config(tmp_path), db)
+    topics = [
+        ("Ferry strike halts crossings to Brindle Island", "Ferry crews walked out over pay at dawn."),
+        ("Glacier museum opens in Vaskor", "The museum shows ice cores drilled by Norwegian teams."),
+        ("Violin stolen from Lintmoor concert hall", "Detectives said the instrument was insured."),
+        ("Orchard frost ruins apple harvest near Quell", "Growers lost most blossoms in two cold nights."),
+        ("Tunnel boring machine reaches Caldo station", "Engineers finished the second bore ahead of plan."),
+        ("Lantern festival draws record crowd in Opelly", "Organisers counted paper lanterns over the river."),
+        ("Quarry blast cracks windows in Redgate village", "Residents complained about dust and noise."),
+        ("Canyon rescue team saves hiker on Morrow trail", "A helicopter lifted the injured climber out."),
+        ("Meadow wildflower survey finds rare orchid", "Botanists logged the species for the first time."),
+        ("Harbour crane collapse injures dock worker", "Inspectors closed berth four pending an inquiry."),
+    ]
+    items = [Article("local", f"n-{i}", title, f"{lede} {title}, officials confirmed on Monday.")
+             for i, (title, lede) in enumerate(topics)]  # fmt: skip
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            seen.append(statement.split(None, 3)[2] if statement.startswith("INSERT") else statement[:30])
+
+    ing.ingest_many(items[:2], clock_from(NOW))  # the match index and the connection warmed up
+    event.listen(db.engine, "before_cursor_execute", count)
+    results = ing.ingest_many(items[2:], clock_from(NOW + timedelta(hours=1)))
+    event.remove(db.engine, "before_cursor_execute", count)
+    assert [r.status for r in results] == ["new-story"] * 8
+    per_article = len(seen) / 8
+    assert per_article <= 7.5, seen  # 12 before: four reads of what is stored, and insert, read, update the story
+    assert seen.count("stories") == 8  # one INSERT per new story, no UPDATE
+    db.close()

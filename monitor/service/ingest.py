@@ -29,7 +29,7 @@ from monitor.service.known_cache import KnownCache
 from monitor.service.versions import Arrival, Learnt, Rules, add_version
 from monitor.store import stories as story_store
 from monitor.store.db import Database
-from monitor.store.records import ArticleRecord
+from monitor.store.records import ArticleRecord, StoryRecord
 
 log = logging.getLogger("monitor.ingest")
 # Articles of one poll decided in one transaction: one BEGIN/COMMIT and catch-up for these many instead of
@@ -197,14 +197,14 @@ class Ingestor:
         self.known = KnownCache(self.known.max_sentences)
 
     def _pick_story(
-        self, tx: story_store.IngestTx, article: Article, prior: ArticleRecord | None, now: datetime
+        self, article: Article, earlier: story_store.Earlier, now: datetime
     ) -> tuple[str | None, dict[str, Any]]:
-        if prior is not None:
-            return prior.story_id, {"signal": "same item", "source": article.source, "guid": article.guid}
-        if article.url and (same := tx.with_url(article.url)) is not None:
-            return same.story_id, {"signal": "same url", "url": article.url}
-        if (dup := tx.with_content(article.content_hash)) is not None:
-            return dup.story_id, {"signal": "same content", "article": dup.id}
+        if earlier.item is not None:
+            return earlier.item.story_id, {"signal": "same item", "source": article.source, "guid": article.guid}
+        if article.url and earlier.url is not None:
+            return earlier.url.story_id, {"signal": "same url", "url": article.url}
+        if earlier.content is not None:
+            return earlier.content.story_id, {"signal": "same content", "article": earlier.content.id}
         res = self.matcher.match(
             self._input(article.guid, article.title, article.text, now, article.url, article.source)
         )
@@ -219,24 +219,23 @@ class Ingestor:
         defer: float = 0.0,
         fold: bool = False,
     ) -> tuple[IngestResult, Learnt | None]:
-        prior = tx.latest_of_item(article.source, article.guid)
+        earlier = tx.earlier(article)
+        prior = earlier.item
         if prior is not None and prior.content_hash == article.content_hash:
             return IngestResult(IngestStatus.UNCHANGED, prior.story_id), None
-        if prior is None and (same := tx.same_item_elsewhere(article)) is not None:
-            # The publisher regenerated GUIDs: same source, same canonical URL or same content.
+        if prior is None and (same := earlier.elsewhere) is not None:
+            # The publisher regenerated GUIDs: an item of the same source with the same content.
             return IngestResult(IngestStatus.UNCHANGED, same.story_id), None
-        story_id, match = self._pick_story(tx, article, prior, now)
+        story_id, match = self._pick_story(article, earlier, now)
         story = tx.lock_story(story_id) if story_id else None
         if story is not None and story.status == StoryStatus.CLOSED:
             match = {**match, "closed_story": story.id}  # a closed story stays closed: this starts a new one
             story = None
-        if story is None:
-            story_id = new_story_id()
-            tx.create_story(story_id, article.title, article.url, now)
-            story = tx.lock_story(story_id)
-            assert story is not None
+        new = story is None
+        if story is None:  # written with its first version (``add_version``), in this transaction
+            story = StoryRecord.opening(new_story_id(), article.title, article.url, now)
         arrival = Arrival(article, now, hold, defer, fold)
-        written = add_version(tx, arrival, story, prior, match, self.known, self.rules)
+        written = add_version(tx, arrival, story, prior, match, self.known, self.rules, new_story=new)
         decision = written.decision
         status = IngestStatus.NEW_STORY if story.version_count == 0 else IngestStatus.NEW_VERSION
         sent = (decision.event.type,) if isinstance(decision.event, NewEvent) else ()

@@ -81,10 +81,11 @@ class Written:
 
 def add_version(
     tx: IngestTx, arrival: Arrival, story: StoryRecord, prior: ArticleRecord | None, match: dict[str, Any],
-    known: KnownCache, rules: Rules,
+    known: KnownCache, rules: Rules, *, new_story: bool = False,
 ) -> Written:  # fmt: skip
     """Version ``story.version_count + 1`` of ``story`` from ``arrival``; ``prior`` is the same item's
-    previous version, ``match`` how the story was found (for the version row and the event)."""
+    previous version, ``match`` how the story was found (for the version row and the event). ``new_story``:
+    ``story`` is not stored yet (``StoryRecord.opening``) and is written here, once, with this version."""
     article, now = arrival.article, arrival.now
     text = known.current(tx, story)
     novelty = updates.version_novelty(tx, story.id, article, prior, now, text)  # furniture out, changes in
@@ -96,6 +97,10 @@ def add_version(
         rules.coalesce_window, opened, update,
     )  # fmt: skip
     decision = decide_version(facts, rules.watchlists)
+    row = story_values(decision.story)
+    row["last_published"] = article.published
+    if new_story:  # before the article and the event, which refer to it
+        tx.insert_story(story, **row)
     article_id = tx.insert_article(article, story.id, now, bool(markers))
     tx.insert_known_sentences(story.id, decision.seq, fresh)
     tx.insert_version(
@@ -110,9 +115,8 @@ def add_version(
         match=match,
     )
     _write_event(tx, decision, article, novelty, match, now, rules.by_name)
-    row = story_values(decision.story)
-    row["last_published"] = article.published
-    tx.update_story(story.id, **row)
+    if not new_story:
+        tx.update_story(story.id, **row)
     rec = ArticleRecord(article_id, article.source, article.guid, article.content_hash, article.url,
                         article.title, article.text, article.outlet, article.published, now, story.id)  # fmt: skip
     return Written(decision, novelty, Learnt(rec, decision.seq, fresh))

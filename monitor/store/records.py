@@ -55,6 +55,11 @@ class StoryRecord(_FromRow):
     event_seq: int
     last_event_id: str | None
 
+    @classmethod
+    def opening(cls, story_id: str, title: str, url: str | None, now: datetime) -> StoryRecord:
+        """A story as it is before its first version (``IngestTx.insert_story`` writes it)."""
+        return cls(story_id, title, url, StoryStatus.OPEN, False, [], False, [], now, now, 0, 0, None)
+
     def state(self) -> StoryState:
         """The story as the decisions (``core.decide``) take it."""
         hits = tuple(WatchHit(w["name"], tuple(w.get("matched", ()))) for w in self.watchlists)

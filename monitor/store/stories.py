@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Unpack
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, String, bindparam, func, insert, literal, select, union_all, update
 
 from monitor.core.decide import NewEvent, Pending
 from monitor.core.model import Article
-from monitor.core.states import DeliveryStatus, EventType, StoryStatus
+from monitor.core.states import DeliveryStatus, EventType
 from monitor.store.db import Database
 from monitor.store.records import ArticleRecord, StoryRecord, VersionRecord
 from monitor.store.schema import articles, deliveries, events, stories, story_sentences, versions
@@ -26,21 +27,37 @@ from monitor.store.values import StoryValues, VersionValues
 
 # The statements every ingest runs, built once: building and hashing a statement per call was a good part of
 # each article's CPU; the values go in as parameters.
-def _newest_article(*where: Any) -> Any:
-    return select(articles).where(*where).order_by(articles.c.id.desc()).limit(1)
+def _earlier_one(kind: str, *where: Any, oldest: bool = False) -> Any:
+    order = articles.c.id if oldest else articles.c.id.desc()
+    tag = literal(kind, String).label("kind")
+    return select(select(tag, *articles.c).where(*where).order_by(order).limit(1).subquery())
 
 
-_LATEST_OF_ITEM = _newest_article(articles.c.source == bindparam("source"), articles.c.guid == bindparam("guid"))
-_SAME_ITEM_ELSEWHERE = _newest_article(
-    articles.c.source == bindparam("source"), articles.c.content_hash == bindparam("hash")
+# The four lookups a new article needs before any story is chosen, in one statement: most articles of a poll
+# are new, and each round trip through SQLAlchemy costs more than the index lookups SQLite runs for it.
+_EARLIER = union_all(
+    _earlier_one("item", articles.c.source == bindparam("source"), articles.c.guid == bindparam("guid")),
+    _earlier_one("elsewhere", articles.c.source == bindparam("source"), articles.c.content_hash == bindparam("hash")),
+    _earlier_one("url", articles.c.url == bindparam("url")),
+    _earlier_one("content", articles.c.content_hash == bindparam("hash"), oldest=True),
 )
-_WITH_URL = _newest_article(articles.c.url == bindparam("url"))
-_WITH_CONTENT = select(articles).where(articles.c.content_hash == bindparam("hash")).order_by(articles.c.id).limit(1)
 _LOCK_STORY = select(stories).where(stories.c.id == bindparam("story")).with_for_update()
 _INSERT_STORY = insert(stories)
 _UPDATE_STORY = update(stories).where(stories.c.id == bindparam("story"))
 _INSERT_ARTICLE = insert(articles)
 _INSERT_VERSION = insert(versions)
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """What is stored already of an article arriving: the newest version of the same item (source + GUID),
+    the newest of the same source with the same content (a regenerated GUID), the newest with the same URL,
+    and the oldest with the same content, from any source."""
+
+    item: ArticleRecord | None
+    elsewhere: ArticleRecord | None
+    url: ArticleRecord | None
+    content: ArticleRecord | None
 
 
 class IngestTx:
@@ -49,24 +66,11 @@ class IngestTx:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def latest_of_item(self, source: str, guid: str) -> ArticleRecord | None:
-        row = self.conn.execute(_LATEST_OF_ITEM, {"source": source, "guid": guid}).first()
-        return ArticleRecord.from_row(row) if row else None
-
-    def with_content(self, content_hash: str) -> ArticleRecord | None:
-        row = self.conn.execute(_WITH_CONTENT, {"hash": content_hash}).first()
-        return ArticleRecord.from_row(row) if row else None
-
-    def with_url(self, url: str) -> ArticleRecord | None:
-        row = self.conn.execute(_WITH_URL, {"url": url}).first()
-        return ArticleRecord.from_row(row) if row else None
-
-    def same_item_elsewhere(self, article: Article) -> ArticleRecord | None:
-        """The newest article of the same source with this content hash, whatever its GUID or URL (a
-        regenerated GUID, or the same item re-listed under another link)."""
-        params = {"source": article.source, "hash": article.content_hash}
-        row = self.conn.execute(_SAME_ITEM_ELSEWHERE, params).first()
-        return ArticleRecord.from_row(row) if row else None
+    def earlier(self, article: Article) -> Earlier:
+        """What is stored already of ``article`` (``Earlier``), in one statement."""
+        params = {"source": article.source, "guid": article.guid, "hash": article.content_hash, "url": article.url}
+        found = {row.kind: ArticleRecord.from_row(row) for row in self.conn.execute(_EARLIER, params)}
+        return Earlier(found.get("item"), found.get("elsewhere"), found.get("url"), found.get("content"))
 
     def articles_after(self, after_id: int) -> list[ArticleRecord]:
         """Articles stored since ``after_id``, read under the ingest lock: no ingest of another instance
@@ -96,23 +100,13 @@ class IngestTx:
             self.conn.execute(insert(story_sentences), rows)
 
     def create_story(self, story_id: str, title: str, url: str | None, now: datetime) -> None:
-        self.conn.execute(
-            _INSERT_STORY,
-            dict(
-                id=story_id,
-                title=title,
-                url=url,
-                status=StoryStatus.OPEN,
-                developing=False,
-                markers=[],
-                tracked=False,
-                watchlists=[],
-                created_at=now,
-                updated_at=now,
-                version_count=0,
-                event_seq=0,
-            ),
-        )
+        self.insert_story(StoryRecord.opening(story_id, title, url, now))
+
+    def insert_story(self, story: StoryRecord, **values: Unpack[StoryValues]) -> None:
+        """A new story's row: ``story`` with ``values`` over it (the ingest writes a new story once, with
+        what its first version decided, instead of an insert, a read back and an update)."""
+        row = {f.name: getattr(story, f.name) for f in fields(StoryRecord)}
+        self.conn.execute(_INSERT_STORY, {**row, **values})
 
     def update_story(self, story_id: str, **values: Unpack[StoryValues]) -> None:
         self.conn.execute(_UPDATE_STORY, {"story": story_id, **values})
