@@ -301,11 +301,11 @@ class DocIndex:
         return self.outlet_sentences.get(hash((source, sentence)), 0) >> 64 >= self.settings.outlet_repeated_stories
 
     def _keep_informative(self, terms: dict[str, float]) -> dict[str, float]:
-        cap = self.settings.stored_terms
-        if len(terms) <= cap:
+        if len(terms) <= (cap := self.settings.stored_terms):
             return terms
-        ranked = sorted(terms, key=lambda t: terms[t] * self.idf(t), reverse=True)
-        return {t: terms[t] for t in ranked[:cap]}
+        words, weights = list(terms), list(map(mul, terms.values(), self.idfs(terms)))
+        best = sorted(range(len(words)), key=weights.__getitem__, reverse=True)[:cap]  # stable: ties in word order
+        return {words[i]: terms[words[i]] for i in best}
 
     def _extend_story(self, story: str, docno: int, when: float | None) -> None:
         span = self.stories.get(story)
