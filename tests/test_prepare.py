@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from monitor.config import parse_config
-from monitor.core import developing, facts, furniture, novelty, prepared
+from monitor.core import developing, facts, furniture, novelty, prepared, signals
 from monitor.core import text as textmod
 from monitor.core.model import Article
 from monitor.core.prepare import prepare
@@ -88,6 +88,22 @@ def test_the_memo_answers_what_the_functions_compute() -> None:
     prepared.remember([(TEXT, prep)])
     assert prepared.TEXTS and prepared.SENTENCES
     assert answers(title, TEXT) == computed
+
+
+def test_the_matcher_takes_the_workers_reading_unless_the_stream_repeats_a_sentence() -> None:
+    title = "UPDATE 2-Thousands evacuated from Aleppo as convoy reaches Idlib"
+    [ramouseh] = [s for s in textmod.news_sentences_of(TEXT) if "Ramouseh" in s]
+    chrome = signals.sentence_hash(ramouseh)
+    plain = signals.features(title, TEXT, None, None)
+    without = signals.features(title, TEXT, None, None, lambda h: h == chrome)
+    assert without.names < plain.names  # the repeated sentence's names are left out
+    [prep] = in_worker([(title, TEXT, ())])
+    assert prep.signals is not None
+    prepared.remember([(TEXT, prep)])
+    assert signals.features(title, TEXT, None, None, lambda h: h == chrome) == without  # computed here
+    assert (title, TEXT) in prepared.SIGNALS
+    assert signals.features(title, TEXT, None, None) == plain  # the worker's, with our own sentence hashes
+    assert (title, TEXT) not in prepared.SIGNALS  # taken: read once an article
 
 
 def gva_articles(limit: int) -> list[Article]:

@@ -8,7 +8,7 @@ so that the ingest thread, which holds the ingest lock, only matches, decides wh
 
 from __future__ import annotations
 
-from monitor.core import facts, furniture, novelty
+from monitor.core import facts, furniture, novelty, signals
 from monitor.core import text as textmod
 from monitor.core.developing import developing_markers
 from monitor.core.prepared import Prepared, SentenceFacts, TextFacts
@@ -21,7 +21,7 @@ def prepare(title: str, body: str, html_markers: tuple[str, ...] = ()) -> Prepar
     markers = developing_markers(title, body, html_markers)
     text = TextFacts(paragraphs, news, title, html_markers, markers)
     sentences = {s: sentence_facts(s) for s in (title, *(s for para in paragraphs for s in para)) if s}
-    return Prepared(text, sentences)
+    return Prepared(text, sentences, signals.text_signals(title, body))
 
 
 def sentence_facts(sentence: str) -> SentenceFacts:

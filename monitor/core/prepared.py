@@ -56,15 +56,32 @@ class TextFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class TextSignals:
+    """What the matcher reads in a headline and body (``signals.text_signals``), before the stream's repeated
+    sentences are left out: when the stream repeats none of them (most articles), these are its features'."""
+
+    terms: dict[str, float]
+    names: frozenset[str]
+    phrases: frozenset[str]
+    ages: frozenset[str]
+    places: frozenset[str]
+    addresses: frozenset[str]
+    year: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """An article's worked-out text, as it travels from a parse worker (pickled) to the ingest."""
 
     text: TextFacts
     sentences: dict[str, SentenceFacts]
+    signals: TextSignals | None = None
 
 
 SENTENCES: dict[str, SentenceFacts] = {}
 TEXTS: dict[str, TextFacts] = {}
+# (headline, body) -> its signals; taken out when the matcher reads them (once an article)
+SIGNALS: dict[tuple[str, str], TextSignals] = {}
 _WRITE = threading.Lock()
 
 
@@ -74,7 +91,10 @@ def remember(items: Iterable[tuple[str, Prepared]]) -> None:
         for body, prep in items:
             TEXTS[body] = prep.text
             SENTENCES.update(prep.sentences)
+            if prep.signals is not None:
+                SIGNALS[(prep.text.title, body)] = prep.signals
         _trim(TEXTS, MAX_TEXTS)
+        _trim(SIGNALS, MAX_TEXTS)
         _trim(SENTENCES, MAX_SENTENCES)
 
 
@@ -82,9 +102,10 @@ def forget() -> None:
     with _WRITE:
         TEXTS.clear()
         SENTENCES.clear()
+        SIGNALS.clear()
 
 
-def _trim(memo: dict[str, Any], bound: int) -> None:
+def _trim(memo: dict[Any, Any], bound: int) -> None:
     extra = len(memo) - bound
     if extra > 0:
         for key in list(islice(memo, extra)):  # insertion order: the oldest first

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
+from typing import TypeVar
 
 from monitor.core import text as textmod
+from monitor.core.prepared import SIGNALS, TextSignals
 from monitor.core.urls import normalise_url
 
 
@@ -116,6 +118,9 @@ class Features:
     when: float | None  # POSIX seconds, UTC; None = unknown
     source: str | None = None  # the outlet (its repeated sentences are its boilerplate)
     year: int | None = None  # the latest year the text mentions (``latest_year``)
+
+
+T = TypeVar("T")
 
 
 def headline(title: str) -> str:
@@ -234,28 +239,48 @@ def features(
     So are appeals for information and tip lines (``_APPEAL``), from the first article.
     """
     sents = list(textmod.news_sentences_of(text))  # the split novelty reuses (cached)
-    head = headline(title)
     keyed = [(s, sentence_hash(s)) for s in sents]
     hashes = [h for _, h in keyed if h is not None]
-    appeals = may_appeal(_SEP.join(s for s, _ in keyed))
-    keyed = [
-        (s, h)
-        for s, h in keyed
-        if not (appeals and _APPEAL.search(s)) and (h is None or repeated is None or not repeated(h))
-    ]
-    sents = [s for s, _ in keyed]
-    news = [h for _, h in keyed if h is not None]
+    keyed = _without_appeals(keyed)
+    fresh = [(s, h) for s, h in keyed if h is None or repeated is None or not repeated(h)]
+    # A parse worker read the text already (``core.prepare``); its reading holds when nothing was repeated.
+    parts = SIGNALS.pop((title, text), None) if len(fresh) == len(keyed) else None
+    parts = parts or text_signals(title, text, [s for s, _ in fresh])
+    news = [h for _, h in fresh if h is not None]
     return Features(
-        terms=content_terms(head, sents),
-        names=names(head, sents),
-        phrases=name_phrases(head, sents),
-        ages=ages(head, sents),
-        places=places(text),
-        addresses=addresses(head, sents),
+        terms=parts.terms,
+        names=parts.names,
+        phrases=parts.phrases,
+        ages=parts.ages,
+        places=parts.places,
+        addresses=parts.addresses,
         lede=frozenset(news[:_LEDE_SENTENCES]),
         sentences=frozenset(hashes),
         url=normalise_url(url),
         when=timestamp(published),
         source=source,
-        year=latest_year(head, sents),
+        year=parts.year,
+    )
+
+
+def _without_appeals(keyed: list[tuple[str, T]]) -> list[tuple[str, T]]:
+    if not may_appeal(_SEP.join(s for s, _ in keyed)):
+        return keyed
+    return [(s, h) for s, h in keyed if not _APPEAL.search(s)]
+
+
+def text_signals(title: str, text: str, sentences: list[str] | None = None) -> TextSignals:
+    """The signals of the headline and the news ``sentences`` of ``text`` (default: all of them but appeals;
+    ``features`` leaves out the ones the stream repeats too)."""
+    if sentences is None:
+        sentences = [s for s, _ in _without_appeals([(s, None) for s in textmod.news_sentences_of(text)])]
+    head = headline(title)
+    return TextSignals(
+        terms=content_terms(head, sentences),
+        names=names(head, sentences),
+        phrases=name_phrases(head, sentences),
+        ages=ages(head, sentences),
+        places=places(text),
+        addresses=addresses(head, sentences),
+        year=latest_year(head, sentences),
     )
