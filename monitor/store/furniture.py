@@ -31,13 +31,21 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[i : i + _CHUNK]
 
 
+# Built once (every ingest runs them): building a statement per call cost twice what running it does.
+_OF_OUTLET = (furniture.c.outlet == bindparam("outlet"), furniture.c.fingerprint.in_(bindparam("fps", expanding=True)))
+_ROWS = select(furniture.c.fingerprint, furniture.c.stories, furniture.c.story_ids).where(*_OF_OUTLET)
+_LEARNT = select(furniture.c.fingerprint).where(*_OF_OUTLET, furniture.c.stories >= LEARN_AFTER_STORIES)
+_GROW = (
+    update(furniture)
+    .where(furniture.c.outlet == bindparam("of"), furniture.c.fingerprint == bindparam("fp"))
+    .values(stories=bindparam("n"), story_ids=bindparam("ids"))
+)
+
+
 def _rows(conn: Connection, outlet: str, fps: Sequence[str]) -> dict[str, tuple[int, list[str]]]:
     found: dict[str, tuple[int, list[str]]] = {}
     for part in _chunks(fps):
-        query = select(furniture.c.fingerprint, furniture.c.stories, furniture.c.story_ids).where(
-            furniture.c.outlet == outlet, furniture.c.fingerprint.in_(part)
-        )
-        for row in conn.execute(query):
+        for row in conn.execute(_ROWS, {"outlet": outlet, "fps": list(part)}):
             found[row.fingerprint] = (row.stories, list(row.story_ids or []))
     return found
 
@@ -63,16 +71,11 @@ def observe(conn: Connection, outlet: str, story_id: str, fps: Sequence[str], no
         counts[fp] = count + 1
         more = [*ids, story_id]
         # Once it is furniture the ids are no longer needed: only the count is kept.
-        grown.append({"fp": fp, "n": count + 1, "ids": [] if count + 1 >= LEARN_AFTER_STORIES else more})
+        grown.append({"of": outlet, "fp": fp, "n": count + 1, "ids": [] if count + 1 >= LEARN_AFTER_STORIES else more})
     if fresh:
         conn.execute(insert(furniture), fresh)
     if grown:
-        stmt = (
-            update(furniture)
-            .where(furniture.c.outlet == outlet, furniture.c.fingerprint == bindparam("fp"))
-            .values(stories=bindparam("n"), story_ids=bindparam("ids"))
-        )
-        conn.execute(stmt, grown)
+        conn.execute(_GROW, grown)
     return counts
 
 
@@ -84,12 +87,7 @@ def learnt(
     counted = counted or {}
     out = {fp for fp in fps if counted.get(fp, 0) >= LEARN_AFTER_STORIES}
     for part in _chunks([fp for fp in dict.fromkeys(fps) if fp not in counted]):
-        query = select(furniture.c.fingerprint).where(
-            furniture.c.outlet == outlet,
-            furniture.c.fingerprint.in_(part),
-            furniture.c.stories >= LEARN_AFTER_STORIES,
-        )
-        out.update(r.fingerprint for r in conn.execute(query))
+        out.update(r.fingerprint for r in conn.execute(_LEARNT, {"outlet": outlet, "fps": list(part)}))
     return frozenset(out)
 
 

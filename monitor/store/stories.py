@@ -46,6 +46,7 @@ _INSERT_STORY = insert(stories)
 _UPDATE_STORY = update(stories).where(stories.c.id == bindparam("story"))
 _INSERT_ARTICLE = insert(articles)
 _INSERT_VERSION = insert(versions)
+_INSERT_SENTENCES = insert(story_sentences)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class IngestTx:
         """The sentences version ``seq`` brought to the story (those ``KnownText.unseen`` found)."""
         if sentences:
             rows = [{"story_id": story_id, "seq": seq, "text": s} for s in sentences]
-            self.conn.execute(insert(story_sentences), rows)
+            self.conn.execute(_INSERT_SENTENCES, rows)
 
     def create_story(self, story_id: str, title: str, url: str | None, now: datetime) -> None:
         self.insert_story(StoryRecord.opening(story_id, title, url, now))
