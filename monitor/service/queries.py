@@ -74,7 +74,7 @@ def deliveries(db: Database, now: datetime, *, include_delivered: bool) -> Deliv
 
 def waiting_retry(db: Database) -> int:
     """Deliveries left pending after a failed attempt (retries did not get them through)."""
-    return sum(1 for d in outbox.list_deliveries(db, ("pending",), limit=100_000) if d.attempts)
+    return outbox.waiting_retry(db)
 
 
 def retry_deliveries(db: Database, now: datetime, *, delivery_id: int | None, dead: bool, held: bool) -> int:

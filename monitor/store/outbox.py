@@ -161,6 +161,13 @@ def list_deliveries(db: Database, statuses: tuple[str, ...], limit: int = 200) -
         return [DeliveryRecord.from_row(r) for r in conn.execute(query)]
 
 
+def waiting_retry(db: Database) -> int:
+    """Deliveries still pending after at least one failed attempt (counted, however many there are)."""
+    query = select(func.count()).where(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.attempts > 0)
+    with db.read() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
 def summary(db: Database, now: datetime) -> dict[str, Any]:
     """Counts by status and the age of the oldest pending delivery (seconds)."""
     with db.read() as conn:
