@@ -25,17 +25,20 @@ from pathlib import Path
 from typing import Any
 
 from monitor.core.match import Matcher, MatchInput, MatchSettings
-from monitor.core.match_score import PAIR_TERMS
+from monitor.core.match_score import PAIR_TERMS, STORY_TERMS
 from monitor.core.match_types import settings_from_json, settings_to_json
 from monitor.errors import MonitorError
 from monitor.service.backtest import compress_time, publication_order, read_records
 
 # The model's features, in order: the score's terms (weights), then the threshold's (its intercept apart).
-SCORE_FEATURES = (*PAIR_TERMS, "specific", "no_specific")
+SCORE_FEATURES = (*PAIR_TERMS, *STORY_TERMS)
 THRESHOLD_FEATURES = ("density", "young", "undated", "undated_density")
 FEATURES = (*SCORE_FEATURES, *THRESHOLD_FEATURES)
 # A penalty's weight is stored positive and subtracted (``PairWeights``): the sign its coefficient has.
-_NEGATIVE = {"age_conflict", "place_conflict", "roundup", "address_conflict", "year_conflict", "age", "no_specific"}
+_NEGATIVE = {
+    *("age_conflict", "place_conflict", "roundup", "address_conflict", "year_conflict", "age", "short_names"),
+    "no_specific",
+}
 
 
 @dataclass(frozen=True)
