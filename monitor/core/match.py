@@ -128,11 +128,14 @@ class Matcher:
         out.sort(key=lambda c: c.score, reverse=True)
         leaders = {s for s, _ in ranked[:rescored]}
         for i, c in enumerate(out[:ledgers]):
-            out[i] = replace(c, **self._story_terms(q, c, leaders, story_bonus(c.story)))
+            x, terms = self._story_terms(q, c, leaders, story_bonus(c.story))
+            out[i] = replace(c, ledger=terms, x=x)
         return out, competing
 
-    def _story_terms(self, q: Query, c: Candidate, leaders: set[str], bonus: float) -> dict[str, dict[str, float]]:
-        """The candidate's features (``x``) and ledger: its pair terms, then the story terms (``bonus``)."""
+    def _story_terms(
+        self, q: Query, c: Candidate, leaders: set[str], bonus: float
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """The candidate's features and ledger: its pair terms, then the story terms (``bonus``)."""
         weights = self.settings.weights
         x = self._features_of(q, c.story, c.pair, c.story in leaders)
         none = not c.specific
@@ -145,7 +148,7 @@ class Matcher:
             terms["short_no_specific"] = bonus + weights.no_specific
         else:
             terms["specific"] = bonus
-        return {"ledger": terms, "x": x}
+        return x, terms
 
     def _pair(self, q: Query, docno: int) -> PairScore:
         """The pair score of the query against one stored article, once per match (linkage re-reads it)."""

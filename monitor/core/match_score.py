@@ -70,7 +70,7 @@ class PairWeights:
     specific_phrase: float = 0.5  # evidence units per such phrase ("marcus whitfield"): saturating
     specific_name: float = 0.3  # ... per such single name or number ("whitfield", "13500")
     no_specific: float = 0.1  # penalty when the query shares nothing specific with the story
-    short_no_specific: float = 0.2  # ... less this times the pair's shortness (the penalty stops at 0)
+    short_no_specific: float = 0.25  # ... less this times the pair's shortness (undated: stops at 0)
     recall_phrases: int = 2  # name phrases only one story holds that offer it beyond the word index/window
     age: float = 0.1  # per log-day since the story's span: the same words a month later are weaker evidence
     age_cap_days: float = 30.0  # no further penalty past this gap (only stories holding a name phrase get there)
@@ -79,14 +79,15 @@ class PairWeights:
     boilerplate_lede: int = 3  # a "lede" shared by this many stored articles is a paywall or cookie notice
     # Short texts (a title and a 60-word lead) name few people and places, mostly the topic's (a president,
     # an agency): there shared names say little beyond the cosine, while in full articles they tell two
-    # events of one kind apart. ``shortness`` = 1 - (the smaller name count) / ``short_below``, 0 from that
-    # many names on and for dated pairs (the window already narrows those; GVA x8 link precision 0.934 ->
-    # 0.915 without this exception). ``short_names`` takes that share of the names weight back, ``short``
-    # adds its own (a lower threshold: short texts share fewer words) and ``short_no_specific`` eases the
-    # no-specific penalty (few names, little to share). AllSides dev blocks 0.683 -> 0.721, ECB+ 0.853 -> 0.855.
+    # events of one kind apart. ``shortness`` = 1 - (the larger name count of the two) / ``short_below``:
+    # both texts must be short (a lead against a full article is not), and it is 0 for dated pairs (the
+    # window already narrows those: GVA x8 link precision 0.934 -> 0.915 without that exception).
+    # ``short_names`` takes that share of the names weight back, ``short`` adds its own (short texts share
+    # fewer words: a lower threshold) and ``short_no_specific`` eases the no-specific penalty (few names,
+    # little to share). AllSides dev blocks 0.683 -> 0.725, ECB+ dev 0.853 -> 0.851 (docs/matching.md).
     short_names: float = 0.5
     short: float = 0.1
-    short_below: float = 15.0
+    short_below: float = 30.0
 
     @functools.cached_property
     def coefficients(self) -> tuple[float, ...]:
@@ -267,7 +268,7 @@ def score_pair(index: DocIndex, q: Query, doc: Doc, weights: PairWeights) -> Pai
     roundup = max(len(feats.addresses), len(doc.addresses)) >= weights.roundup_addresses
     address = 0 if roundup else address_agreement(feats.addresses, doc.addresses)
     years = gap is None and feats.year is not None and doc.year is not None and feats.year != doc.year
-    short = max(0.0, 1.0 - min(len(feats.names), len(doc.names)) / weights.short_below) if gap is None else 0.0
+    short = max(0.0, 1.0 - max(len(feats.names), len(doc.names)) / weights.short_below) if gap is None else 0.0
     x = (
         cos,
         names,
