@@ -81,7 +81,7 @@ class PairWeights:
     # an agency): there shared names say little beyond the cosine, while in full articles they tell two
     # events of one kind apart. ``shortness`` = 1 - (the larger name count of the two) / ``short_below``:
     # both texts must be short (a lead against a full article is not), and it is 0 for dated pairs (the
-    # window already narrows those: GVA x8 link precision 0.934 -> 0.915 without that exception).
+    # window already narrows those: GVA x8 link precision 0.934 -> 0.9145 without that exception).
     # ``short_names`` takes that share of the names weight back, ``short`` adds its own (short texts share
     # fewer words: a lower threshold) and ``short_no_specific`` eases the no-specific penalty (few names,
     # little to share). AllSides dev blocks 0.683 -> 0.725, ECB+ dev 0.853 -> 0.851 (docs/matching.md).
