@@ -43,6 +43,9 @@ def register(add: Add) -> None:
         metavar="K",
         help="also replay each dated file with its dates squeezed K times (repeatable)",
     )
+    p.add_argument(
+        "--first-polls", type=int, default=0, metavar="N", help="also fit on N first polls of each dated file"
+    )
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -79,6 +82,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         told=not args.decided,
         balance=args.balance,
         compress=args.compress,
+        polls=args.first_polls,
     )
     document = weights_document(settings, fit, paths)
     write_weights(Path(args.out), document)

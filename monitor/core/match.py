@@ -37,6 +37,7 @@ from monitor.core.match_score import (
     mean_features,
     prepare,
     score_pair,
+    shortness,
     specific_bonus,
     specific_evidence,
 )
@@ -109,7 +110,7 @@ class Matcher:
             best[story] = self._recall_by_name(q, story)
 
         def story_bonus(story: str) -> float:
-            bonus = specific_bonus(specific.get(story, []), weights)
+            bonus = specific_bonus(specific.get(story, []), weights, shortness(best[story]))
             # Undated: no window, so a name shared with a months-old story about the same person (a
             # justice, an agency) cannot prove the same event; its absence still counts against.
             return bonus if self._index.dated(story, feats.when) else min(bonus, 0.0)
@@ -127,14 +128,27 @@ class Matcher:
         out.sort(key=lambda c: c.score, reverse=True)
         leaders = {s for s, _ in ranked[:rescored]}
         for i, c in enumerate(out[:ledgers]):
-            x = self._features_of(q, c.story, c.pair, c.story in leaders)
-            bonus = story_bonus(c.story)
-            x["specific"] = bonus / weights.specific if bonus > 0 and weights.specific else 0.0
-            x["no_specific"] = 1.0 if bonus < 0 else 0.0
-            terms = ledger(x, weights)
-            terms["specific" if bonus > 0 else "no_specific"] = bonus
+            x, terms = self._story_terms(q, c, leaders, story_bonus(c.story))
             out[i] = replace(c, ledger=terms, x=x)
         return out, competing
+
+    def _story_terms(
+        self, q: Query, c: Candidate, leaders: set[str], bonus: float
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """The candidate's features and ledger: its pair terms, then the story terms (``bonus``)."""
+        weights = self.settings.weights
+        x = self._features_of(q, c.story, c.pair, c.story in leaders)
+        none = not c.specific
+        x["specific"] = bonus / weights.specific if bonus > 0 and weights.specific else 0.0
+        x["no_specific"] = 1.0 if none else 0.0
+        x["short_no_specific"] = shortness(c.pair) if none else 0.0
+        terms = ledger(x, weights)
+        if none:  # the penalty and what shortness took back of it (``specific_bonus``), summing to ``bonus``
+            terms["no_specific"] = -weights.no_specific
+            terms["short_no_specific"] = bonus + weights.no_specific
+        else:
+            terms["specific"] = bonus
+        return x, terms
 
     def _pair(self, q: Query, docno: int) -> PairScore:
         """The pair score of the query against one stored article, once per match (linkage re-reads it)."""

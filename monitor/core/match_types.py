@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.core.match_index import IndexSettings
-from monitor.core.match_score import PAIR_TERMS, PairWeights
+from monitor.core.match_score import PAIR_TERMS, STORY_TERMS, PairWeights
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class MatchResult:
 
 # The numbers of the decision a weights file may set: the term weights (``PairWeights``) and what the
 # threshold is made of. Everything else keeps its default (the features' own parameters, the index).
-FITTED_WEIGHTS = (*PAIR_TERMS, "specific", "no_specific")
+FITTED_WEIGHTS = (*PAIR_TERMS, *STORY_TERMS)
 FITTED_SETTINGS = ("threshold", "density_slope", "young_threshold", "undated_threshold", "undated_density_slope")
 
 

@@ -271,7 +271,7 @@ class ColdStartReport:
     follow_up_joined: float  # share of follow-ups that joined their incident's story
 
 
-_POLL_TIME = datetime(2024, 1, 1, 12, tzinfo=UTC)
+POLL_TIME = datetime(2024, 1, 1, 12, tzinfo=UTC)
 
 
 def _incidents(records: list[Record]) -> list[tuple[Record, Record]]:
@@ -289,6 +289,23 @@ def _incidents(records: list[Record]) -> list[tuple[Record, Record]]:
     return out
 
 
+def first_polls(path: Path, polls: int = 30, size: int = 20, seed: int = 13) -> list[list[tuple[Record, Record]]]:
+    """The (first article, follow-up) pairs of ``size`` labelled stories from different outlets, per poll."""
+    incidents = _incidents(read_records(path))
+    if len(incidents) < size:
+        raise MonitorError(f"{path}: {len(incidents)} labelled stories with two articles, a poll needs {size}")
+    out = []
+    for k in range(polls):
+        picked: list[tuple[Record, Record]] = []
+        outlets: set[str | None] = set()
+        for first, later in random.Random(seed + k).sample(incidents, len(incidents)):
+            if first.source not in outlets and len(picked) < size:
+                outlets.add(first.source)
+                picked.append((first, later))
+        out.append(picked)
+    return out
+
+
 def cold_start(
     path: Path, settings: MatchSettings | None = None, *, polls: int = 30, size: int = 20, seed: int = 13
 ) -> ColdStartReport:
@@ -297,31 +314,19 @@ def cold_start(
     empty matcher; then, an hour later, a second article of each story (matched one at a time against
     that state, nothing added). The stories should stay apart and the follow-ups join them."""
     settings = settings or MatchSettings()
-    incidents = _incidents(read_records(path))
-    if len(incidents) < size:
-        raise MonitorError(f"{path}: {len(incidents)} labelled stories with two articles, a poll needs {size}")
     stories_total, merged, joined, follow_ups = 0, 0, 0, 0
-    for k in range(polls):
-        rng = random.Random(seed + k)
-        picked: list[tuple[Record, Record]] = []
-        outlets: set[str | None] = set()
-        for first, later in rng.sample(incidents, len(incidents)):
-            if first.source not in outlets:
-                outlets.add(first.source)
-                picked.append((first, later))
-            if len(picked) == size:
-                break
+    for picked in first_polls(path, polls, size, seed):
         matcher = Matcher(settings)
         story_of: dict[str, str] = {}
         for i, (first, _) in enumerate(picked):
-            article = MatchInput(first.doc_id, first.title, first.text, _POLL_TIME, first.url, first.source)
+            article = MatchInput(first.doc_id, first.title, first.text, POLL_TIME, first.url, first.source)
             story = matcher.match(article).story or f"s{i}"
             matcher.add(story, article)
             story_of[first.doc_id] = story
         stories_total += len(matcher)
         merged += len(matcher) < len(picked)
         for first, later in picked:
-            when = _POLL_TIME + timedelta(hours=1)
+            when = POLL_TIME + timedelta(hours=1)
             result = matcher.match(MatchInput(later.doc_id, later.title, later.text, when, later.url, later.source))
             joined += result.story == story_of[first.doc_id]
             follow_ups += 1

@@ -21,21 +21,25 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from monitor.core.match import Matcher, MatchInput, MatchSettings
-from monitor.core.match_score import PAIR_TERMS
+from monitor.core.match_score import PAIR_TERMS, STORY_TERMS
 from monitor.core.match_types import settings_from_json, settings_to_json
 from monitor.errors import MonitorError
-from monitor.service.backtest import compress_time, publication_order, read_records
+from monitor.service.backtest import POLL_TIME, Record, compress_time, first_polls, publication_order, read_records
 
 # The model's features, in order: the score's terms (weights), then the threshold's (its intercept apart).
-SCORE_FEATURES = (*PAIR_TERMS, "specific", "no_specific")
+SCORE_FEATURES = (*PAIR_TERMS, *STORY_TERMS)
 THRESHOLD_FEATURES = ("density", "young", "undated", "undated_density")
 FEATURES = (*SCORE_FEATURES, *THRESHOLD_FEATURES)
 # A penalty's weight is stored positive and subtracted (``PairWeights``): the sign its coefficient has.
-_NEGATIVE = {"age_conflict", "place_conflict", "roundup", "address_conflict", "year_conflict", "age", "no_specific"}
+_NEGATIVE = {
+    *("age_conflict", "place_conflict", "roundup", "address_conflict", "year_conflict", "age", "short_names"),
+    "no_specific",
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,28 @@ def rows_of(
         story = label if told else matcher.match(article).story or f"new-{i}"
         matcher.add(story, article)
         held.setdefault(story, set()).add(label)
+    return out
+
+
+def _polled(record: Record, when: datetime) -> MatchInput:
+    return MatchInput(record.doc_id, record.title, record.text, when, record.url, record.source)
+
+
+def poll_rows(path: Path, settings: MatchSettings, polls: int, top: int = 3) -> list[tuple[list[float], int]]:
+    """Rows of a fresh install's first polls (``backtest.first_polls``, other seeds than ``cold_start``'s):
+    each poll's first articles into an empty matcher, each its own story (so none of their candidates is
+    true), then each follow-up an hour later (its incident's story is): the young stream, where the
+    ``young`` term of the threshold applies, which a replay of the whole file shows only at its start."""
+    out: list[tuple[list[float], int]] = []
+    for picked in first_polls(path, polls, seed=1013):
+        matcher = Matcher(settings)
+        for first, _ in picked:
+            article = _polled(first, POLL_TIME)
+            out += [([x[k] for k in FEATURES], 0) for _, x in matcher.evidence(article, top) if x["lede"] <= 0]
+            matcher.add(first.doc_id, article)
+        for first, later in picked:
+            evidence = matcher.evidence(_polled(later, POLL_TIME + timedelta(hours=1)), top)
+            out += [([x[k] for k in FEATURES], int(story == first.doc_id)) for story, x in evidence if x["lede"] <= 0]
     return out
 
 
@@ -169,10 +195,12 @@ def fit_files(
     told: bool = True,
     balance: bool = False,
     compress: Sequence[float] = (),
+    polls: int = 0,
 ) -> tuple[MatchSettings, Fit]:
     """``told``: see ``rows_of``; ``balance``: every file weighs as much in the fit as any other (else
     each row counts once, and the file with the most articles decides); ``compress``: each file is replayed
-    again with its dates squeezed by each of these factors (undated files are not: nothing to squeeze)."""
+    again with its dates squeezed by each of these factors (undated files are not: nothing to squeeze);
+    ``polls``: each dated file also gives this many first polls of a fresh install (``poll_rows``)."""
     settings = settings or MatchSettings()
     rows: list[tuple[list[float], int]] = []
     weights: list[float] = []
@@ -187,6 +215,12 @@ def fit_files(
             if progress:
                 progress(f"replaying {path} with dates x{factor:g}")
             part = rows_of(path, settings, told=told, time_compress=factor)
+            rows += part
+            weights += [1.0 / len(part) if part else 0.0] * len(part)
+        if polls and dated:
+            if progress:
+                progress(f"replaying {polls} first polls of {path}")
+            part = poll_rows(path, settings, polls)
             rows += part
             weights += [1.0 / len(part) if part else 0.0] * len(part)
     if progress:
