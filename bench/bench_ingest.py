@@ -2,7 +2,7 @@
 
     python bench/bench_ingest.py                 # everything: sizes 10..5,000, 1,000 feeds x 50 items
     python bench/bench_ingest.py --quick         # sizes 10..1,000, 100 feeds, 40 vs 240 in-process only
-    python bench/bench_ingest.py --only story    # one part: story | cli | poll | mixed
+    python bench/bench_ingest.py --only story    # one part: story | cli | poll | mixed | new
 
 Every part prints its baseline, measured in the same run:
 
@@ -16,6 +16,8 @@ Every part prints its baseline, measured in the same run:
   and the same through the pipeline in this process.
 - poll: the first poll of F feeds x 50 new items (bench_feeds' synthetic feeds on a local server) through
   the real Poller and Ingestor; baseline: feedparser plus a plain SQLAlchemy Core insert of the same items.
+- new: the first poll's new articles decided in this process at 1,000, 7,500 and 30,000 stored stories: CPU
+  per article and the matcher's part (what bounds a first poll: one process decides).
 - mixed: real local-news articles (../shared/data/gva_incidents, read at run time) interleaved with
   versions of one big story; CPU per article and RSS per 1,000 articles held.
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import multiprocessing
 import os
@@ -325,6 +328,60 @@ async def real_first_poll(port: int, feeds: int, tmp: Path) -> tuple[float, floa
         db.close()
 
 
+def part_new(held: list[int], tmp: Path) -> None:
+    """New articles of a first poll, decided in this process at a growing number of stored stories: what the
+    one deciding process spends per article, and the matcher's part of it (the feeds are parsed and prepared
+    here, as the parse workers would, and not counted)."""
+    import bench_feeds
+
+    from monitor.core import match as matchmod
+    from monitor.service import prepared_parse
+    from monitor.sources.feeds import parse_feed
+
+    print("\n## new articles in the deciding process (bench_feeds' items, ingest_many by 16, in-process)")
+    print(f"{'stories held':>12} {'ms CPU/article':>15} {'of which matcher':>17}")
+    db = Database(f"sqlite:///{tmp / 'new.db'}")
+    ing, clock_at = Ingestor(config(tmp), db), [NOW]
+    spent, match = [0.0], matchmod.Matcher.match
+
+    def clock() -> datetime:
+        clock_at[0] += timedelta(milliseconds=5)
+        return clock_at[0]
+
+    def timed(self: matchmod.Matcher, article: matchmod.MatchInput) -> matchmod.MatchResult:
+        c0 = time.process_time()
+        try:
+            return match(self, article)
+        finally:
+            spent[0] += time.process_time() - c0
+
+    def items(i: int) -> list[Article]:
+        parse = functools.partial(parse_feed, bench_feeds.make_feed(i), feed_name=f"f{i}", url=f"http://b/{i}.xml")
+        return prepared_parse.take(prepared_parse.parse_prepared(parse)).articles
+
+    def ingest(feed: list[Article]) -> None:
+        for k in range(0, len(feed), 16):
+            ing.ingest_many(feed[k : k + 16], clock)
+
+    done = 0
+    for target in held:
+        while done < target // 50:
+            ingest(items(done))
+            done += 1
+        feeds = [items(done + j) for j in range(20)]  # the next 1,000 items, timed
+        spent[0], c0 = 0.0, time.process_time()
+        matchmod.Matcher.match = timed  # type: ignore[method-assign]
+        try:
+            for feed in feeds:
+                ingest(feed)
+        finally:
+            matchmod.Matcher.match = match  # type: ignore[method-assign]
+        cpu, n = time.process_time() - c0, sum(map(len, feeds))
+        done += 20
+        print(f"{done * 50 - n:12,d} {cpu / n * 1000:15.2f} {spent[0] / n * 1000:17.2f}")
+    db.close()
+
+
 # --- mixed: many stories at once --------------------------------------------------------------------------
 
 
@@ -365,7 +422,7 @@ def part_mixed(tmp: Path, limit: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="sizes up to 1,000, 100 feeds, no CLI runs")
-    ap.add_argument("--only", choices=("story", "cli", "poll", "mixed"), help="run one part")
+    ap.add_argument("--only", choices=("story", "cli", "poll", "mixed", "new"), help="run one part")
     ap.add_argument("--feeds", type=int, default=0, help="feeds in the first poll (default 1,000; --quick 100)")
     ap.add_argument("--sizes", help="story sizes, comma-separated (default 10,100,1000,5000)")
     args = ap.parse_args(argv)
@@ -380,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
             part_cli(tmp, with_cli=not args.quick)
         if args.only in (None, "mixed"):
             part_mixed(tmp, 1000 if args.quick else 3160)
+        if args.only in (None, "new"):
+            part_new([1_000, 7_500] if args.quick else [1_000, 7_500, 30_000], tmp)
         if args.only in (None, "poll"):
             part_poll(args.feeds or (100 if args.quick else 1000), tmp)
     return 0
