@@ -38,7 +38,11 @@ sys.path.insert(
 
 from monitor.core import signals
 from monitor.core.match import Matcher, MatchInput
-from monitor.core.match_index import sublinear
+
+try:
+    from monitor.core.term_weights import sublinear
+except ImportError:  # ``--code``: a checkout from before ``term_weights`` (2026-11-26) kept it in the index
+    from monitor.core.match_index import sublinear  # type: ignore[no-redef]
 
 VOCAB = 40_000
 SEED = 3

@@ -153,3 +153,37 @@ def test_ages_of_the_dev_data_are_those_of_the_regex(name: str) -> None:
     sentences = _sentences(name)
     for i in range(0, len(sentences), 12):  # a dozen sentences at a time, as an article gives them
         assert signals.ages("", sentences[i : i + 12]) == _plain_ages("", sentences[i : i + 12])
+
+
+def test_a_query_within_the_window_of_everything_stored_skips_no_story_it_should_not() -> None:
+    """When every stored article is within the query's window the index judges no story's span; the
+    candidates and the count of competing stories are those of judging each one."""
+    from datetime import UTC, datetime, timedelta
+
+    m = Matcher()
+    index, window = m._index, 7 * 86400.0  # the test compares the shortcut with the per-story judgement
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    feats = signals.features(STORIES[0][0], STORIES[0][1], None, start + timedelta(hours=60))
+    assert feats.when is not None
+
+    def add(i: int, when: datetime, story: str) -> None:
+        title, body = STORIES[i % len(STORIES)]
+        m.add(story, MatchInput(f"k{i}", title, f"{body} Case {i}.", published=when))
+
+    def same_when_judged(when: float | None) -> tuple[list[int], int]:
+        query = {t: w * index.idf(t) for t, w in feats.terms.items()}
+        dates, fast = index.dates, index.candidates(query, when, window)
+        index.dates = (-math.inf, math.inf)  # nothing is within every window: each story is judged
+        judged = index.candidates(query, when, window)
+        index.dates = dates
+        assert fast == judged
+        return fast
+
+    for i in range(50):  # within two days: all within the query's window
+        add(i, start + timedelta(hours=i), f"s{i % 7}")
+    assert same_when_judged(feats.when)[1] == 7
+    for i in range(50, 60):  # a month later: outside it
+        add(i, start + timedelta(days=31, hours=i), f"late{i}")
+    found, competing = same_when_judged(feats.when)
+    assert competing == 7 and not any(index.docs[d].story.startswith("late") for d in found)
+    assert same_when_judged(None)[1] == 10  # undated: the late ones sharing its words compete too (51, 54, 57)

@@ -29,7 +29,7 @@ from dataclasses import replace
 
 from monitor.core import signals
 from monitor.core.match_decide import Candidate, decide
-from monitor.core.match_index import DocIndex, sublinear
+from monitor.core.match_index import DocIndex
 from monitor.core.match_score import (
     PairScore,
     Query,
@@ -42,6 +42,7 @@ from monitor.core.match_score import (
     specific_evidence,
 )
 from monitor.core.match_types import MatchInput, MatchResult, MatchSettings
+from monitor.core.term_weights import sublinear
 
 __all__ = ["MatchInput", "MatchResult", "MatchSettings", "Matcher"]
 

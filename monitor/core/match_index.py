@@ -19,6 +19,7 @@ from operator import mul
 
 from monitor.core.match_prior import pseudo_df
 from monitor.core.signals import Features
+from monitor.core.term_weights import sublinear, vector_length
 
 
 @dataclass(frozen=True)
@@ -85,30 +86,6 @@ class StorySpan:
 
 _LOW = (1 << 32) - 1
 _STORY = 1 << 64  # one story in ``DocIndex.sentence_stories``
-_WEIGHTS: dict[float, float] = {}  # one float object per distinct weight: most are 1.0 (memory)
-
-
-def vector_length(weights: list[float]) -> float:
-    """Euclidean length of a vector (1.0 for none): summed in order, as every length here is."""
-    return math.sqrt(sum(map(mul, weights, weights))) or 1.0
-
-
-_SUBLINEAR: dict[float, float] = {}  # count -> weight: counts repeat (1.0, 2.0, 3.0, ...), logs need not
-
-
-def sublinear(terms: dict[str, float]) -> dict[str, float]:
-    """1 + log(count): the fifth "police" says less than the first."""
-    out = {}
-    cache = _SUBLINEAR
-    for t, c in terms.items():
-        w = cache.get(c)
-        if w is None:
-            raw = round(1.0 + math.log(c) if c >= 1 else c, 3)
-            w = _WEIGHTS.setdefault(raw, raw)
-            if len(cache) < 4096:
-                cache[c] = w
-        out[t] = w
-    return out
 
 
 def _count_sentences(seen: dict[int, int], story: str, hashes: frozenset[int]) -> None:
@@ -157,6 +134,7 @@ class DocIndex:
         self.idf_base = 1.0  # log(1 + N + prior articles) + 1: the part of every idf the corpus size sets
         self._fade_prior()
         self._next = 0
+        self.dates: tuple[float, float] | None = None  # the earliest and latest date added (removals keep them)
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -308,6 +286,9 @@ class DocIndex:
         return {words[i]: terms[words[i]] for i in best}
 
     def _extend_story(self, story: str, docno: int, when: float | None) -> None:
+        if when is not None:
+            lo, hi = self.dates or (when, when)
+            self.dates = (min(lo, when), max(hi, when))
         span = self.stories.get(story)
         if span is None:
             self.stories[story] = StorySpan([docno], when, when)
@@ -366,6 +347,10 @@ class DocIndex:
         # their order), then only as many looked up as needed, not the whole query.
         df, k = self.df, self.settings.query_terms
         looked_up = list(islice((t for t in sorted(query, key=query.__getitem__, reverse=True) if t in df), k))
+        # Every article added is within the window of this one (a first poll, an undated query): no story's
+        # span needs judging (``in_window`` would say yes to each; removals only make this more cautious).
+        dates = self.dates
+        everyone = when is None or dates is None or (when - window <= dates[0] and dates[1] <= when + window)
         acc: dict[int, float] = {}
         allowed: dict[str, bool] = {}  # story -> in the window
         # stored article -> alive and in the window: the versions of one long story are in the postings of
@@ -385,7 +370,7 @@ class DocIndex:
                     else:
                         ok = allowed_get(doc.story)
                         if ok is None:
-                            ok = allowed[doc.story] = self.in_window(doc.story, when, window)
+                            ok = allowed[doc.story] = everyone or self.in_window(doc.story, when, window)
                     usable[docno] = ok
                 if ok:
                     acc[docno] = acc_get(docno, 0.0) + weight

@@ -13,8 +13,9 @@ import math
 from dataclasses import dataclass, field
 from operator import mul
 
-from monitor.core.match_index import Doc, DocIndex, vector_length
+from monitor.core.match_index import Doc, DocIndex
 from monitor.core.signals import Features
+from monitor.core.term_weights import vector_length
 
 _DAY = 86400.0
 
