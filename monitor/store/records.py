@@ -10,13 +10,22 @@ from monitor.core.decide import StoryState
 from monitor.core.model import WatchHit
 from monitor.core.states import StoryStatus
 
+_FIELDS: dict[type, tuple[str, ...]] = {}  # record class -> its field names (every row read and written asks)
+
 
 class _FromRow:
     @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The record's fields, in order (looked up once per class)."""
+        names = _FIELDS.get(cls)
+        if names is None:
+            names = _FIELDS[cls] = tuple(f.name for f in fields(cast(Any, cls)))
+        return names
+
+    @classmethod
     def from_row(cls, row: Any) -> Self:
         mapping = row._mapping
-        names = [f.name for f in fields(cast(Any, cls))]
-        return cls(**{name: mapping[name] for name in names if name in mapping})
+        return cls(**{name: mapping[name] for name in cls.field_names() if name in mapping})
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Unpack
 
@@ -106,7 +106,7 @@ class IngestTx:
     def insert_story(self, story: StoryRecord, **values: Unpack[StoryValues]) -> None:
         """A new story's row: ``story`` with ``values`` over it (the ingest writes a new story once, with
         what its first version decided, instead of an insert, a read back and an update)."""
-        row = {f.name: getattr(story, f.name) for f in fields(StoryRecord)}
+        row = {name: getattr(story, name) for name in StoryRecord.field_names()}
         self.conn.execute(_INSERT_STORY, {**row, **values})
 
     def update_story(self, story_id: str, **values: Unpack[StoryValues]) -> None:
