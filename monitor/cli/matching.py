@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from monitor.cli.common import EXIT_OK, Add, print_json
 
@@ -27,6 +28,10 @@ def register(add: Add) -> None:
     )
     p.add_argument("--weights", metavar="WEIGHTS.json", help="a weights file from 'fit' instead of the defaults")
     p = add("fit", cmd_fit, "fit the matcher's weights on labelled JSONL articles (as backtest reads them)")
+    _fit_arguments(p)
+
+
+def _fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("articles", metavar="LABELLED.jsonl", nargs="+")
     p.add_argument("-o", "--out", metavar="WEIGHTS.json", required=True)
     p.add_argument(
@@ -46,6 +51,34 @@ def register(add: Add) -> None:
     p.add_argument(
         "--first-polls", type=int, default=0, metavar="N", help="also fit on N first polls of each dated file"
     )
+    p.add_argument(
+        "--replay",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then tune the fitted numbers on whole replays of the files, at most N evaluations "
+        "(each replays every file; see docs/matching.md)",
+    )
+    p.add_argument(
+        "--min-precision",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="with --replay: penalise a dated replay whose link precision falls under P",
+    )
+    p.add_argument(
+        "--blocks",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --replay: replay an undated file longer than N articles in blocks of N",
+    )
+    p.add_argument(
+        "--start",
+        metavar="WEIGHTS.json",
+        help="with --replay: tune this weights file on the replays instead of fitting a regression first",
+    )
+    p.add_argument("--jobs", type=int, default=0, metavar="N", help="with --replay: processes (default: one per CPU)")
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -73,22 +106,76 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from monitor.service.fit import fit_files, weights_document, write_weights
+    from monitor.core.match_types import settings_to_json
+    from monitor.errors import MonitorError
+    from monitor.service.fit import (
+        file_names,
+        fit_files,
+        load_document,
+        load_settings,
+        weights_document,
+        write_weights,
+    )
 
     paths = [Path(a) for a in args.articles]
-    settings, fit = fit_files(
-        paths,
-        progress=lambda m: print(m, file=sys.stderr),
-        told=not args.decided,
-        balance=args.balance,
-        compress=args.compress,
-        polls=args.first_polls,
-    )
-    document = weights_document(settings, fit, paths)
+    if args.start and args.replay <= 0:
+        raise MonitorError("fit: --start WEIGHTS.json tunes a file on replays; give --replay N too")
+    if args.start:
+        settings, before = load_settings(Path(args.start)), load_document(Path(args.start)).get("fitted")
+        started = {"file": Path(args.start).name, **({"fitted": before} if isinstance(before, dict) else {})}
+        document = {**settings_to_json(settings), "fitted": {"files": file_names(paths), "start": started}}
+        fit = None
+    else:
+        settings, fit = fit_files(
+            paths,
+            progress=lambda m: print(m, file=sys.stderr),
+            told=not args.decided,
+            balance=args.balance,
+            compress=args.compress,
+            polls=args.first_polls,
+        )
+        document = weights_document(settings, fit, paths)
+    if args.replay > 0:
+        settings, document = _replay_tuned(args, paths, settings, document)
     write_weights(Path(args.out), document)
     if args.json:
         print_json(document)
     else:
-        print(f"{args.out}: fitted on {fit.rows} candidate stories ({fit.positives} true), log loss {fit.log_loss:.3f}")
-        print(f"point the config at it: monitor.match_weights = {str(args.out)!r}")
+        _print_fit(args.out, fit, document)
     return EXIT_OK
+
+
+def _replay_tuned(
+    args: argparse.Namespace, paths: list[Path], settings: Any, document: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    import os
+
+    from monitor.core.match_types import settings_to_json
+    from monitor.service.fit_replay import replays_for, tune
+
+    replays = replays_for(paths, compress=args.compress, polls=args.first_polls, blocks=args.blocks)
+    print(f"tuning on {len(replays)} replays, at most {args.replay} evaluations", file=sys.stderr)
+    tuned, report = tune(
+        settings,
+        replays,
+        budget=args.replay,
+        min_precision=args.min_precision,
+        jobs=args.jobs or os.cpu_count() or 1,
+        progress=lambda m: print(m, file=sys.stderr),
+    )
+    fitted = {**document["fitted"], "replay": report.as_dict()}
+    return tuned, {**settings_to_json(tuned), "fitted": fitted}
+
+
+def _print_fit(out: str, fit: Any, document: dict[str, Any]) -> None:
+    if fit is not None:
+        print(f"{out}: fitted on {fit.rows} candidate stories ({fit.positives} true), log loss {fit.log_loss:.3f}")
+    replay = document["fitted"].get("replay")
+    if replay:
+        print(
+            f"tuned on replays: objective {replay['objective_before']:.4f} -> {replay['objective_after']:.4f} "
+            f"in {replay['evaluations']} evaluations, {len(replay['moves'])} moves"
+        )
+        for group, s in replay["replays"].items():
+            print(f"  {group:<40} link P / R / F1 {s['precision']:.3f} / {s['recall']:.3f} / {s['f1']:.3f}")
+    print(f"point the config at it: monitor.match_weights = {str(out)!r}")

@@ -230,11 +230,16 @@ def fit_files(
     return to_settings(fit, settings), fit
 
 
+def file_names(paths: Sequence[Path]) -> list[str]:
+    """How a weights file names the labelled files it was fitted on (folder and name, no full path)."""
+    return [f"{p.parent.name}/{p.name}" for p in paths]
+
+
 def weights_document(settings: MatchSettings, fit: Fit, paths: Sequence[Path]) -> dict[str, Any]:
     return {
         **settings_to_json(settings),
         "fitted": {
-            "files": [f"{p.parent.name}/{p.name}" for p in paths],
+            "files": file_names(paths),
             "rows": fit.rows,
             "positives": fit.positives,
             "log_loss": round(fit.log_loss, 4),
@@ -250,14 +255,22 @@ def write_weights(out: Path, document: dict[str, Any]) -> None:
         raise MonitorError(f"{out}: cannot write: {e}") from e
 
 
-def load_settings(path: Path, base: MatchSettings | None = None) -> MatchSettings:
-    """Matcher settings from a weights file (``fit``'s output); MonitorError names the file and the key."""
+def load_document(path: Path) -> dict[str, Any]:
+    """A weights file as JSON; MonitorError names the file."""
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
         raise MonitorError(f"{path}: cannot read: {e}") from e
     except json.JSONDecodeError as e:
         raise MonitorError(f"{path}: not valid JSON: {e.msg} (line {e.lineno})") from e
+    if not isinstance(obj, dict):
+        raise MonitorError(f"{path}: expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def load_settings(path: Path, base: MatchSettings | None = None) -> MatchSettings:
+    """Matcher settings from a weights file (``fit``'s output); MonitorError names the file and the key."""
+    obj = load_document(path)
     try:
         return settings_from_json(obj, base)
     except ValueError as e:
