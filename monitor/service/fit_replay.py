@@ -7,12 +7,13 @@ apart; GVA replayed x8: the density slope). A row-by-row log loss leaves those t
 settings missed floors the hand-set ones met (docs/matching.md, "Third pass").
 
 This stage replays every labelled file through the matcher with the settings and moves one number of the
-decision at a time (a coordinate search: up, then down, by a step that halves once no move helps), keeping
-a move when the replays' **objective** rises: the mean link F1 of the files' replays (one voice per file and
-time factor: a file replayed in blocks counts the blocks' mean; a first-poll replay counts the harmonic
-mean of its share of stories kept apart and of follow-ups joined), less twice the shortfall of every dated
-replay's link precision under ``min_precision`` (a wrong join hides a new story's alert, so precision may be
-made a floor). Every candidate is judged on the whole stream, so the chains count. Deterministic: the same
+decision at a time (a coordinate search: up, then down, by a step that doubles while it helps and halves
+once no move does; plus the threshold and the density slope moved together, ``_PAIRED``), keeping a move
+when the replays' **objective** rises: the mean link F1 of the files' replays (one voice per file and time
+factor: a file replayed in blocks counts the blocks' mean; first polls are scored as links too,
+``poll_links``), less twice the shortfall of every dated replay's link precision under ``min_precision`` (a
+wrong join hides a new story's alert, so precision may be made a floor).
+Every candidate is judged on the whole stream, so the chains count. Deterministic: the same
 files and start give the same settings; the replays of one evaluation run in ``jobs`` processes.
 """
 
@@ -23,9 +24,11 @@ import statistics
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from monitor.core.match import Matcher, MatchInput
 from monitor.core.match_types import (
     FITTED_SETTINGS,
     FITTED_WEIGHTS,
@@ -33,7 +36,7 @@ from monitor.core.match_types import (
     settings_from_json,
     settings_to_json,
 )
-from monitor.service.backtest import Record, cold_start, read_records, run_backtest
+from monitor.service.backtest import POLL_TIME, Record, Scores, first_polls, links, read_records, run_backtest
 
 # The score's scale: every other weight is relative to the cosine's (``fit.to_settings``), so it stays 1.
 _FIXED = {"cosine"}
@@ -121,9 +124,8 @@ def score(replay: Replay, document: dict[str, Any]) -> ReplayScore:
     """One replay with the settings of a weights ``document`` (a plain dict, so it crosses processes)."""
     settings = settings_from_json(document)
     if replay.polls:
-        report = cold_start(replay.path, settings, polls=replay.polls)
-        kept, joined = report.mean_stories / report.poll_size, report.follow_up_joined
-        return ReplayScore(replay, kept, joined, 2 * kept * joined / (kept + joined) if kept + joined else 0.0, True)
+        polled = poll_links(replay.path, settings, replay.polls)
+        return ReplayScore(replay, polled.precision, polled.recall, polled.f1, True)
     records = _records(replay.path)
     part = records[replay.start : replay.start + replay.size] if replay.size else records
     result = run_backtest(replay.path, settings=settings, records=part, time_compress=replay.factor)
@@ -131,6 +133,29 @@ def score(replay: Replay, document: dict[str, Any]) -> ReplayScore:
     if links is None:
         raise ValueError(f"{replay.path}: no labelled articles to score")
     return ReplayScore(replay, links.precision, links.recall, links.f1, any(r.published for r in part))
+
+
+def poll_links(path: Path, settings: MatchSettings, polls: int) -> Scores:
+    """``backtest.cold_start``'s first polls scored as links: each poll's first articles and their follow-ups
+    (matched an hour later, one at a time, nothing added) as one clustering against the incidents. Two
+    incidents merged cost a false link, and one more for each follow-up that joins the merged story; a
+    follow-up that starts a story of its own costs its true link."""
+    pred: list[str] = []
+    gold: list[str] = []
+    for k, picked in enumerate(first_polls(path, polls)):
+        matcher = Matcher(settings)
+        for i, (first, _) in enumerate(picked):
+            article = MatchInput(first.doc_id, first.title, first.text, POLL_TIME, first.url, first.source)
+            story = matcher.match(article).story or f"{k}:{i}"
+            matcher.add(story, article)
+            pred.append(story)
+            gold.append(f"{k}:{i}")
+        for i, (_, later) in enumerate(picked):
+            when = POLL_TIME + timedelta(hours=1)
+            result = matcher.match(MatchInput(later.doc_id, later.title, later.text, when, later.url, later.source))
+            pred.append(result.story or f"{k}:later {i}")
+            gold.append(f"{k}:{i}")
+    return links(pred, gold)
 
 
 def _grouped(scores: Sequence[ReplayScore]) -> dict[str, dict[str, float]]:
@@ -143,16 +168,15 @@ def _grouped(scores: Sequence[ReplayScore]) -> dict[str, dict[str, float]]:
             "recall": statistics.fmean(s.recall for s in ss),
             "f1": statistics.fmean(s.f1 for s in ss),
             "dated": float(all(s.dated for s in ss)),
-            "polls": float(any(s.replay.polls for s in ss)),
         }
         for g, ss in by.items()
     }
 
 
 def objective(scores: Sequence[ReplayScore], min_precision: float = 0.0) -> float:
-    """Mean F1 of the groups, less ``_PRECISION_PENALTY`` x each dated stream's precision shortfall."""
+    """Mean F1 of the groups, less ``_PRECISION_PENALTY`` x each dated group's precision shortfall."""
     groups = _grouped(scores).values()
-    shortfall = sum(max(0.0, min_precision - g["precision"]) for g in groups if g["dated"] and not g["polls"])
+    shortfall = sum(max(0.0, min_precision - g["precision"]) for g in groups if g["dated"])
     return statistics.fmean(g["f1"] for g in groups) - _PRECISION_PENALTY * shortfall
 
 
