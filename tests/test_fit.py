@@ -135,10 +135,8 @@ def test_fit_rows_from_the_matchers_own_decisions(tmp_path: Path) -> None:
 
 @pytest.mark.data
 def test_the_shipped_dev_fit_keeps_a_first_poll_apart() -> None:
-    """The fitted file (``fit --decided --compress 8 --first-polls 30``, docs/matching.md) learns the
-    young-stream term from first polls: 19.7 stories of 20 and 92% of follow-ups joined (without the poll
-    rows the term came out negative: 18.7 stories). It is not the default: it misses the GVA x8 and ECB+
-    floors, and reaches AllSides 0.718 in blocks where the hand-set defaults reach 0.725."""
+    """The shipped file (``fit --replay``, docs/matching.md "Fourth pass") keeps a fresh install's first
+    poll apart: 19.67 stories of 20 and 92.5% of follow-ups joined."""
     import monitor.service
 
     shipped = load_settings(Path(monitor.service.__file__).parent / "match_weights_dev.json")

@@ -111,3 +111,15 @@ def test_cli_tunes_a_weights_file_it_is_given(tmp_path: Path) -> None:
     refused = run_cli("fit", str(source), "-o", str(tmp_path / "third.json"), "--start", str(first))
     assert refused.returncode != 0 and "give --replay N" in refused.stderr
     assert not (tmp_path / "third.json").exists()
+
+
+def test_the_shipped_dev_file_is_a_replay_fit() -> None:
+    """``monitor/service/match_weights_dev.json`` is ``fit --replay``'s output (docs/matching.md, "Fourth
+    pass"): it says where it started and what the replays gained. Not the default: it joins the seed test's
+    unrelated Syria story (``test_match.py``), which the hand-set numbers keep apart."""
+    import monitor.service
+
+    path = Path(monitor.service.__file__).parent / "match_weights_dev.json"
+    fitted = json.loads(path.read_text(encoding="utf-8"))["fitted"]
+    assert fitted["replay"]["objective_after"] > fitted["replay"]["objective_before"]
+    assert load_settings(path) != MatchSettings()
