@@ -161,3 +161,39 @@ def test_allsides_dev_in_blocks_of_its_held_out_size() -> None:
     reports = run_blocks(dataset("allsides_neus"), 921)
     f1 = [r.links.f1 for r in reports if r.links is not None]
     assert sum(f1) / len(f1) >= ALLSIDES_BLOCKS_FLOOR, f1
+
+
+def test_cli_backtest_in_blocks_and_as_first_polls(tmp_path: Path) -> None:
+    """``news-monitor backtest --blocks N`` and ``--cold-start``: the figures docs/matching.md gives for
+    AllSides and a fresh install, from the user command (they agree with ``run_blocks`` / ``cold_start``)."""
+    from tests.support import run_cli
+
+    rows = [
+        {
+            "doc_id": f"d{i}",
+            "title": f"Harbour fire {i}",
+            "text": f"Crews fought the harbour fire, report {i}.",
+            "cluster_id": f"c{i % 3}",
+        }
+        for i in range(12)
+    ]
+    source = write_jsonl(tmp_path / "pool.jsonl", rows)
+    done = run_cli("backtest", str(source), "--blocks", "5", "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    expected = [r.links.f1 for r in run_blocks(source, 5) if r.links]
+    assert [b["articles"] for b in out["blocks"]] == [5, 5, 2]
+    assert out["mean_link_f1"] == pytest.approx(sum(expected) / len(expected))
+    done = run_cli("backtest", str(source), "--blocks", "5")
+    assert done.returncode == 0 and "mean link F1 over 3 blocks" in done.stdout, done.stderr
+
+
+@pytest.mark.data
+def test_cli_backtest_cold_start_reports_the_first_polls() -> None:
+    from tests.support import run_cli
+
+    source = dataset("gva_incidents")
+    done = run_cli("backtest", str(source), "--cold-start", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["polls"] == 30 and report["mean_stories"] == cold_start(source).mean_stories

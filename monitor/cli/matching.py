@@ -27,6 +27,18 @@ def register(add: Add) -> None:
         help="divide every date's distance to the first date by K: a K-times denser stream",
     )
     p.add_argument("--weights", metavar="WEIGHTS.json", help="a weights file from 'fit' instead of the defaults")
+    p.add_argument(
+        "--blocks",
+        type=int,
+        default=0,
+        metavar="N",
+        help="replay consecutive blocks of N articles, each into a fresh matcher (a big undated pool)",
+    )
+    p.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="replay 30 first polls of a fresh install instead: 20 labelled stories at once, then a follow-up each",
+    )
     p = add("fit", cmd_fit, "fit the matcher's weights on labelled JSONL articles (as backtest reads them)")
     _fit_arguments(p)
 
@@ -91,6 +103,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         from monitor.service.fit import load_settings
 
         settings = load_settings(Path(args.weights))
+    if args.blocks > 0 or args.cold_start:
+        return _backtest_variant(args, settings)
     report = run_backtest(
         Path(args.articles),
         out=Path(args.out) if args.out else None,
@@ -102,6 +116,34 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         print_json(report.as_dict())
     else:
         print(format_report(report))
+    return EXIT_OK
+
+
+def _backtest_variant(args: argparse.Namespace, settings: Any) -> int:
+    """``--cold-start`` and ``--blocks N`` (docs/matching.md's first-poll and AllSides figures)."""
+    from dataclasses import asdict
+
+    from monitor.service.backtest import cold_start, run_blocks
+
+    path = Path(args.articles)
+    if args.cold_start:
+        cold = cold_start(path, settings)
+        if args.json:
+            print_json(asdict(cold))
+        else:
+            print(f"{cold.polls} first polls of {cold.poll_size} stories: {cold.mean_stories} stories on average,")
+            print(f"a merge in {cold.polls_with_a_merge}, follow-ups joined {cold.follow_up_joined:.1%}")
+        return EXIT_OK
+    reports = run_blocks(path, args.blocks, settings)
+    f1s = [r.links.f1 for r in reports if r.links is not None]
+    if args.json:
+        print_json({"blocks": [r.as_dict() for r in reports], "mean_link_f1": sum(f1s) / len(f1s) if f1s else None})
+        return EXIT_OK
+    for r in reports:
+        link = f"{r.links.precision:.3f} / {r.links.recall:.3f} / {r.links.f1:.3f}" if r.links else "unlabelled"
+        print(f"{r.articles} articles: links P / R / F1 {link}")
+    if f1s:
+        print(f"mean link F1 over {len(f1s)} blocks: {sum(f1s) / len(f1s):.3f}")
     return EXIT_OK
 
 
