@@ -13,7 +13,8 @@ from monitor.config import parse_config
 from monitor.core.match import MatchSettings
 from monitor.core.match_types import settings_from_json, settings_to_json
 from monitor.errors import ConfigError, MonitorError
-from monitor.service.backtest import cold_start, run_backtest
+from monitor.service.backtest import run_backtest
+from monitor.service.backtest_polls import cold_start
 from monitor.service.fit import FEATURES, fit_files, load_settings, logistic, weights_document, write_weights
 from tests.support import run_cli
 from tests.support.labelled import dataset, write_jsonl

@@ -123,7 +123,8 @@ def _backtest_variant(args: argparse.Namespace, settings: Any) -> int:
     """``--cold-start`` and ``--blocks N`` (docs/matching.md's first-poll and AllSides figures)."""
     from dataclasses import asdict
 
-    from monitor.service.backtest import cold_start, run_blocks
+    from monitor.service.backtest import format_blocks, mean_link_f1, run_blocks
+    from monitor.service.backtest_polls import cold_start
 
     path = Path(args.articles)
     if args.cold_start:
@@ -135,15 +136,10 @@ def _backtest_variant(args: argparse.Namespace, settings: Any) -> int:
             print(f"a merge in {cold.polls_with_a_merge}, follow-ups joined {cold.follow_up_joined:.1%}")
         return EXIT_OK
     reports = run_blocks(path, args.blocks, settings)
-    f1s = [r.links.f1 for r in reports if r.links is not None]
     if args.json:
-        print_json({"blocks": [r.as_dict() for r in reports], "mean_link_f1": sum(f1s) / len(f1s) if f1s else None})
-        return EXIT_OK
-    for r in reports:
-        link = f"{r.links.precision:.3f} / {r.links.recall:.3f} / {r.links.f1:.3f}" if r.links else "unlabelled"
-        print(f"{r.articles} articles: links P / R / F1 {link}")
-    if f1s:
-        print(f"mean link F1 over {len(f1s)} blocks: {sum(f1s) / len(f1s):.3f}")
+        print_json({"blocks": [r.as_dict() for r in reports], "mean_link_f1": mean_link_f1(reports)})
+    else:
+        print(format_blocks(reports))
     return EXIT_OK
 
 
@@ -154,7 +150,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         file_names,
         fit_files,
         load_document,
-        load_settings,
+        settings_of,
         weights_document,
         write_weights,
     )
@@ -163,7 +159,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.start and args.replay <= 0:
         raise MonitorError("fit: --start WEIGHTS.json tunes a file on replays; give --replay N too")
     if args.start:
-        settings, before = load_settings(Path(args.start)), load_document(Path(args.start)).get("fitted")
+        start = load_document(Path(args.start))
+        settings, before = settings_of(start, Path(args.start)), start.get("fitted")
         started = {"file": Path(args.start).name, **({"fitted": before} if isinstance(before, dict) else {})}
         document = {**settings_to_json(settings), "fitted": {"files": file_names(paths), "start": started}}
         fit = None

@@ -7,21 +7,20 @@ carries ``cluster_id`` labels it computes B-cubed and pairwise same-story link p
 articles without ``quality_flags`` (flagged ones are still matched, only not scored). It also measures
 articles per second and the process's peak resident memory (``ru_maxrss``, which includes the interpreter
 and the loaded file, not just the index). It stores nothing in any database and prints nothing
-(``format_report`` makes the terminal table; the CLI prints it). ``cold_start`` replays a fresh install's
-first polls; ``run_blocks`` replays a file in consecutive blocks, each into a fresh matcher.
+(``format_report`` makes the terminal table; the CLI prints it). ``backtest_polls.cold_start`` replays a
+fresh install's first polls; ``run_blocks`` replays a file in consecutive blocks, each into a fresh matcher.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import resource
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -257,82 +256,23 @@ def run_blocks(path: Path, size: int, settings: MatchSettings | None = None) -> 
     return [run_backtest(path, settings=settings, records=records[i : i + size]) for i in range(0, len(records), size)]
 
 
-@dataclass(frozen=True)
-class ColdStartReport:
-    """A fresh install's first poll (``cold_start``): how many stories the poll's articles about different
-    incidents became, and how often a second article about one of them joined it."""
-
-    path: str
-    polls: int
-    poll_size: int
-    mean_stories: float
-    polls_with_a_merge: int
-    follow_ups: int
-    follow_up_joined: float  # share of follow-ups that joined their incident's story
+def mean_link_f1(reports: list[BacktestReport]) -> float | None:
+    """The mean link F1 of ``run_blocks``' labelled blocks (None: none is labelled)."""
+    f1s = [r.links.f1 for r in reports if r.links is not None]
+    return sum(f1s) / len(f1s) if f1s else None
 
 
-POLL_TIME = datetime(2024, 1, 1, 12, tzinfo=UTC)
-
-
-def _incidents(records: list[Record]) -> list[tuple[Record, Record]]:
-    """(first article, a later one) of each labelled story with two scored articles at different URLs."""
-    by_story: dict[str, list[Record]] = {}
-    for r in publication_order(records):
-        if r.scored and r.cluster:
-            by_story.setdefault(r.cluster, []).append(r)
-    out = []
-    for docs in by_story.values():
-        first = docs[0]
-        later = [d for d in docs[1:] if not (d.url and d.url == first.url)]
-        if later:
-            out.append((first, later[0]))
-    return out
-
-
-def first_polls(path: Path, polls: int = 30, size: int = 20, seed: int = 13) -> list[list[tuple[Record, Record]]]:
-    """The (first article, follow-up) pairs of ``size`` labelled stories from different outlets, per poll."""
-    incidents = _incidents(read_records(path))
-    if len(incidents) < size:
-        raise MonitorError(f"{path}: {len(incidents)} labelled stories with two articles, a poll needs {size}")
-    out = []
-    for k in range(polls):
-        picked: list[tuple[Record, Record]] = []
-        outlets: set[str | None] = set()
-        for first, later in random.Random(seed + k).sample(incidents, len(incidents)):
-            if first.source not in outlets and len(picked) < size:
-                outlets.add(first.source)
-                picked.append((first, later))
-        out.append(picked)
-    return out
-
-
-def cold_start(
-    path: Path, settings: MatchSettings | None = None, *, polls: int = 30, size: int = 20, seed: int = 13
-) -> ColdStartReport:
-    """Replay a fresh install's first poll ``polls`` times: ``size`` first articles of as many labelled
-    stories, from different outlets (in local news: different towns), all published at one time into an
-    empty matcher; then, an hour later, a second article of each story (matched one at a time against
-    that state, nothing added). The stories should stay apart and the follow-ups join them."""
-    settings = settings or MatchSettings()
-    stories_total, merged, joined, follow_ups = 0, 0, 0, 0
-    for picked in first_polls(path, polls, size, seed):
-        matcher = Matcher(settings)
-        story_of: dict[str, str] = {}
-        for i, (first, _) in enumerate(picked):
-            article = MatchInput(first.doc_id, first.title, first.text, POLL_TIME, first.url, first.source)
-            story = matcher.match(article).story or f"s{i}"
-            matcher.add(story, article)
-            story_of[first.doc_id] = story
-        stories_total += len(matcher)
-        merged += len(matcher) < len(picked)
-        for first, later in picked:
-            when = POLL_TIME + timedelta(hours=1)
-            result = matcher.match(MatchInput(later.doc_id, later.title, later.text, when, later.url, later.source))
-            joined += result.story == story_of[first.doc_id]
-            follow_ups += 1
-    return ColdStartReport(
-        str(path), polls, size, round(stories_total / polls, 2), merged, follow_ups, round(joined / follow_ups, 3)
-    )
+def format_blocks(reports: list[BacktestReport]) -> str:
+    """``run_blocks``' reports for a terminal: each block's links, then their mean F1."""
+    lines = []
+    for r in reports:
+        link = f"{r.links.precision:.3f} / {r.links.recall:.3f} / {r.links.f1:.3f}" if r.links else "unlabelled"
+        lines.append(f"{r.articles} articles: links P / R / F1 {link}")
+    mean = mean_link_f1(reports)
+    if mean is not None:
+        labelled = sum(r.links is not None for r in reports)
+        lines.append(f"mean link F1 over {labelled} blocks: {mean:.3f}")
+    return "\n".join(lines)
 
 
 def format_report(report: BacktestReport) -> str:
@@ -378,15 +318,11 @@ def main(argv: list[str] | None = None) -> int:
 
         settings = load_settings(args.weights)
     if args.blocks:
-        reports = run_blocks(args.path, args.blocks, settings)
-        for r in reports:
-            assert r.links is not None
-            link = f"{r.links.precision:.3f} / {r.links.recall:.3f} / {r.links.f1:.3f}"
-            print(f"{r.articles} articles: links P / R / F1 {link}")
-        f1s = [r.links.f1 for r in reports if r.links is not None]
-        print(f"mean link F1 over {len(f1s)} blocks: {sum(f1s) / len(f1s):.3f}")
+        print(format_blocks(run_blocks(args.path, args.blocks, settings)))
         return 0
     if args.cold_start:
+        from monitor.service.backtest_polls import cold_start
+
         print(json.dumps(asdict(cold_start(args.path, settings)), indent=2))
         return 0
     report = run_backtest(args.path, args.out, settings=settings, time_compress=args.time_compress)

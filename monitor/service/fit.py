@@ -29,7 +29,8 @@ from monitor.core.match import Matcher, MatchInput, MatchSettings
 from monitor.core.match_score import PAIR_TERMS, STORY_TERMS
 from monitor.core.match_types import settings_from_json, settings_to_json
 from monitor.errors import MonitorError
-from monitor.service.backtest import POLL_TIME, Record, compress_time, first_polls, publication_order, read_records
+from monitor.service.backtest import Record, compress_time, publication_order, read_records
+from monitor.service.backtest_polls import POLL_TIME, first_polls
 
 # The model's features, in order: the score's terms (weights), then the threshold's (its intercept apart).
 SCORE_FEATURES = (*PAIR_TERMS, *STORY_TERMS)
@@ -81,7 +82,7 @@ def _polled(record: Record, when: datetime) -> MatchInput:
 
 
 def poll_rows(path: Path, settings: MatchSettings, polls: int, top: int = 3) -> list[tuple[list[float], int]]:
-    """Rows of a fresh install's first polls (``backtest.first_polls``, other seeds than ``cold_start``'s):
+    """Rows of a fresh install's first polls (``backtest_polls.first_polls``, other seeds than ``cold_start``'s):
     each poll's first articles into an empty matcher, each its own story (so none of their candidates is
     true), then each follow-up an hour later (its incident's story is): the young stream, where the
     ``young`` term of the threshold applies, which a replay of the whole file shows only at its start."""
@@ -270,7 +271,11 @@ def load_document(path: Path) -> dict[str, Any]:
 
 def load_settings(path: Path, base: MatchSettings | None = None) -> MatchSettings:
     """Matcher settings from a weights file (``fit``'s output); MonitorError names the file and the key."""
-    obj = load_document(path)
+    return settings_of(load_document(path), path, base)
+
+
+def settings_of(obj: dict[str, Any], path: Path, base: MatchSettings | None = None) -> MatchSettings:
+    """Matcher settings from a weights file's JSON (read from ``path``, which the error names)."""
     try:
         return settings_from_json(obj, base)
     except ValueError as e:

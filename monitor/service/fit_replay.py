@@ -24,11 +24,9 @@ import statistics
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.core.match import Matcher, MatchInput
 from monitor.core.match_types import (
     FITTED_SETTINGS,
     FITTED_WEIGHTS,
@@ -36,7 +34,8 @@ from monitor.core.match_types import (
     settings_from_json,
     settings_to_json,
 )
-from monitor.service.backtest import POLL_TIME, Record, Scores, first_polls, links, read_records, run_backtest
+from monitor.service.backtest import Record, Scores, links, read_records, run_backtest
+from monitor.service.backtest_polls import first_polls, replay_poll
 
 # The score's scale: every other weight is relative to the cosine's (``fit.to_settings``), so it stays 1.
 _FIXED = {"cosine"}
@@ -49,7 +48,7 @@ _PRECISION_PENALTY = 2.0
 class Replay:
     """One replay of a labelled file: the whole stream (dates squeezed ``factor`` times), one block of
     ``size`` lines from ``start`` (an undated pool too big to be one user's stream), or ``polls`` first
-    polls of a fresh install (``backtest.cold_start``)."""
+    polls of a fresh install (``backtest_polls.cold_start``)."""
 
     path: Path
     factor: float = 1.0
@@ -92,6 +91,15 @@ class TuneReport:
         }
 
 
+_RECORDS: dict[Path, list[Record]] = {}  # per process: a worker reads each file once, not per evaluation
+
+
+def _records(path: Path) -> list[Record]:
+    if path not in _RECORDS:
+        _RECORDS[path] = read_records(path)
+    return _RECORDS[path]
+
+
 def replays_for(
     paths: Sequence[Path], *, compress: Sequence[float] = (), polls: int = 0, blocks: int = 0
 ) -> list[Replay]:
@@ -99,7 +107,7 @@ def replays_for(
     undated one longer than ``blocks`` lines in blocks of that many instead of whole."""
     out: list[Replay] = []
     for path in paths:
-        records = read_records(path)
+        records = _records(path)
         dated = any(r.published for r in records)
         if not dated and blocks and len(records) > blocks:
             out += [Replay(path, start=i, size=blocks) for i in range(0, len(records), blocks)]
@@ -109,15 +117,6 @@ def replays_for(
         if polls and dated:
             out.append(Replay(path, polls=polls))
     return out
-
-
-_RECORDS: dict[Path, list[Record]] = {}  # per process: a worker reads each file once, not per evaluation
-
-
-def _records(path: Path) -> list[Record]:
-    if path not in _RECORDS:
-        _RECORDS[path] = read_records(path)
-    return _RECORDS[path]
 
 
 def score(replay: Replay, document: dict[str, Any]) -> ReplayScore:
@@ -136,25 +135,17 @@ def score(replay: Replay, document: dict[str, Any]) -> ReplayScore:
 
 
 def poll_links(path: Path, settings: MatchSettings, polls: int) -> Scores:
-    """``backtest.cold_start``'s first polls scored as links: each poll's first articles and their follow-ups
-    (matched an hour later, one at a time, nothing added) as one clustering against the incidents. Two
+    """``backtest_polls.cold_start``'s first polls (``replay_poll``) scored as links: each poll's first articles and
+    their follow-ups as one clustering against the incidents. Two
     incidents merged cost a false link, and one more for each follow-up that joins the merged story; a
     follow-up that starts a story of its own costs its true link."""
     pred: list[str] = []
     gold: list[str] = []
     for k, picked in enumerate(first_polls(path, polls)):
-        matcher = Matcher(settings)
-        for i, (first, _) in enumerate(picked):
-            article = MatchInput(first.doc_id, first.title, first.text, POLL_TIME, first.url, first.source)
-            story = matcher.match(article).story or f"{k}:{i}"
-            matcher.add(story, article)
-            pred.append(story)
-            gold.append(f"{k}:{i}")
-        for i, (_, later) in enumerate(picked):
-            when = POLL_TIME + timedelta(hours=1)
-            result = matcher.match(MatchInput(later.doc_id, later.title, later.text, when, later.url, later.source))
-            pred.append(result.story or f"{k}:later {i}")
-            gold.append(f"{k}:{i}")
+        firsts, later = replay_poll(picked, settings)
+        pred += [f"{k}:{story}" for story in firsts]
+        pred += [f"{k}:{story}" if story else f"{k}:later {i}" for i, story in enumerate(later)]
+        gold += [f"{k}:{i}" for i in range(len(picked))] * 2
     return links(pred, gold)
 
 
