@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from monitor.core.match import MatchSettings
+from monitor.errors import MonitorError
 from monitor.service.fit import load_settings
-from monitor.service.fit_replay import Replay, ReplayScore, objective, replays_for, score, tune
+from monitor.service.fit_replay import Replay, ReplayScore, objective, parse_floor, replays_for, score, tune
 from tests.support import run_cli
 from tests.support.labelled import write_jsonl
 
@@ -27,6 +28,25 @@ def test_objective_is_the_mean_f1_of_files_less_the_precision_shortfall() -> Non
     assert objective([*blocks, dated, polls]) == pytest.approx((0.6 + 0.9 + 0.5) / 3)
     # Under the floor, a dated replay (not an undated file) costs twice its shortfall.
     assert objective([*blocks, dated, polls], min_precision=0.95) == pytest.approx((0.6 + 0.9 + 0.5) / 3 - 0.1 - 0.9)
+
+
+def test_a_floor_costs_twice_the_f1_shortfall_of_the_replays_it_names() -> None:
+    undated = _score("c/ecb.jsonl", 0.8, 0.8, dated=False)
+    dated = _score("b/dated.jsonl", 0.9, 0.9)
+    squeezed = _score("b/dated.jsonl", 0.7, 0.7, factor=8)
+    mean = (0.8 + 0.9 + 0.7) / 3
+    assert objective([undated, dated, squeezed], floors={"ecb": 0.85}) == pytest.approx(mean - 2 * 0.05)
+    # "dated.jsonl x8" names the squeezed replay only; a floor met costs nothing.
+    floors = {"dated.jsonl x8": 0.75, "dated.jsonl x1": 0.85}
+    assert objective([undated, dated, squeezed], floors=floors) == pytest.approx(mean - 2 * 0.05)
+    assert objective([undated, dated, squeezed], floors={"nothing": 1.0}) == pytest.approx(mean)
+
+
+@pytest.mark.parametrize("text", ["ecb", "=0.8", "ecb=high", "ecb=1.5"])
+def test_a_bad_floor_is_refused_with_its_text(text: str) -> None:
+    with pytest.raises(MonitorError, match="--floor"):
+        parse_floor(text)
+    assert parse_floor("gva_incidents/docs.jsonl x1=0.85") == ("gva_incidents/docs.jsonl x1", 0.85)
 
 
 def _article(i: int, cluster: str, words: str, day: int | None) -> dict[str, object]:

@@ -79,6 +79,14 @@ def _fit_arguments(p: argparse.ArgumentParser) -> None:
         help="with --replay: penalise a dated replay whose link precision falls under P",
     )
     p.add_argument(
+        "--floor",
+        action="append",
+        default=[],
+        metavar="NAME=F1",
+        help="with --replay: penalise a replay whose name contains NAME and whose link F1 falls under F1 "
+        "(repeatable; e.g. ecbplus_dev=0.85)",
+    )
+    p.add_argument(
         "--blocks",
         type=int,
         default=0,
@@ -154,8 +162,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
         weights_document,
         write_weights,
     )
+    from monitor.service.fit_replay import parse_floor
 
     paths = [Path(a) for a in args.articles]
+    floors = dict(parse_floor(f) for f in args.floor)  # a bad one is told before the fit starts
     if args.start and args.replay <= 0:
         raise MonitorError("fit: --start WEIGHTS.json tunes a file on replays; give --replay N too")
     if args.start:
@@ -175,7 +185,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         )
         document = weights_document(settings, fit, paths)
     if args.replay > 0:
-        settings, document = _replay_tuned(args, paths, settings, document)
+        settings, document = _replay_tuned(args, paths, settings, document, floors)
     write_weights(Path(args.out), document)
     if args.json:
         print_json(document)
@@ -185,7 +195,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _replay_tuned(
-    args: argparse.Namespace, paths: list[Path], settings: Any, document: dict[str, Any]
+    args: argparse.Namespace, paths: list[Path], settings: Any, document: dict[str, Any], floors: dict[str, float]
 ) -> tuple[Any, dict[str, Any]]:
     import os
 
@@ -199,6 +209,7 @@ def _replay_tuned(
         replays,
         budget=args.replay,
         min_precision=args.min_precision,
+        floors=floors,
         jobs=args.jobs or os.cpu_count() or 1,
         progress=lambda m: print(m, file=sys.stderr),
     )

@@ -12,7 +12,8 @@ once no move does; plus the threshold and the density slope moved together, ``_P
 when the replays' **objective** rises: the mean link F1 of the files' replays (one voice per file and time
 factor: a file replayed in blocks counts the blocks' mean; first polls are scored as links too,
 ``poll_links``), less twice the shortfall of every dated replay's link precision under ``min_precision`` (a
-wrong join hides a new story's alert, so precision may be made a floor).
+wrong join hides a new story's alert, so precision may be made a floor) and of any replay's F1 under a
+``floors`` entry (the floors the tests hold: without them the search trades one file's F1 for another's).
 Every candidate is judged on the whole stream, so the chains count. Deterministic: the same
 files and start give the same settings; the replays of one evaluation run in ``jobs`` processes.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from monitor.core.match_types import (
     settings_from_json,
     settings_to_json,
 )
+from monitor.errors import MonitorError
 from monitor.service.backtest import Record, Scores, links, read_records, run_backtest
 from monitor.service.backtest_polls import first_polls, replay_poll
 
@@ -41,7 +43,7 @@ from monitor.service.backtest_polls import first_polls, replay_poll
 _FIXED = {"cosine"}
 # Thresholds move by an absolute step; a weight by a quarter of itself, at least this much.
 _THRESHOLD_STEP, _WEIGHT_STEP, _SMALLEST_STEP = 0.02, 0.05, 0.005
-_PRECISION_PENALTY = 2.0
+_PENALTY = 2.0
 
 
 @dataclass(frozen=True)
@@ -164,11 +166,29 @@ def _grouped(scores: Sequence[ReplayScore]) -> dict[str, dict[str, float]]:
     }
 
 
-def objective(scores: Sequence[ReplayScore], min_precision: float = 0.0) -> float:
-    """Mean F1 of the groups, less ``_PRECISION_PENALTY`` x each dated group's precision shortfall."""
-    groups = _grouped(scores).values()
-    shortfall = sum(max(0.0, min_precision - g["precision"]) for g in groups if g["dated"])
-    return statistics.fmean(g["f1"] for g in groups) - _PRECISION_PENALTY * shortfall
+def objective(
+    scores: Sequence[ReplayScore], min_precision: float = 0.0, floors: Mapping[str, float] | None = None
+) -> float:
+    """Mean F1 of the groups, less ``_PENALTY`` x each dated group's precision shortfall under
+    ``min_precision`` and x each group's F1 shortfall under the ``floors`` its name contains
+    (``{"ecbplus_dev": 0.85}``: a floor a test or a user holds the matcher to)."""
+    groups = _grouped(scores)
+    shortfall = sum(max(0.0, min_precision - g["precision"]) for g in groups.values() if g["dated"])
+    for name, g in groups.items():
+        shortfall += sum(max(0.0, f1 - g["f1"]) for part, f1 in (floors or {}).items() if part in name)
+    return statistics.fmean(g["f1"] for g in groups.values()) - _PENALTY * shortfall
+
+
+def parse_floor(text: str) -> tuple[str, float]:
+    """``--floor NAME=F1``: NAME is part of a replay group's name ("ecbplus_dev", "docs.jsonl x8")."""
+    name, sep, value = text.rpartition("=")
+    try:
+        f1 = float(value)
+    except ValueError:
+        f1 = -1.0
+    if not sep or not name or not 0.0 <= f1 <= 1.0:
+        raise MonitorError(f"--floor {text!r}: expected NAME=F1 with F1 between 0 and 1 (e.g. ecbplus_dev=0.85)")
+    return name, f1
 
 
 def _number(document: dict[str, Any], key: str) -> float:
@@ -202,16 +222,18 @@ _PAIRED = {"threshold, dense threshold kept": {"threshold": 1.0, "density_slope"
 
 
 class _Search:
-    def __init__(self, pool: Executor, replays: Sequence[Replay], min_precision: float, budget: int) -> None:
+    def __init__(
+        self, pool: Executor, replays: Sequence[Replay], min_precision: float, floors: Mapping[str, float], budget: int
+    ) -> None:
         # The slowest replays first, so that the processes finish together.
         self.order = sorted(replays, key=lambda r: -(r.size or len(_records(r.path))) * max(r.factor, 1.0))
-        self.pool, self.min_precision, self.budget = pool, min_precision, budget
+        self.pool, self.min_precision, self.floors, self.budget = pool, min_precision, floors, budget
         self.report = TuneReport(0.0, 0.0, 0)
 
     def evaluate(self, doc: dict[str, Any]) -> tuple[float, list[ReplayScore]]:
         scores = list(self.pool.map(score, self.order, [doc] * len(self.order)))
         self.report.evaluations += 1
-        return objective(scores, self.min_precision), scores
+        return objective(scores, self.min_precision, self.floors), scores
 
     def line(self, document: dict[str, Any], direction: dict[str, float], stride: float) -> dict[str, Any] | None:
         """Move by ``stride``, then by twice as much again while that keeps helping; the best, or None."""
@@ -234,6 +256,7 @@ def tune(
     *,
     budget: int,
     min_precision: float = 0.0,
+    floors: Mapping[str, float] | None = None,
     jobs: int = 1,
     progress: Callable[[str], None] | None = None,
     executor: Executor | None = None,
@@ -249,7 +272,7 @@ def tune(
     }
     pool = executor or ProcessPoolExecutor(max_workers=max(1, jobs))
     try:
-        search = _Search(pool, replays, min_precision, budget)
+        search = _Search(pool, replays, min_precision, dict(floors or {}), budget)
         report = search.report
         report.objective_before, report.scores = search.evaluate(document)
         report.objective_after = report.objective_before
