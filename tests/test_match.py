@@ -196,6 +196,16 @@ def test_names_are_capitalised_words_and_numbers_not_weekdays() -> None:
     assert "saturday" not in found and "said" not in found
 
 
+def test_a_word_the_text_also_writes_in_lower_case_is_not_a_name() -> None:
+    """Two landslides on two continents shared "landslide" as a name through one headline's first word."""
+    found = signals.names(
+        "Landslide buries homes in Turkey's Rize",
+        ["A landslide triggered by heavy rain buried three houses in Rize.", "Rescue teams worked all night."],
+    )
+    assert {"turkey's", "rize"} <= found
+    assert "landslide" not in found
+
+
 def test_short_sentences_are_not_containment_evidence() -> None:
     assert signals.sentence_hash("Police said.") is None
     assert signals.sentence_hash("The victim was taken to a local hospital by ambulance.") == hash(

@@ -63,6 +63,11 @@ def _fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--first-polls", type=int, default=0, metavar="N", help="also fit on N first polls of each dated file"
     )
+    _replay_arguments(p)
+
+
+def _replay_arguments(p: argparse.ArgumentParser) -> None:
+    """``fit``'s second stage: tuning on whole replays (``service.fit_replay``)."""
     p.add_argument(
         "--replay",
         type=int,

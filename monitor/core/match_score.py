@@ -56,21 +56,21 @@ class PairWeights:
     rare: float = 0.1
     rare_df: int = 5  # "almost no other": in at most this many stored articles
     rare_full: int = 3  # this many shared rare names earn the full bonus
-    age_conflict: float = 0.15  # both give ages and none agrees: two different victims
+    age_conflict: float = 0.1  # both give ages and none agrees: two different victims
     # Undated article and story whose texts' latest years differ: two events of one kind (ECB+: two
     # earthquakes, two players put on injured reserve in different seasons). Dated pairs have the window.
     year_conflict: float = 0.2
-    place_conflict: float = 0.3  # both have datelines, none agrees and neither text names the other's town
-    roundup: float = 0.3  # either text lists this many street addresses: a roundup of several incidents
+    place_conflict: float = 0.15  # both have datelines, none agrees and neither text names the other's town
+    roundup: float = 0.375  # either text lists this many street addresses: a roundup of several incidents
     roundup_addresses: int = 4
     same_address: float = 0.1  # both give the same street address ("1200 block of South Kedzie")
-    address_conflict: float = 0.15  # both give street addresses, on different streets
+    address_conflict: float = 0.1  # both give street addresses, on different streets
     specific: float = 0.2  # most a story gains from names/phrases no other stored story has
     specific_df: int = 10  # "specific": only one story has it, in at most this many articles
     specific_background: float = 2.0  # ... and at most this many of the prior's general articles (match_prior)
     specific_phrase: float = 0.5  # evidence units per such phrase ("marcus whitfield"): saturating
     specific_name: float = 0.3  # ... per such single name or number ("whitfield", "13500")
-    no_specific: float = 0.1  # penalty when the query shares nothing specific with the story
+    no_specific: float = 0.15  # penalty when the query shares nothing specific with the story
     short_no_specific: float = 0.25  # ... less this times the pair's shortness (undated: stops at 0)
     recall_phrases: int = 2  # name phrases only one story holds that offer it beyond the word index/window
     age: float = 0.1  # per log-day since the story's span: the same words a month later are weaker evidence
@@ -86,7 +86,7 @@ class PairWeights:
     # ``short_names`` takes that share of the names weight back, ``short`` adds its own (short texts share
     # fewer words: a lower threshold) and ``short_no_specific`` eases the no-specific penalty (few names,
     # little to share). AllSides dev blocks 0.683 -> 0.725, ECB+ dev 0.853 -> 0.851 (docs/matching.md).
-    short_names: float = 0.5
+    short_names: float = 0.625
     short: float = 0.1
     short_below: float = 30.0
 

@@ -23,7 +23,7 @@ class MatchSettings:
     # for the article (in its window, sharing its informative words), plus ``density_slope`` per e-fold
     # beyond: the prior odds of any one story fall as 1/n, so the evidence needed grows with log n (a dense
     # week of same-city shootings; an undated stream where every story competes).
-    threshold: float = 0.20
+    threshold: float = 0.18
     density_reference: float = 18.0
     density_slope: float = 0.07
     # An undated article (or story) has no window: nothing says the two are even from the same weeks, the
@@ -33,7 +33,7 @@ class MatchSettings:
     undated_threshold: float = 0.27
     # ``density_slope`` for an undated article or story: there every story in the stream competes, whatever
     # its weeks, and a fitted model finds the two slopes apart (``news-monitor fit``).
-    undated_density_slope: float = 0.07
+    undated_density_slope: float = 0.09
     # A young stream knows its names only from the prior (``IndexSettings.background_fade``): it cannot yet
     # tell a word of its topic ("detectives", "coroner") from a name, so it asks for this much more evidence,
     # fading as its own counts take over (``DocIndex.background_scale``: half at 50 articles). GVA dev first

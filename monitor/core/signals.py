@@ -144,26 +144,39 @@ def _join(title: str, sentences: list[str]) -> str:
     return _SEP.join((title, *sentences))
 
 
-def content_terms(title: str, sentences: list[str]) -> dict[str, float]:
+def _word_counts(title: str, sentences: list[str]) -> tuple[Counter[str], Counter[str]]:
+    """Every word of the headline and of the sentences, lower-cased, counted (in C)."""
+    return Counter(textmod.words(title)), Counter(textmod.words(_SEP.join(sentences)))
+
+
+def content_terms(
+    title: str, sentences: list[str], counted: tuple[Counter[str], Counter[str]] | None = None
+) -> dict[str, float]:
     """Informative words with counts, headline words boosted; stop words and 1-letter tokens dropped."""
+    head, body = counted or _word_counts(title, sentences)
     counts: dict[str, float] = {}
-    for w, c in Counter(textmod.words(title)).items():  # counted in C, filtered once per distinct word
+    for w, c in head.items():  # filtered once per distinct word
         if w not in STOP and len(w) > 1:
             counts[w] = c * _TITLE_BOOST
-    for w, c in Counter(textmod.words(_SEP.join(sentences))).items():
+    for w, c in body.items():
         if w not in STOP and len(w) > 1:
             counts[w] = counts.get(w, 0.0) + c
     return counts
 
 
-def names(title: str, sentences: list[str]) -> frozenset[str]:
+def names(title: str, sentences: list[str], counted: tuple[Counter[str], Counter[str]] | None = None) -> frozenset[str]:
     """Capitalised words and numbers (lower-cased), the hard evidence: names, places, ages, addresses."""
     chunk = _join(title, sentences)
-    found: set[str] = set()
-    for raw in set(_NAME.findall(chunk)):
+    capitalised: Counter[str] = Counter()
+    for raw, n in Counter(_NAME.findall(chunk)).items():
         w = raw.lower().rstrip(".")
         if len(w) > 1 and w not in _NOT_NAMES:
-            found.add(w)
+            capitalised[w] += n
+    # A word the text also writes in lower case (more words than capitalised ones) is a common noun
+    # capitalised by its place ("Landslide buries homes" over "a landslide triggered by rain"): two
+    # landslides on two continents shared it as a name.
+    head, body = counted or _word_counts(title, sentences)
+    found = {w for w, n in capitalised.items() if head[w] + body[w] <= n}
     found.update(_NUMBER.findall(chunk))
     return frozenset(found)
 
@@ -275,9 +288,10 @@ def text_signals(title: str, text: str, sentences: list[str] | None = None) -> T
     if sentences is None:
         sentences = [s for s, _ in _without_appeals([(s, None) for s in textmod.news_sentences_of(text)])]
     head = headline(title)
+    counted = _word_counts(head, sentences)
     return TextSignals(
-        terms=content_terms(head, sentences),
-        names=names(head, sentences),
+        terms=content_terms(head, sentences, counted),
+        names=names(head, sentences, counted),
         phrases=name_phrases(head, sentences),
         ages=ages(head, sentences),
         places=places(text),

@@ -81,6 +81,8 @@ class TuneReport:
     evaluations: int
     moves: list[str] = field(default_factory=list)
     scores: list[ReplayScore] = field(default_factory=list)
+    min_precision: float = 0.0  # what the objective held the replays to, recorded with the numbers
+    floors: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         groups = _grouped(self.scores)
@@ -88,6 +90,8 @@ class TuneReport:
             "objective_before": round(self.objective_before, 4),
             "objective_after": round(self.objective_after, 4),
             "evaluations": self.evaluations,
+            "min_precision": self.min_precision,
+            "floors": self.floors,
             "moves": self.moves,
             "replays": {g: {k: round(v, 4) for k, v in s.items()} for g, s in groups.items()},
         }
@@ -228,7 +232,7 @@ class _Search:
         # The slowest replays first, so that the processes finish together.
         self.order = sorted(replays, key=lambda r: -(r.size or len(_records(r.path))) * max(r.factor, 1.0))
         self.pool, self.min_precision, self.floors, self.budget = pool, min_precision, floors, budget
-        self.report = TuneReport(0.0, 0.0, 0)
+        self.report = TuneReport(0.0, 0.0, 0, min_precision=min_precision, floors=dict(floors))
 
     def evaluate(self, doc: dict[str, Any]) -> tuple[float, list[ReplayScore]]:
         scores = list(self.pool.map(score, self.order, [doc] * len(self.order)))
