@@ -144,14 +144,16 @@ def _join(title: str, sentences: list[str]) -> str:
     return _SEP.join((title, *sentences))
 
 
-def _word_counts(title: str, sentences: list[str]) -> tuple[Counter[str], Counter[str]]:
+# The headline's and the sentences' words, counted once for both ``content_terms`` and ``names``.
+_Counted = tuple[Counter[str], Counter[str]]
+
+
+def _word_counts(title: str, sentences: list[str]) -> _Counted:
     """Every word of the headline and of the sentences, lower-cased, counted (in C)."""
     return Counter(textmod.words(title)), Counter(textmod.words(_SEP.join(sentences)))
 
 
-def content_terms(
-    title: str, sentences: list[str], counted: tuple[Counter[str], Counter[str]] | None = None
-) -> dict[str, float]:
+def content_terms(title: str, sentences: list[str], counted: _Counted | None = None) -> dict[str, float]:
     """Informative words with counts, headline words boosted; stop words and 1-letter tokens dropped."""
     head, body = counted or _word_counts(title, sentences)
     counts: dict[str, float] = {}
@@ -164,7 +166,7 @@ def content_terms(
     return counts
 
 
-def names(title: str, sentences: list[str], counted: tuple[Counter[str], Counter[str]] | None = None) -> frozenset[str]:
+def names(title: str, sentences: list[str], counted: _Counted | None = None) -> frozenset[str]:
     """Capitalised words and numbers (lower-cased), the hard evidence: names, places, ages, addresses."""
     chunk = _join(title, sentences)
     capitalised: Counter[str] = Counter()

@@ -231,13 +231,13 @@ class _Search:
     ) -> None:
         # The slowest replays first, so that the processes finish together.
         self.order = sorted(replays, key=lambda r: -(r.size or len(_records(r.path))) * max(r.factor, 1.0))
-        self.pool, self.min_precision, self.floors, self.budget = pool, min_precision, floors, budget
+        self.pool, self.budget = pool, budget
         self.report = TuneReport(0.0, 0.0, 0, min_precision=min_precision, floors=dict(floors))
 
     def evaluate(self, doc: dict[str, Any]) -> tuple[float, list[ReplayScore]]:
         scores = list(self.pool.map(score, self.order, [doc] * len(self.order)))
         self.report.evaluations += 1
-        return objective(scores, self.min_precision, self.floors), scores
+        return objective(scores, self.report.min_precision, self.report.floors), scores
 
     def line(self, document: dict[str, Any], direction: dict[str, float], stride: float) -> dict[str, Any] | None:
         """Move by ``stride``, then by twice as much again while that keeps helping; the best, or None."""
@@ -276,7 +276,7 @@ def tune(
     }
     pool = executor or ProcessPoolExecutor(max_workers=max(1, jobs))
     try:
-        search = _Search(pool, replays, min_precision, dict(floors or {}), budget)
+        search = _Search(pool, replays, min_precision, floors or {}, budget)
         report = search.report
         report.objective_before, report.scores = search.evaluate(document)
         report.objective_after = report.objective_before
