@@ -187,3 +187,6 @@ def test_a_query_within_the_window_of_everything_stored_skips_no_story_it_should
     found, competing = same_when_judged(feats.when)
     assert competing == 7 and not any(index.docs[d].story.startswith("late") for d in found)
     assert same_when_judged(None)[1] == 10  # undated: the late ones sharing its words compete too (51, 54, 57)
+    m.remove_story("s3")  # its numbers stay in the postings (cleaned lazily): neither path may count them
+    found, competing = same_when_judged(feats.when)
+    assert competing == 6 and not any(index.docs[d].story == "s3" for d in found)
