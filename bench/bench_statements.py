@@ -1,12 +1,14 @@
-"""The event statements of a tracked story's version, per call, against the same statements built per call.
+"""The ingest's per-version statements, per call, against the same statements built per call.
 
     python bench/bench_statements.py             # 2,000 calls of each, a real SQLite file
 
 Every version of a tracked story writes or joins an outbox event inside the ingest transaction: a new event
 with one delivery per receiver (``IngestTx.insert_event``), or a look for the story's unsent update and a
-merge into it (``unsent_update``, ``merge_into_event``). ``store.stories`` builds those statements once; the
-baseline, measured in the same run on the same database, builds each one per call as the code did before
-(SQLAlchemy then constructs, hashes and looks up the statement every time). CPU of this process per call.
+merge into it (``unsent_update``, ``merge_into_event``); and every ingest call reads what other
+instances stored since (``articles_after``, most often nothing). ``store.stories`` builds those statements
+once; the baseline, measured in the same run on the same database, builds each one per call as the code
+did before (SQLAlchemy then constructs, hashes and looks up the statement every time). CPU of this process
+per call.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from monitor.core.states import DeliveryStatus, EventType  # noqa: E402
 from monitor.store import stories as story_store  # noqa: E402
 from monitor.store.db import Database  # noqa: E402
 from monitor.store.records import StoryRecord  # noqa: E402
-from monitor.store.schema import deliveries, events  # noqa: E402
+from monitor.store.schema import articles, deliveries, events  # noqa: E402
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 RECEIVERS = ("desk", "slack")
@@ -69,6 +71,10 @@ def built_merge(conn: Connection, i: int) -> None:
                                            attempts=0, next_attempt_at=NOW))  # fmt: skip
 
 
+def built_catch_up(conn: Connection, i: int) -> None:
+    conn.execute(select(articles).where(articles.c.id > 10**9).order_by(articles.c.id)).fetchall()
+
+
 # --- ours: IngestTx ----------------------------------------------------------------------------------------
 
 
@@ -84,6 +90,10 @@ def ours_unsent_update(conn: Connection, i: int) -> None:
 
 def ours_merge(conn: Connection, i: int) -> None:
     story_store.IngestTx(conn).merge_into_event(f"o{i}", _payload(i + 1), ("pager",), NOW)
+
+
+def ours_catch_up(conn: Connection, i: int) -> None:
+    story_store.IngestTx(conn).articles_after(10**9)
 
 
 def per_call_us(db: Database, step: Callable[[Connection, int], None], calls: int) -> float:
@@ -109,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             ("a new event, 2 receivers", built_insert_event, ours_insert_event),
             ("the story's unsent update (+ deliveries)", built_unsent_update, ours_unsent_update),
             ("merge into it, 1 new receiver", built_merge, ours_merge),
+            ("catch-up read, nothing new", built_catch_up, ours_catch_up),
         ):
             before, after = per_call_us(db, built, args.calls), per_call_us(db, ours, args.calls)
             print(f"{name:<40} {before:15.0f} {after:11.0f} {after / before:7.2f}")

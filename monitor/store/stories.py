@@ -47,6 +47,10 @@ _UPDATE_STORY = update(stories).where(stories.c.id == bindparam("story"))
 _INSERT_ARTICLE = insert(articles)
 _INSERT_VERSION = insert(versions)
 _INSERT_SENTENCES = insert(story_sentences)
+# The catch-up of the match index: twice per ingest call (once outside the lock, once under it), and most
+# often it finds nothing new.
+_ARTICLES_AFTER = select(articles).where(articles.c.id > bindparam("after")).order_by(articles.c.id)
+_ARTICLES_AFTER_SINCE = _ARTICLES_AFTER.where(articles.c.fetched_at >= bindparam("since"))
 # ...and those of a tracked story's versions (its events): an insert built per call cost ~100 us each.
 _INSERT_EVENT = insert(events)
 _INSERT_DELIVERIES = insert(deliveries)
@@ -97,8 +101,7 @@ class IngestTx:
         """Articles stored since ``after_id``, read under the ingest lock: no ingest of another instance
         is in flight, and article ids are handed out only under this lock, so every id up to the newest
         one read here is committed and none will appear later below it (the high-water mark is exact)."""
-        query = select(articles).where(articles.c.id > after_id).order_by(articles.c.id)
-        return [ArticleRecord.from_row(r) for r in self.conn.execute(query)]
+        return [ArticleRecord.from_row(r) for r in self.conn.execute(_ARTICLES_AFTER, {"after": after_id})]
 
     def lock_story(self, story_id: str) -> StoryRecord | None:
         row = self.conn.execute(_LOCK_STORY, {"story": story_id}).first()
@@ -235,11 +238,11 @@ def articles_after(db: Database, after_id: int, since: datetime | None) -> list[
     """Articles with id > ``after_id`` (and fetched since ``since``), read without any lock: a cheap warm-up
     of a matcher index. Not authoritative (another instance may commit right after); the ingest lock's
     ``IngestTx.articles_after`` is."""
-    query = select(articles).where(articles.c.id > after_id).order_by(articles.c.id)
+    query, params = _ARTICLES_AFTER, dict[str, Any](after=after_id)
     if since is not None:
-        query = query.where(articles.c.fetched_at >= since)
+        query, params = _ARTICLES_AFTER_SINCE, {"after": after_id, "since": since}
     with db.read() as conn:
-        return [ArticleRecord.from_row(r) for r in conn.execute(query)]
+        return [ArticleRecord.from_row(r) for r in conn.execute(query, params)]
 
 
 def list_stories(db: Database, *, tracked_only: bool = False, limit: int = 100) -> list[StoryRecord]:
