@@ -47,10 +47,6 @@ _UPDATE_STORY = update(stories).where(stories.c.id == bindparam("story"))
 _INSERT_ARTICLE = insert(articles)
 _INSERT_VERSION = insert(versions)
 _INSERT_SENTENCES = insert(story_sentences)
-# The catch-up of the match index: twice per ingest call (once outside the lock, once under it), and most
-# often it finds nothing new.
-_ARTICLES_AFTER = select(articles).where(articles.c.id > bindparam("after")).order_by(articles.c.id)
-_ARTICLES_AFTER_SINCE = _ARTICLES_AFTER.where(articles.c.fetched_at >= bindparam("since"))
 # ...and those of a tracked story's versions (its events): an insert built per call cost ~100 us each.
 _INSERT_EVENT = insert(events)
 _INSERT_DELIVERIES = insert(deliveries)
@@ -71,6 +67,10 @@ _UNSENT_OPENED = select(events.c.id, events.c.payload).where(
 _DELIVERIES_OF = select(
     deliveries.c.webhook, deliveries.c.status, deliveries.c.attempts, deliveries.c.lease_owner
 ).where(deliveries.c.event_id == bindparam("event"))
+# ...and the catch-up of the match index: twice per ingest call (once outside the lock, once under it), and
+# most often it finds nothing new.
+_ARTICLES_AFTER = select(articles).where(articles.c.id > bindparam("after")).order_by(articles.c.id)
+_ARTICLES_AFTER_SINCE = _ARTICLES_AFTER.where(articles.c.fetched_at >= bindparam("since"))
 
 
 @dataclass(frozen=True)
@@ -190,8 +190,17 @@ class IngestTx:
     ) -> None:
         """An outbox event and one pending delivery per receiver, in this same transaction; ``send_at``
         holds the deliveries back (per-story coalescing)."""
-        row = {"id": event_id, "type": type_, "story_id": story_id, "story_seq": story_seq, "created_at": now}
-        self.conn.execute(_INSERT_EVENT, {**row, "payload": payload})
+        self.conn.execute(
+            _INSERT_EVENT,
+            {
+                "id": event_id,
+                "type": type_,
+                "story_id": story_id,
+                "story_seq": story_seq,
+                "created_at": now,
+                "payload": payload,
+            },
+        )
         status = DeliveryStatus.HELD if held else DeliveryStatus.PENDING
         self._add_deliveries(event_id, webhooks, status, send_at or now)
 
@@ -238,9 +247,9 @@ def articles_after(db: Database, after_id: int, since: datetime | None) -> list[
     """Articles with id > ``after_id`` (and fetched since ``since``), read without any lock: a cheap warm-up
     of a matcher index. Not authoritative (another instance may commit right after); the ingest lock's
     ``IngestTx.articles_after`` is."""
-    query, params = _ARTICLES_AFTER, dict[str, Any](after=after_id)
+    query, params = _ARTICLES_AFTER, dict[str, Any]({"after": after_id})
     if since is not None:
-        query, params = _ARTICLES_AFTER_SINCE, {"after": after_id, "since": since}
+        query, params["since"] = _ARTICLES_AFTER_SINCE, since
     with db.read() as conn:
         return [ArticleRecord.from_row(r) for r in conn.execute(query, params)]
 
